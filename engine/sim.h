@@ -1,0 +1,104 @@
+/* Running a design: the public API of the simulation core.
+ *
+ * A run is single-threaded and deterministic: the same checked design, options and seed give
+ * the same results bit for bit. Batch use: sim_run_new, sim_run_until(duration), read the
+ * results, sim_run_free. Live use advances in small steps of simulated time and may inject
+ * faults or change replicas between steps. Nothing here allocates per event. */
+#pragma once
+#include <stdint.h>
+#include "model.h"
+
+typedef struct sim_options {
+    double duration; /* seconds of simulated time in all */
+    double warmup;   /* the first seconds, left out of every statistic */
+    uint64_t seed;   /* default 1 */
+    double window;   /* seconds per metrics window (default 1) */
+    int batches;     /* batch-means batches for confidence intervals (default 20) */
+    /* Called at the end of each window (live streaming, progress bars); may be NULL. */
+    void (*on_window)(const struct sim_run *run, int window_index, void *ud);
+    void *ud;
+} sim_options;
+
+sim_options sim_options_defaults(void);
+
+/* Latency figures in seconds. */
+typedef struct sim_latency {
+    double mean, p50, p95, p99, max;
+} sim_latency;
+
+/* Confidence interval half-widths (95 %) for the mean and the p99; NaN when unknown. */
+typedef struct sim_ci95 {
+    double mean_half, p99_half;
+} sim_ci95;
+
+typedef struct sim_component_result {
+    uint64_t arrivals;    /* requests that reached the component */
+    uint64_t completions; /* answered without error */
+    uint64_t dropped;     /* queue full */
+    uint64_t errors;      /* failed here: crash, injected or intrinsic errors, limiter, shedding */
+    uint64_t timeouts;    /* calls from this component that timed out */
+    uint64_t retries;     /* extra attempts this component made */
+    uint64_t rejected;    /* rate limiter and circuit breaker refusals (also in errors) */
+    uint64_t shed;        /* load shedding (also in errors) */
+    double throughput;    /* completions per second */
+    double utilization;   /* busy worker time / available worker time; 0 for delay stations */
+    double mean_in_system;/* time-average requests waiting or held here */
+    double mean_queue;    /* time-average requests waiting */
+    double mean_wait;     /* seconds in the queue */
+    sim_latency response; /* arrival to answer, calls it made included */
+    sim_ci95 ci;
+    double replicas_mean; /* time-average replicas up */
+    int replicas_peak;
+    double cost_month;    /* replicas_mean * cost_per_hour * 730 */
+} sim_component_result;
+
+typedef struct sim_e2e_result {
+    uint64_t started, completed, failed, dropped;
+    double throughput; /* successful completions per second */
+    double error_rate; /* failed / (completed + failed) */
+    sim_latency latency;
+    sim_ci95 ci;
+} sim_e2e_result;
+
+/* One metrics window of one component (or of the whole design, end to end). */
+typedef struct sim_window_stat {
+    uint32_t arrivals, completions, dropped, errors, timeouts;
+    float utilization, mean_queue, p50, p95, p99; /* seconds for latencies */
+    uint16_t replicas;
+} sim_window_stat;
+
+typedef struct sim_results {
+    double measured_time; /* duration - warmup actually simulated */
+    uint64_t events;      /* events processed, warm-up included */
+    sim_component_result *components; /* ncomponents entries, design order */
+    int ncomponents;
+    sim_e2e_result e2e;
+    double cost_month;
+    int bottleneck;       /* component index with the highest utilization, -1 if none */
+} sim_results;
+
+typedef struct sim_run sim_run;
+
+/* Creates a run of a design that passed sim_design_check (the run keeps a pointer: the
+ * design must outlive it). NULL with a reason in err when it cannot. */
+sim_run *sim_run_new(const sim_design *d, const sim_options *o, char *err, int errlen);
+void sim_run_free(sim_run *r);
+
+/* Processes every event up to simulated time t (capped at the duration). Returns 0 while
+ * time remains, 1 once the duration is reached, -1 on an internal error (sim_run_error). */
+int sim_run_until(sim_run *r, double t);
+double sim_run_now(const sim_run *r);
+const char *sim_run_error(const sim_run *r);
+
+/* Final (or, during a live run, so-far) figures. The pointer stays valid until the next call
+ * into the run. */
+const sim_results *sim_run_results(sim_run *r);
+
+/* Windows completed so far, and the stats of one (component = -1 for end to end). */
+int sim_run_windows(const sim_run *r);
+const sim_window_stat *sim_run_window(const sim_run *r, int window_index, int component);
+
+/* Live control, applied at the current simulated time. A fault's `at` is ignored and its
+ * duration counts from now. 0, or -1 with sim_run_error set. */
+int sim_run_inject(sim_run *r, const sim_fault *f);
+int sim_run_set_replicas(sim_run *r, int component, int replicas);
