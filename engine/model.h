@@ -15,7 +15,7 @@
 #define SIM_UNBOUNDED (-1) /* a queue with no limit */
 #define SIM_INFINITE_SERVERS 0 /* workers == 0: every arrival is served at once (delay station) */
 
-/* How a component treats a request. The Lua type declarations (components/*.lua) map each
+/* How a component treats a request. The Lua type declarations (components/NAME.lua) map each
  * palette type onto one of these. */
 typedef enum sim_behavior {
     SIM_BEHAVIOR_SERVICE = 0, /* queue + workers + service time, then its outgoing edges */
@@ -164,6 +164,9 @@ typedef struct sim_design {
     int cap_components, cap_edges, cap_workloads, cap_faults;
     double **owned;
     int nowned, cap_owned;
+    /* private: set by a successful sim_design_check, cleared by every sim_design_add_*;
+     * sim_run_new refuses a design without it. */
+    int checked;
 } sim_design;
 
 sim_design *sim_design_new(const char *name);
