@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include "model.h"
 
+typedef struct sim_run sim_run;
+
 typedef struct sim_options {
     double duration; /* seconds of simulated time in all */
     double warmup;   /* the first seconds, left out of every statistic */
@@ -15,7 +17,7 @@ typedef struct sim_options {
     double window;   /* seconds per metrics window (default 1) */
     int batches;     /* batch-means batches for confidence intervals (default 20) */
     /* Called at the end of each window (live streaming, progress bars); may be NULL. */
-    void (*on_window)(const struct sim_run *run, int window_index, void *ud);
+    void (*on_window)(const sim_run *run, int window_index, void *ud);
     void *ud;
 } sim_options;
 
@@ -76,8 +78,6 @@ typedef struct sim_results {
     double cost_month;
     int bottleneck;       /* component index with the highest utilization, -1 if none */
 } sim_results;
-
-typedef struct sim_run sim_run;
 
 /* Creates a run of a design that passed sim_design_check (the run keeps a pointer: the
  * design must outlive it). NULL with a reason in err when it cannot. */

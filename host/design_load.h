@@ -2,7 +2,7 @@
  *
  * A design file is either JSON (a design document, docs/design-format.md) or a template:
  * a .lua file returning a Lua table of the same shape. The document is decoded, checked
- * against the component types declared in components/*.lua (every problem collected with
+ * against the component types declared in components/NAME.lua (every problem collected with
  * its JSON path), its defaults filled in, and only then converted for the engine. */
 #pragma once
 #include "model.h"
