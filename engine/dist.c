@@ -1,0 +1,179 @@
+/* Distributions parametrised by mean and squared coefficient of variation (see dist.h).
+ * Derived fields: exp a = mean; erlang a = mean / k; hyperexp a = p1, b and c the two phase
+ * means; lognormal a = mu, b = sigma; uniform a = mean - h, b = 2h. */
+#include "dist.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[SIM_DIST_KIND_COUNT] = {
+    "const", "exp", "erlang", "hyperexp", "lognormal", "uniform", "empirical",
+};
+
+const char *sim_dist_kind_name(sim_dist_kind k) {
+    if ((int)k < 0 || (int)k >= SIM_DIST_KIND_COUNT) return "unknown";
+    return kind_names[k];
+}
+
+int sim_dist_kind_parse(const char *name) {
+    if (!name) return -1;
+    for (int i = 0; i < SIM_DIST_KIND_COUNT; i++)
+        if (strcmp(name, kind_names[i]) == 0) return i;
+    return -1;
+}
+
+static int fail(char *err, int errlen, const char *fmt, ...) {
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, (size_t)errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Empirical lists carry their own mean and scv (population variance over mean squared). */
+static int prepare_empirical(sim_dist *d, char *err, int errlen) {
+    if (!d->values || d->nvalues < 1) return fail(err, errlen, "empirical needs at least one value");
+    double sum = 0;
+    for (int i = 0; i < d->nvalues; i++) {
+        double v = d->values[i];
+        if (!isfinite(v) || v < 0)
+            return fail(err, errlen, "empirical value %d must be a finite number >= 0", i + 1);
+        sum += v;
+    }
+    double mean = sum / d->nvalues, ss = 0;
+    for (int i = 0; i < d->nvalues; i++) ss += (d->values[i] - mean) * (d->values[i] - mean);
+    d->mean = mean;
+    d->scv = mean > 0 ? ss / d->nvalues / (mean * mean) : 0;
+    return 0;
+}
+
+/* Balanced means: each phase carries half of the mean, which fixes the two rates from scv. */
+static void prepare_hyperexp(sim_dist *d) {
+    double p1 = 0.5 * (1 + sqrt((d->scv - 1) / (d->scv + 1)));
+    d->a = p1;
+    d->b = d->mean / (2 * p1);
+    d->c = d->mean / (2 * (1 - p1));
+}
+
+static int prepare_scv_kind(sim_dist *d, char *err, int errlen) {
+    const char *name = kind_names[d->kind];
+    if (!isfinite(d->scv) || d->scv < 0)
+        return fail(err, errlen, "%s needs a finite scv >= 0", name);
+    switch (d->kind) {
+    case SIM_DIST_HYPEREXP:
+        if (d->scv < 1) return fail(err, errlen, "hyperexp needs scv >= 1 (got %g)", d->scv);
+        prepare_hyperexp(d);
+        return 0;
+    case SIM_DIST_LOGNORMAL: {
+        if (d->scv <= 0) return fail(err, errlen, "lognormal needs scv > 0");
+        double s2 = log1p(d->scv);
+        d->a = log(d->mean) - s2 / 2; /* -inf for a zero mean: every sample is then 0 */
+        d->b = sqrt(s2);
+        return 0;
+    }
+    default: /* uniform: the half-width h = mean sqrt(3 scv) stays within the mean */
+        if (d->scv > 1.0 / 3 + 1e-12)
+            return fail(err, errlen, "uniform needs scv <= 1/3 (got %g)", d->scv);
+        double h = d->mean * sqrt(3 * d->scv);
+        if (h > d->mean) h = d->mean;
+        d->a = d->mean - h;
+        d->b = 2 * h;
+        return 0;
+    }
+}
+
+/* Erlang accepts k directly, or derives it from an scv of 1/k when k is not given. */
+static int prepare_erlang(sim_dist *d, char *err, int errlen) {
+    if (d->k <= 0 && isfinite(d->scv) && d->scv > 0 && d->scv <= 1) d->k = (int)lround(1 / d->scv);
+    if (d->k < 1) return fail(err, errlen, "erlang needs k >= 1 phases");
+    d->scv = 1.0 / d->k;
+    d->a = d->mean / d->k;
+    return 0;
+}
+
+int sim_dist_prepare(sim_dist *d, char *err, int errlen) {
+    if ((int)d->kind < 0 || (int)d->kind >= SIM_DIST_KIND_COUNT)
+        return fail(err, errlen, "unknown distribution kind %d", (int)d->kind);
+    d->a = d->b = d->c = 0;
+    if (d->kind == SIM_DIST_EMPIRICAL) return prepare_empirical(d, err, errlen);
+    if (!isfinite(d->mean) || d->mean < 0)
+        return fail(err, errlen, "%s needs a finite mean >= 0", kind_names[d->kind]);
+    switch (d->kind) {
+    case SIM_DIST_CONST:
+        d->scv = 0;
+        return 0;
+    case SIM_DIST_EXP:
+        d->scv = 1;
+        d->a = d->mean;
+        return 0;
+    case SIM_DIST_ERLANG:
+        return prepare_erlang(d, err, errlen);
+    default:
+        return prepare_scv_kind(d, err, errlen);
+    }
+}
+
+/* The product of uniforms replaces a sum of logarithms (one log per sample instead of k);
+ * it is folded into the sum before it could underflow, so any k works. */
+static double sample_erlang(const sim_dist *d, sim_rng *r) {
+    double logsum = 0, prod = 1;
+    for (int i = 0; i < d->k; i++) {
+        prod *= sim_rng_uniform_pos(r);
+        if (prod < 1e-250) {
+            logsum += log(prod);
+            prod = 1;
+        }
+    }
+    return -d->a * (logsum + log(prod));
+}
+
+/* Box-Muller with one of the two outputs: two uniforms per normal, no state to carry, so a
+ * const distribution can be shared and the sequence depends only on the generator. */
+static double sample_normal(sim_rng *r) {
+    double u1 = sim_rng_uniform_pos(r), u2 = sim_rng_uniform(r);
+    return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+double sim_dist_sample(const sim_dist *d, sim_rng *r) {
+    switch (d->kind) {
+    case SIM_DIST_CONST:
+        return d->mean;
+    case SIM_DIST_EXP:
+        return -d->a * log(sim_rng_uniform_pos(r));
+    case SIM_DIST_ERLANG:
+        return sample_erlang(d, r);
+    case SIM_DIST_HYPEREXP: {
+        double m = sim_rng_uniform(r) < d->a ? d->b : d->c;
+        return -m * log(sim_rng_uniform_pos(r));
+    }
+    case SIM_DIST_LOGNORMAL:
+        return exp(d->a + d->b * sample_normal(r));
+    case SIM_DIST_UNIFORM:
+        return d->a + d->b * sim_rng_uniform(r);
+    case SIM_DIST_EMPIRICAL:
+        return d->values[sim_rng_below(r, (uint32_t)d->nvalues)];
+    }
+    return d->mean;
+}
+
+sim_dist sim_dist_const(double mean) {
+    sim_dist d;
+    memset(&d, 0, sizeof d);
+    d.kind = SIM_DIST_CONST;
+    d.mean = mean;
+    return d;
+}
+
+sim_dist sim_dist_exp(double mean) {
+    sim_dist d;
+    memset(&d, 0, sizeof d);
+    d.kind = SIM_DIST_EXP;
+    d.mean = mean;
+    d.scv = 1;
+    d.a = mean;
+    return d;
+}
