@@ -31,7 +31,7 @@ static void usage(FILE *out) {
           "  --warmup S          first seconds left out of the statistics (default 10% of it)\n"
           "  --seed N            random seed (default 1); the same seed gives the same report\n"
           "  --replications N    independent runs with seeds N, N+1, ...; means and 95% CIs\n"
-          "  --json              the report as JSON (docs/design-format.md, \"Report\")\n"
+          "  --json              the report as JSON (docs/report-format.md)\n"
           "  --assert EXPR       exit 1 unless EXPR holds, e.g. 'p99_ms<200 && error_rate<0.001'\n"
           "                      names: mean_ms p50_ms p95_ms p99_ms error_rate throughput_rps\n"
           "                      dropped cost_month max_utilization, and <id>.<figure> with\n"
