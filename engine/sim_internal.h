@@ -1,0 +1,241 @@
+/* The run's private state, shared by the engine's sim_*.c files (docs/engine.md explains the
+ * whole machine). Requests are indices into a chunked pool; the design is read-only and the
+ * run keeps a compact copy of what the hot path needs (CSR edge lists, cumulative tables). */
+#pragma once
+#include <stdint.h>
+#include <stdio.h>
+
+#include "evq.h"
+#include "hist.h"
+#include "rng.h"
+#include "sim.h"
+
+#define SIM_NONE UINT32_MAX
+#define SIM_POOL_SHIFT 16
+#define SIM_POOL_CHUNK (1u << SIM_POOL_SHIFT)
+#define SIM_VNODES 64 /* consistent-hash virtual nodes per replica or edge */
+
+/* Event kinds: one switch in sim.c dispatches them. */
+enum {
+    EV_ARRIVE = 0,   /* a = request: it reaches r->comp */
+    EV_SERVICE_END,  /* a = request, b = its epoch (stale after a crash) */
+    EV_CALL_RETURN,  /* a = child, b = call id: the child's answer reaches its caller */
+    EV_TIMEOUT,      /* a = child, b = call id */
+    EV_SEND,         /* a = child, b = call id: a retry leaves after its backoff */
+    EV_SOURCE,       /* a = workload: next open arrival (candidate, when thinning) */
+    EV_USER,         /* a = workload: a closed user ends its think time */
+    EV_WARMUP,       /* statistics start */
+    EV_WINDOW,       /* a metrics window closes */
+    EV_BATCH,        /* a batch-means batch closes */
+    EV_FAULT_START,  /* a = index in run->faults */
+    EV_FAULT_END,    /* a = index in run->faults */
+    EV_AUTOSCALE,    /* a = component: evaluate */
+    EV_PROVISION,    /* a = component, b = replica: a scaled-up replica comes up */
+};
+
+/* What a request is. */
+enum { REQ_ROOT = 0, REQ_CHILD, REQ_DETACHED };
+/* Where a request is with respect to the station at r->comp. */
+enum { AT_NONE = 0, AT_WAITING, AT_HELD };
+/* Where a child is on its way (for timeouts). */
+enum { CH_FLIGHT = 0, CH_LOST, CH_WAIT_SEND, CH_RETURNING };
+/* Why a request failed (roots count drops separately). */
+enum { FAIL_ERROR = 0, FAIL_DROP };
+
+typedef struct sim_req {
+    double created;   /* root: creation time (e2e) */
+    double arrived;   /* arrival at the current component */
+    uint64_t epoch;   /* changes when pending service events must be ignored */
+    uint64_t token;   /* while waiting for calls: children carrying it may answer */
+    uint64_t ptoken;  /* child: the caller's token at send */
+    uint64_t call_id; /* child: this attempt's identity (timeouts, returns) */
+    uint32_t comp, replica;
+    uint32_t next;            /* FIFO queue link, free list link */
+    uint32_t hprev, hnext;    /* held list of the replica (crash fails them) */
+    uint32_t parent;          /* child: caller request, SIM_NONE when orphaned */
+    uint32_t key;
+    int32_t edge;             /* child: the call edge it travels */
+    int32_t via_edge;         /* balancer edge it came through (outstanding count) */
+    uint32_t call_pos;        /* caller: next call edge (sequential) */
+    uint32_t pending;         /* caller: outstanding calls (fan-out) */
+    uint16_t attempt;         /* child: 1 for the first attempt */
+    uint8_t kind, at, chstate, ok, fail_why;
+    int32_t wl;               /* root: its workload */
+} sim_req;
+
+typedef struct sim_replica {
+    uint32_t qhead, qtail, hhead;
+    int32_t waiting, busy, insys;
+    uint8_t crashed, active, provisioning;
+} sim_replica;
+
+/* Cumulative counters since time 0; windows, batches and results take differences. */
+typedef struct sim_counts {
+    uint64_t arrivals, completions, dropped, errors, timeouts, retries, rejected, shed;
+    uint64_t waited, resp_n;
+    double wait_sum, resp_sum;
+    double busy_int, insys_int, queue_int, cap_int, rep_int; /* time integrals */
+} sim_counts;
+
+typedef struct sim_ring_node {
+    uint64_t h;
+    uint32_t who;
+} sim_ring_node;
+
+typedef struct sim_comp {
+    const sim_component *cfg;
+    sim_dist service;
+    int behavior, policy, workers, queue_cap, fanout_all;
+    uint32_t call_b, call_e; /* call edges in design order: r->call_list[call_b..call_e) */
+    uint32_t fa_b, fa_e;     /* forward/async edges: r->fa_list, r->fa_cum */
+    uint32_t out_b, out_e;   /* every outgoing edge (balancer): r->out_list */
+    double bal_wsum;         /* balancer weights: r->out_cum */
+    uint32_t rr, bal_rr;
+    /* replicas */
+    sim_replica *reps;
+    int nalloc;              /* replicas allocated */
+    int *usable, nusable;    /* replicas that take new requests, ascending */
+    int nup;                 /* replicas counted as capacity */
+    int peak;
+    sim_ring_node *ring;     /* consistent hash over replicas (built on demand) */
+    int nring, ring_reps;
+    sim_ring_node *bring;    /* consistent hash over outgoing edges (balancer) */
+    int nbring;
+    /* live state */
+    int32_t busy, insys, waiting;
+    double last_t;
+    int down_whole;          /* crash of the whole component or zone */
+    double lat_add, lat_mul, cap_mul, err_inj, hit_over; /* fault effects; hit_over < 0: none */
+    double tokens, tok_t;    /* rate limiter */
+    /* autoscale */
+    double as_last_decision, as_busy, as_cap;
+    /* metrics */
+    sim_counts n;            /* cumulative */
+    sim_counts at_warm, at_win, at_batch;
+    sim_hist *hist, *whist, *bhist; /* run, window and batch histograms (bhist may be NULL) */
+} sim_comp;
+
+typedef struct sim_edge_rt {
+    uint64_t calls, retries_done; /* retry budget */
+    int32_t outstanding;          /* balancer least_conn */
+    int partitioned;
+    double loss;
+    /* circuit breaker */
+    int bstate, bcount;           /* 0 closed, 1 open, 2 half-open */
+    double open_until;
+} sim_edge_rt;
+
+typedef struct sim_src {
+    sim_rng rng;
+    double max_rate;
+} sim_src;
+
+/* A fault instance (from the design or injected). */
+typedef struct sim_fault_rt {
+    sim_fault f;
+    double start, end; /* end < 0: never */
+    uint64_t order;    /* application order: the latest applied wins */
+    int active;
+} sim_fault_rt;
+
+typedef struct sim_e2e {
+    uint64_t started, completed, failed, dropped;
+    double sum;
+} sim_e2e;
+
+struct sim_run {
+    const sim_design *d;
+    sim_options o;
+    double now, end;
+    int finished;
+    char err[256];
+    sim_evq q;
+    sim_rng rng; /* routing, services, policies */
+    uint64_t serial;
+    uint64_t events;
+    /* request pool */
+    sim_req **chunks;
+    uint32_t nchunks, cap_chunks, used, free_head, limit, live;
+    /* components and edges */
+    sim_comp *comps;
+    int ncomp;
+    sim_edge_rt *edges;
+    uint32_t *call_list, *fa_list, *out_list;
+    double *fa_cum, *out_cum;
+    sim_src *srcs;
+    /* faults */
+    sim_fault_rt *faults;
+    int nfaults, cap_faults;
+    uint64_t fault_order;
+    /* metrics */
+    int warm;            /* warm-up is over */
+    int nwin, win_cap;   /* windows closed, preallocated */
+    sim_window_stat *wins; /* [win][ncomp + 1], e2e first */
+    sim_e2e e2e, e2e_at_win, e2e_at_warm, e2e_at_batch;
+    uint64_t e2e_win_drop_base, e2e_win_err_base;
+    sim_hist *e2e_hist, *e2e_whist, *e2e_bhist;
+    int nbatch, batches;
+    double batch_len;
+    double *bmean, *bp99; /* [(ncomp + 1) * batches], e2e at index ncomp */
+    sim_results res;
+    sim_component_result *cres;
+};
+
+/* ---- pool (sim_request.c) ---- */
+static inline sim_req *REQ(const sim_run *r, uint32_t i) {
+    return &r->chunks[i >> SIM_POOL_SHIFT][i & (SIM_POOL_CHUNK - 1)];
+}
+uint32_t sim__req_alloc(sim_run *r); /* SIM_NONE when the pool limit is reached (err set) */
+void sim__req_free(sim_run *r, uint32_t i);
+void sim__pool_free(sim_run *r);
+
+static inline int sim__push(sim_run *r, double t, uint32_t kind, uint32_t a, uint64_t b) {
+    if (sim_evq_push(&r->q, t, kind, a, b) == 0) return 0;
+    if (!r->err[0]) snprintf(r->err, sizeof r->err, "out of memory for the event queue");
+    return -1;
+}
+
+/* ---- stations (sim_station.c) ---- */
+void sim__arrive(sim_run *r, uint32_t i);
+void sim__service_end(sim_run *r, uint32_t i, uint64_t epoch);
+void sim__release(sim_run *r, uint32_t i);        /* leaves the worker; next waiting starts */
+void sim__answer(sim_run *r, uint32_t i);         /* answered at r->comp (counted there) */
+void sim__fail(sim_run *r, uint32_t i, int why);  /* failed at r->comp (counted by caller) */
+void sim__dispose(sim_run *r, uint32_t i, int ok, int why); /* after the component: up/out */
+void sim__rebuild_usable(sim_run *r, int c);
+void sim__crash_replica(sim_run *r, int c, int rep); /* fails what it holds and queues */
+void sim__acc(sim_run *r, sim_comp *c);           /* brings time integrals up to now */
+void sim__set_nup(sim_run *r, int c);
+int sim__ring_build(sim_run *r, int c);
+
+/* ---- routing (sim_route.c) ---- */
+void sim__after_service(sim_run *r, uint32_t i);
+void sim__after_calls(sim_run *r, uint32_t i);     /* releases, then forward/async/answer */
+void sim__call_return(sim_run *r, uint32_t child, uint64_t call_id);
+void sim__timeout(sim_run *r, uint32_t child, uint64_t call_id);
+void sim__send(sim_run *r, uint32_t child, uint64_t call_id);
+uint32_t sim__copy(sim_run *r, uint32_t i, int to); /* a detached copy bound for `to` */
+void sim__leave(sim_run *r, uint32_t i);            /* balancer outstanding bookkeeping */
+
+/* ---- workloads (sim_workload.c) ---- */
+int sim__workloads_start(sim_run *r);
+void sim__source(sim_run *r, int w);
+void sim__user(sim_run *r, int w);
+void sim__root_end(sim_run *r, uint32_t i, int ok, int why);
+
+/* ---- faults and autoscaling (sim_fault.c) ---- */
+int sim__faults_start(sim_run *r);
+void sim__fault_start(sim_run *r, int f);
+void sim__fault_end(sim_run *r, int f);
+int sim__autoscale_start(sim_run *r);
+void sim__autoscale(sim_run *r, int c);
+void sim__provision(sim_run *r, int c, int rep);
+
+/* ---- metrics (sim_metrics.c) ---- */
+int sim__metrics_init(sim_run *r);
+void sim__metrics_free(sim_run *r);
+void sim__warmup(sim_run *r);
+void sim__window(sim_run *r);
+void sim__batch(sim_run *r);
+void sim__record_response(sim_run *r, sim_comp *c, double v);
+void sim__record_e2e(sim_run *r, double v);

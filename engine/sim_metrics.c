@@ -1,0 +1,260 @@
+/* Metrics: histograms, metrics windows, batch means and the results. Counters and time
+ * integrals are cumulative from time 0 (sim_counts); warm-up, windows and batches keep a
+ * snapshot and report differences, so the hot path only ever increments. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+#include "stats.h"
+
+#define HIST_BUDGET (256u << 20) /* bytes for each optional family of histograms */
+
+static sim_hist *hists(int n) { return malloc((size_t)n * sizeof(sim_hist)); }
+
+int sim__metrics_init(sim_run *r) {
+    int n = r->ncomp;
+    size_t fam = (size_t)n * sizeof(sim_hist);
+    sim_hist *run = hists(n), *win = fam <= HIST_BUDGET ? hists(n) : NULL;
+    sim_hist *bat = fam <= HIST_BUDGET && r->batches >= 2 ? hists(n) : NULL;
+    r->e2e_hist = hists(3);
+    if (!run || !r->e2e_hist) {
+        free(run);
+        free(win);
+        free(bat);
+        return -1;
+    }
+    r->e2e_whist = r->e2e_hist + 1;
+    r->e2e_bhist = r->e2e_hist + 2;
+    for (int k = 0; k < 3; k++) sim_hist_reset(&r->e2e_hist[k]);
+    for (int c = 0; c < n; c++) {
+        sim_comp *cp = &r->comps[c];
+        cp->hist = &run[c];
+        sim_hist_reset(cp->hist);
+        cp->whist = win ? &win[c] : NULL;
+        if (win) sim_hist_reset(cp->whist);
+        cp->bhist = bat ? &bat[c] : NULL;
+        if (bat) sim_hist_reset(cp->bhist);
+    }
+    if (r->batches >= 2) {
+        size_t nb = (size_t)(n + 1) * (size_t)r->batches;
+        r->bmean = malloc(nb * sizeof(double));
+        r->bp99 = malloc(nb * sizeof(double));
+        if (!r->bmean || !r->bp99) return -1;
+    }
+    r->wins = calloc((size_t)r->win_cap * (size_t)(n + 1), sizeof(sim_window_stat));
+    r->cres = calloc((size_t)n, sizeof(sim_component_result));
+    return r->wins && r->cres ? 0 : -1;
+}
+
+void sim__metrics_free(sim_run *r) {
+    if (r->comps && r->ncomp > 0) {
+        free(r->comps[0].hist);
+        free(r->comps[0].whist);
+        free(r->comps[0].bhist);
+    }
+    free(r->e2e_hist);
+    free(r->bmean);
+    free(r->bp99);
+    free(r->wins);
+    free(r->cres);
+}
+
+void sim__record_response(sim_run *r, sim_comp *c, double v) {
+    c->n.resp_n++;
+    c->n.resp_sum += v;
+    sim_hist_record(c->hist, v);
+    if (c->whist) sim_hist_record(c->whist, v);
+    if (c->bhist) sim_hist_record(c->bhist, v);
+}
+
+void sim__record_e2e(sim_run *r, double v) {
+    sim_hist_record(r->e2e_hist, v);
+    sim_hist_record(r->e2e_whist, v);
+    sim_hist_record(r->e2e_bhist, v);
+}
+
+static void acc_all(sim_run *r) {
+    for (int c = 0; c < r->ncomp; c++) sim__acc(r, &r->comps[c]);
+}
+
+/* ---- warm-up, windows, batches --------------------------------------------------------- */
+
+void sim__warmup(sim_run *r) {
+    acc_all(r);
+    for (int c = 0; c < r->ncomp; c++) {
+        sim_comp *cp = &r->comps[c];
+        cp->at_warm = cp->n;
+        cp->at_batch = cp->n;
+        cp->peak = cp->nup;
+        sim_hist_reset(cp->hist);
+        if (cp->bhist) sim_hist_reset(cp->bhist);
+    }
+    r->e2e_at_warm = r->e2e;
+    r->e2e_at_batch = r->e2e;
+    sim_hist_reset(r->e2e_hist);
+    sim_hist_reset(r->e2e_bhist);
+    r->warm = 1;
+}
+
+static uint32_t u32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
+static void fill_quantiles(sim_window_stat *w, const sim_hist *h) {
+    if (!h) return;
+    w->p50 = (float)sim_hist_quantile(h, 0.50);
+    w->p95 = (float)sim_hist_quantile(h, 0.95);
+    w->p99 = (float)sim_hist_quantile(h, 0.99);
+}
+
+void sim__window(sim_run *r) {
+    if (r->nwin >= r->win_cap) return;
+    int n = r->ncomp;
+    double len = r->now - r->nwin * r->o.window;
+    sim_window_stat *row = &r->wins[(size_t)r->nwin * (size_t)(n + 1)];
+    acc_all(r);
+    for (int c = 0; c < n; c++) {
+        sim_comp *cp = &r->comps[c];
+        const sim_counts *a = &cp->at_win, *b = &cp->n;
+        sim_window_stat *w = &row[c + 1];
+        w->arrivals = u32(b->arrivals - a->arrivals);
+        w->completions = u32(b->completions - a->completions);
+        w->dropped = u32(b->dropped - a->dropped);
+        w->errors = u32(b->errors - a->errors);
+        w->timeouts = u32(b->timeouts - a->timeouts);
+        double cap = b->cap_int - a->cap_int;
+        w->utilization = cp->workers > 0 && cap > 0 ? (float)((b->busy_int - a->busy_int) / cap)
+                                                    : 0.0f;
+        w->mean_queue = len > 0 ? (float)((b->queue_int - a->queue_int) / len) : 0.0f;
+        fill_quantiles(w, cp->whist);
+        w->replicas = (uint16_t)(cp->nup > UINT16_MAX ? UINT16_MAX : cp->nup);
+        cp->at_win = cp->n;
+        if (cp->whist) sim_hist_reset(cp->whist);
+    }
+    sim_window_stat *e = &row[0];
+    e->arrivals = u32(r->e2e.started - r->e2e_at_win.started);
+    e->completions = u32(r->e2e.completed - r->e2e_at_win.completed);
+    e->dropped = u32(r->e2e.dropped - r->e2e_at_win.dropped);
+    e->errors = u32(r->e2e.failed - r->e2e_at_win.failed);
+    fill_quantiles(e, r->e2e_whist);
+    r->e2e_at_win = r->e2e;
+    sim_hist_reset(r->e2e_whist);
+    int k = r->nwin++;
+    if (r->o.on_window) r->o.on_window(r, k, r->o.ud);
+}
+
+void sim__batch(sim_run *r) {
+    if (r->nbatch >= r->batches) return;
+    int b = r->nbatch++, B = r->batches;
+    for (int c = 0; c < r->ncomp; c++) {
+        sim_comp *cp = &r->comps[c];
+        uint64_t dn = cp->n.resp_n - cp->at_batch.resp_n;
+        r->bmean[c * B + b] = dn ? (cp->n.resp_sum - cp->at_batch.resp_sum) / (double)dn : NAN;
+        r->bp99[c * B + b] = cp->bhist && dn ? sim_hist_quantile(cp->bhist, 0.99) : NAN;
+        if (cp->bhist) sim_hist_reset(cp->bhist);
+        cp->at_batch = cp->n;
+    }
+    uint64_t dn = r->e2e.completed - r->e2e_at_batch.completed;
+    r->bmean[r->ncomp * B + b] = dn ? (r->e2e.sum - r->e2e_at_batch.sum) / (double)dn : NAN;
+    r->bp99[r->ncomp * B + b] = dn ? sim_hist_quantile(r->e2e_bhist, 0.99) : NAN;
+    sim_hist_reset(r->e2e_bhist);
+    r->e2e_at_batch = r->e2e;
+}
+
+/* ---- results --------------------------------------------------------------------------- */
+
+/* Half-width of the 95 % interval over the batches that saw traffic; NaN with fewer than 2. */
+static double ci_half(const double *x, int n) {
+    double v[n > 0 ? n : 1];
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        if (!isnan(x[k])) v[m++] = x[k];
+    if (m < 2) return NAN;
+    double mean, half;
+    sim_ci(v, m, 0.95, &mean, &half);
+    return half;
+}
+
+static sim_latency latency_of(const sim_hist *h, double sum, uint64_t n) {
+    sim_latency l;
+    l.mean = n ? sum / (double)n : 0;
+    l.p50 = sim_hist_quantile(h, 0.50);
+    l.p95 = sim_hist_quantile(h, 0.95);
+    l.p99 = sim_hist_quantile(h, 0.99);
+    l.max = h->max;
+    return l;
+}
+
+static void component_result(sim_run *r, int c, double T, sim_component_result *o) {
+    sim_comp *cp = &r->comps[c];
+    const sim_counts *a = &cp->at_warm, *b = &cp->n;
+    memset(o, 0, sizeof *o);
+    o->arrivals = b->arrivals - a->arrivals;
+    o->completions = b->completions - a->completions;
+    o->dropped = b->dropped - a->dropped;
+    o->errors = b->errors - a->errors;
+    o->timeouts = b->timeouts - a->timeouts;
+    o->retries = b->retries - a->retries;
+    o->rejected = b->rejected - a->rejected;
+    o->shed = b->shed - a->shed;
+    double cap = b->cap_int - a->cap_int;
+    o->throughput = T > 0 ? (double)o->completions / T : 0;
+    o->utilization = cp->workers > 0 && cap > 0 ? (b->busy_int - a->busy_int) / cap : 0;
+    o->mean_in_system = T > 0 ? (b->insys_int - a->insys_int) / T : 0;
+    o->mean_queue = T > 0 ? (b->queue_int - a->queue_int) / T : 0;
+    uint64_t waited = b->waited - a->waited;
+    o->mean_wait = waited ? (b->wait_sum - a->wait_sum) / (double)waited : 0;
+    o->response = latency_of(cp->hist, b->resp_sum - a->resp_sum, b->resp_n - a->resp_n);
+    int B = r->nbatch;
+    o->ci.mean_half = B >= 2 ? ci_half(&r->bmean[c * r->batches], B) : NAN;
+    o->ci.p99_half = B >= 2 && cp->bhist ? ci_half(&r->bp99[c * r->batches], B) : NAN;
+    o->replicas_mean = T > 0 ? (b->rep_int - a->rep_int) / T : cp->nup;
+    o->replicas_peak = cp->peak;
+    o->cost_month = o->replicas_mean * cp->cfg->cost_per_hour * 730;
+}
+
+static void e2e_result(sim_run *r, double T, sim_e2e_result *o) {
+    const sim_e2e *a = &r->e2e_at_warm, *b = &r->e2e;
+    memset(o, 0, sizeof *o);
+    o->started = b->started - a->started;
+    o->completed = b->completed - a->completed;
+    o->failed = b->failed - a->failed;
+    o->dropped = b->dropped - a->dropped;
+    o->throughput = T > 0 ? (double)o->completed / T : 0;
+    uint64_t ended = o->completed + o->failed;
+    o->error_rate = ended ? (double)o->failed / (double)ended : 0;
+    o->latency = latency_of(r->e2e_hist, b->sum - a->sum, o->completed);
+    int B = r->nbatch;
+    o->ci.mean_half = B >= 2 ? ci_half(&r->bmean[r->ncomp * r->batches], B) : NAN;
+    o->ci.p99_half = B >= 2 ? ci_half(&r->bp99[r->ncomp * r->batches], B) : NAN;
+}
+
+const sim_results *sim_run_results(sim_run *r) {
+    acc_all(r);
+    double T = r->warm ? r->now - r->o.warmup : 0;
+    if (T < 0) T = 0;
+    sim_results *res = &r->res;
+    res->measured_time = T;
+    res->events = r->events;
+    res->components = r->cres;
+    res->ncomponents = r->ncomp;
+    res->cost_month = 0;
+    res->bottleneck = -1;
+    double best = 0;
+    for (int c = 0; c < r->ncomp; c++) {
+        component_result(r, c, T, &r->cres[c]);
+        res->cost_month += r->cres[c].cost_month;
+        if (r->cres[c].utilization > best) {
+            best = r->cres[c].utilization;
+            res->bottleneck = c;
+        }
+    }
+    e2e_result(r, T, &res->e2e);
+    return res;
+}
+
+int sim_run_windows(const sim_run *r) { return r->nwin; }
+
+const sim_window_stat *sim_run_window(const sim_run *r, int w, int component) {
+    if (w < 0 || w >= r->nwin || component < -1 || component >= r->ncomp) return NULL;
+    return &r->wins[(size_t)w * (size_t)(r->ncomp + 1) + (size_t)(component + 1)];
+}
