@@ -1,5 +1,6 @@
 /* The future-event list: a 4-ary min-heap of (time, sequence, payload) kept in one array.
  * Ties in time are broken by the sequence number given at push, so a run is deterministic.
+ * Times must not be negative (they are compared through their bit patterns, see evq.c).
  * The array grows by doubling (amortised, never per event once warm). */
 #pragma once
 #include <stdint.h>
