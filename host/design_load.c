@@ -1,0 +1,655 @@
+/* From a design file to a sim_design: the text is checked here (size, NUL bytes, UTF-8),
+ * decoded, validated and normalized by scripts/sdk/design.lua, and the engine-shaped table
+ * it returns is copied into a sim_design, which sim_design_check then defends. */
+#include "design_load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <luajit.h>
+
+#include "lua_state.h"
+
+#define MAX_DESIGN_BYTES ((size_t)16 << 20)  /* scripts/sdk/design.lua LIMITS.json_bytes */
+#define LOAD_MEM_LIMIT ((size_t)1 << 30)     /* the whole validation state */
+
+#ifndef SDSIM_SOURCE_DIR
+#define SDSIM_SOURCE_DIR "."
+#endif
+
+/* ------------------------------------------------------------------------------------- */
+/* Problems */
+
+void sdsim_problems_add(sdsim_problems *p, const char *path, const char *fmt, ...) {
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 16;
+        sdsim_problem *items = realloc(p->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return; /* the caller still sees the earlier problems */
+        p->items = items;
+        p->cap = cap;
+    }
+    sdsim_problem *it = &p->items[p->n++];
+    snprintf(it->path, sizeof it->path, "%s", path);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->reason, sizeof it->reason, fmt, ap);
+    va_end(ap);
+}
+
+void sdsim_problems_free(sdsim_problems *p) {
+    free(p->items);
+    p->items = NULL;
+    p->n = p->cap = 0;
+}
+
+const char *sdsim_root(void) {
+    const char *r = getenv("SDSIM_ROOT");
+    return r && *r ? r : SDSIM_SOURCE_DIR;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* The text itself */
+
+/* Offset of the first byte that is not well-formed UTF-8 (overlongs and surrogates
+ * included), or -1. */
+static long utf8_error(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned min;
+        if (c < 0x80) { i++; continue; }
+        else if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
+        else return (long)i;
+        if (i + len > n)
+            return (long)i;
+        for (size_t j = 1; j < len; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return (long)i;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return (long)i;
+        i += len;
+    }
+    return -1;
+}
+
+/* Refuses what cannot be a JSON design before the decoder sees it. 0 or -1. */
+static int check_text(const char *text, size_t len, sdsim_problems *problems) {
+    if (len > MAX_DESIGN_BYTES) {
+        sdsim_problems_add(problems, "$", "the document is %zu bytes, more than the limit of %zu "
+                           "(16 MB)", len, MAX_DESIGN_BYTES);
+        return -1;
+    }
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        sdsim_problems_add(problems, "$", "not a text file: a NUL byte at offset %ld (binary "
+                           "data is not a JSON design)", (long)(nul - text));
+        return -1;
+    }
+    long bad = utf8_error((const unsigned char *)text, len);
+    if (bad >= 0) {
+        sdsim_problems_add(problems, "$", "not valid UTF-8 at byte offset %ld (JSON text must "
+                           "be UTF-8)", bad);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads a whole file of at most MAX_DESIGN_BYTES, refusing larger ones unread. */
+static char *read_design_file(const char *path, size_t *len, sdsim_problems *problems) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        sdsim_problems_add(problems, "$", "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size > (long)MAX_DESIGN_BYTES) {
+            sdsim_problems_add(problems, "$", "%s is %ld bytes, more than the limit of %zu "
+                               "(16 MB): refused unread", path, size, MAX_DESIGN_BYTES);
+            fclose(f);
+            return NULL;
+        }
+        rewind(f);
+    }
+    /* Read up to one byte past the limit: a pipe or a growing file has no trustworthy size. */
+    buf = malloc(MAX_DESIGN_BYTES + 2);
+    if (!buf) {
+        sdsim_problems_add(problems, "$", "out of memory reading %s", path);
+        fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, MAX_DESIGN_BYTES + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        sdsim_problems_add(problems, "$", "cannot read %s", path);
+        free(buf);
+        return NULL;
+    }
+    if (n > MAX_DESIGN_BYTES) {
+        sdsim_problems_add(problems, "$", "%s is more than the limit of %zu bytes (16 MB)",
+                           path, MAX_DESIGN_BYTES);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Helpers design.lua calls: the host table */
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* host.list_lua(dir) -> sorted array of "*.lua" file names, or nil, message. */
+static int host_list_lua(lua_State *L) {
+    const char *dir = luaL_checkstring(L, 1);
+    DIR *d = opendir(dir);
+    if (!d) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", dir, strerror(errno));
+        return 2;
+    }
+    char **names = NULL;
+    int n = 0, cap = 0, oom = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) && !oom) {
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] == '.' || len <= 4 || strcmp(ent->d_name + len - 4, ".lua") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, (size_t)cap * sizeof *nn);
+            if (!nn) {
+                oom = 1;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(ent->d_name)))
+            oom = 1;
+        else
+            n++;
+    }
+    closedir(d);
+    /* Sorted in C so the order does not depend on the directory. */
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (!oom) {
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            lua_pushstring(L, names[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (oom)
+        return luaL_error(L, "out of memory listing %s", dir);
+    return 1;
+}
+
+/* Keeps the first line of a Lua error message (the traceback follows it). */
+static void first_line(char *msg) {
+    char *nl = strchr(msg, '\n');
+    if (nl)
+        *nl = '\0';
+}
+
+/* host.run_file(path, extras, budget, mem_bytes) -> true, value | false, message.
+ * Runs a Lua file in a fresh sandbox environment (plus the fields of extras) under an
+ * instruction budget and with at most mem_bytes more memory. */
+static int host_run_file(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    long budget = (long)luaL_optnumber(L, 3, 50e6);
+    size_t mem = (size_t)luaL_optnumber(L, 4, 256.0 * 1024 * 1024);
+    lua_settop(L, 2);
+    sdsim_lua_push_sandbox_env(L);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, 3);
+    }
+    char err[1024];
+    if (sdsim_lua_load_file(L, path, 3, MAX_DESIGN_BYTES, err, sizeof err) != 0) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    size_t outer = sdsim_lua_mem_limit(L), want = sdsim_lua_mem_used(L) + mem;
+    sdsim_lua_set_mem_limit(L, outer && outer < want ? outer : want);
+    /* Hooks do not fire inside compiled traces: the sandboxed code runs interpreted (and no
+     * trace compiled earlier survives), the trusted validation around it keeps the JIT. */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_FLUSH);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    int rc = sdsim_lua_pcall(L, 0, 1, budget, err, sizeof err);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_FLUSH);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
+    sdsim_lua_set_mem_limit(L, outer);
+    if (rc != 0) {
+        lua_gc(L, LUA_GCCOLLECT, 0); /* what a memory bomb left behind */
+        first_line(err);
+        lua_pushboolean(L, 0);
+        if (strstr(err, path))
+            lua_pushstring(L, err);
+        else
+            lua_pushfstring(L, "%s: %s", path, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static void push_host_table(lua_State *L) {
+    lua_newtable(L);
+    lua_pushcfunction(L, host_list_lua);
+    lua_setfield(L, -2, "list_lua");
+    lua_pushcfunction(L, host_run_file);
+    lua_setfield(L, -2, "run_file");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* From the engine-shaped Lua table to sim_design */
+
+static double num_at(lua_State *L, int t, const char *k, double def) {
+    lua_getfield(L, t, k);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : def;
+    lua_pop(L, 1);
+    return v;
+}
+
+static int int_at(lua_State *L, int t, const char *k, int def) {
+    return (int)num_at(L, t, k, def);
+}
+
+static int bool_at(lua_State *L, int t, const char *k) {
+    lua_getfield(L, t, k);
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static void str_at(lua_State *L, int t, const char *k, char *dst, size_t cap) {
+    lua_getfield(L, t, k);
+    const char *s = lua_tostring(L, -1);
+    snprintf(dst, cap, "%s", s ? s : "");
+    lua_pop(L, 1);
+}
+
+/* An enum name through its engine parser; -1 (and a problem) when unknown. */
+static int enum_at(lua_State *L, int t, const char *k, int (*parse)(const char *),
+                   const char *path, sdsim_problems *problems) {
+    lua_getfield(L, t, k);
+    const char *s = lua_tostring(L, -1);
+    int v = s ? parse(s) : -1;
+    if (v < 0)
+        sdsim_problems_add(problems, path, "the engine does not know %s '%s'", k, s ? s : "");
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Pushes t[k] and returns 1 when it is a table; otherwise pushes nothing and returns 0. */
+static int table_at(lua_State *L, int t, const char *k) {
+    lua_getfield(L, t, k);
+    if (lua_istable(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+typedef struct build {
+    lua_State *L;
+    sim_design *d;
+    sdsim_problems *problems;
+    int failed;
+} build;
+
+static void dist_at(build *b, int t, const char *k, sim_dist *out, const char *path) {
+    lua_State *L = b->L;
+    if (!table_at(L, t, k))
+        return; /* the default stays */
+    memset(out, 0, sizeof *out);
+    int dt = lua_gettop(L);
+    int kind = enum_at(L, dt, "kind", sim_dist_kind_parse, path, b->problems);
+    b->failed |= kind < 0;
+    out->kind = kind < 0 ? SIM_DIST_CONST : (sim_dist_kind)kind;
+    out->mean = num_at(L, dt, "mean", 0);
+    out->scv = num_at(L, dt, "scv", 0);
+    out->k = int_at(L, dt, "k", 1);
+    if (table_at(L, dt, "values")) {
+        int n = (int)lua_objlen(L, -1);
+        double *vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
+        if (vals) {
+            for (int i = 0; i < n; i++) {
+                lua_rawgeti(L, -1, i + 1);
+                vals[i] = lua_tonumber(L, -1);
+                lua_pop(L, 1);
+            }
+        }
+        if (!vals || sim_design_set_empirical(b->d, out, vals, n) != 0) {
+            sdsim_problems_add(b->problems, path, "out of memory for %d empirical values", n);
+            b->failed = 1;
+        }
+        free(vals);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void build_component(build *b, int t, int i) {
+    lua_State *L = b->L;
+    char path[64], id[SIM_ID_MAX];
+    snprintf(path, sizeof path, "$.components[%d]", i);
+    str_at(L, t, "id", id, sizeof id);
+    sim_component c = sim_component_defaults(id);
+    str_at(L, t, "zone", c.zone, sizeof c.zone);
+    int v = enum_at(L, t, "behavior", sim_behavior_parse, path, b->problems);
+    c.behavior = v < 0 ? SIM_BEHAVIOR_SERVICE : (sim_behavior)v;
+    b->failed |= v < 0;
+    c.replicas = int_at(L, t, "replicas", 1);
+    c.workers = int_at(L, t, "workers", 1);
+    c.queue_cap = int_at(L, t, "queue_cap", SIM_UNBOUNDED);
+    dist_at(b, t, "service", &c.service, path);
+    v = enum_at(L, t, "policy", sim_policy_parse, path, b->problems);
+    c.policy = v < 0 ? SIM_POLICY_ROUND_ROBIN : (sim_policy)v;
+    b->failed |= v < 0;
+    c.hit_ratio = num_at(L, t, "hit_ratio", 0);
+    c.read_ratio = num_at(L, t, "read_ratio", 1);
+    c.fanout_all = bool_at(L, t, "fanout_all");
+    c.error_rate = num_at(L, t, "error_rate", 0);
+    c.cost_per_hour = num_at(L, t, "cost_per_hour", 0);
+    c.rate_limit = num_at(L, t, "rate_limit", 0);
+    c.rate_burst = num_at(L, t, "rate_burst", 0);
+    c.shed_wait = num_at(L, t, "shed_wait", 0);
+    if (table_at(L, t, "autoscale")) {
+        int a = lua_gettop(L);
+        c.autoscale.enabled = 1;
+        c.autoscale.target_util = num_at(L, a, "target_util", 0.6);
+        c.autoscale.min = int_at(L, a, "min", c.replicas);
+        c.autoscale.max = int_at(L, a, "max", c.replicas);
+        c.autoscale.cooldown = num_at(L, a, "cooldown", 30);
+        c.autoscale.provision_delay = num_at(L, a, "provision_delay", 10);
+        c.autoscale.interval = num_at(L, a, "interval", 0);
+        lua_pop(L, 1);
+    }
+    if (sim_design_add_component(b->d, &c) < 0)
+        b->failed = 1;
+}
+
+static void build_edge(build *b, int t, int i) {
+    lua_State *L = b->L;
+    char path[64];
+    snprintf(path, sizeof path, "$.edges[%d]", i);
+    sim_edge e = sim_edge_defaults(int_at(L, t, "from", -1), int_at(L, t, "to", -1));
+    int v = enum_at(L, t, "mode", sim_edge_mode_parse, path, b->problems);
+    e.mode = v < 0 ? SIM_EDGE_CALL : (sim_edge_mode)v;
+    b->failed |= v < 0;
+    e.p = num_at(L, t, "p", 1);
+    e.weight = num_at(L, t, "weight", 1);
+    e.latency = num_at(L, t, "latency", 0);
+    e.timeout = num_at(L, t, "timeout", 0);
+    e.retries = int_at(L, t, "retries", 0);
+    e.backoff_base = num_at(L, t, "backoff_base", e.backoff_base);
+    e.backoff_max = num_at(L, t, "backoff_max", e.backoff_max);
+    e.jitter = bool_at(L, t, "jitter");
+    e.retry_budget = num_at(L, t, "retry_budget", 0);
+    if (table_at(L, t, "breaker")) {
+        int k = lua_gettop(L);
+        e.breaker.enabled = 1;
+        e.breaker.failure_threshold = int_at(L, k, "failure_threshold", 5);
+        e.breaker.open_time = num_at(L, k, "open_time", 5);
+        e.breaker.half_open_probes = int_at(L, k, "half_open_probes", 1);
+        lua_pop(L, 1);
+    }
+    if (sim_design_add_edge(b->d, &e) < 0)
+        b->failed = 1;
+}
+
+static void build_workload(build *b, int t, int i) {
+    lua_State *L = b->L;
+    char path[64];
+    snprintf(path, sizeof path, "$.workload[%d]", i);
+    sim_workload w = sim_workload_defaults(int_at(L, t, "to", -1));
+    w.keys = (uint32_t)num_at(L, t, "keys", 0);
+    w.closed = bool_at(L, t, "closed");
+    if (w.closed) {
+        w.users = int_at(L, t, "users", 1);
+        dist_at(b, t, "think", &w.think, path);
+    } else {
+        w.rps = num_at(L, t, "rps", 0);
+        int v = enum_at(L, t, "pattern", sim_pattern_parse, path, b->problems);
+        w.pattern = v < 0 ? SIM_PATTERN_CONSTANT : (sim_pattern)v;
+        b->failed |= v < 0;
+        w.start = num_at(L, t, "start", 0);
+        w.over = num_at(L, t, "over", 0);
+        w.to_rps = num_at(L, t, "to_rps", 0);
+        w.factor = num_at(L, t, "factor", 1);
+        w.period = num_at(L, t, "period", 0);
+        w.amplitude = num_at(L, t, "amplitude", 0);
+        if (table_at(L, t, "steps")) {
+            int n = (int)lua_objlen(L, -1);
+            for (int s = 0; s < n && s < SIM_MAX_STEPS; s++) {
+                lua_rawgeti(L, -1, s + 1);
+                w.steps[s].at = num_at(L, lua_gettop(L), "at", 0);
+                w.steps[s].rps = num_at(L, lua_gettop(L), "rps", 0);
+                lua_pop(L, 1);
+            }
+            w.nsteps = n < SIM_MAX_STEPS ? n : SIM_MAX_STEPS;
+            lua_pop(L, 1);
+        }
+    }
+    if (sim_design_add_workload(b->d, &w) < 0)
+        b->failed = 1;
+}
+
+static void build_fault(build *b, int t, int i) {
+    lua_State *L = b->L;
+    char path[64];
+    snprintf(path, sizeof path, "$.scenario[%d]", i);
+    int v = enum_at(L, t, "kind", sim_fault_kind_parse, path, b->problems);
+    b->failed |= v < 0;
+    sim_fault f = sim_fault_defaults(v < 0 ? SIM_FAULT_CRASH : (sim_fault_kind)v);
+    f.at = num_at(L, t, "at", 0);
+    f.duration = num_at(L, t, "duration", 0);
+    f.target = int_at(L, t, "target", -1);
+    f.replica = int_at(L, t, "replica", -1);
+    str_at(L, t, "zone", f.zone, sizeof f.zone);
+    f.value = num_at(L, t, "value", 0);
+    f.multiply = bool_at(L, t, "multiply");
+    if (sim_design_add_fault(b->d, &f) < 0)
+        b->failed = 1;
+}
+
+/* Calls each(b, item_index_on_stack, i) for every item of the array field k of table t. */
+static void each_item(build *b, int t, const char *k, void (*each)(build *, int, int)) {
+    lua_State *L = b->L;
+    if (!table_at(L, t, k))
+        return;
+    int n = (int)lua_objlen(L, -1);
+    for (int i = 0; i < n && !b->failed; i++) {
+        lua_rawgeti(L, -1, i + 1);
+        each(b, lua_gettop(L), i);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* Builds the design from the engine table at index t; NULL (with problems) on failure. */
+static sim_design *build_design(lua_State *L, int t, sdsim_problems *problems) {
+    char name[128];
+    str_at(L, t, "name", name, sizeof name);
+    build b = {L, sim_design_new(name), problems, 0};
+    if (!b.d) {
+        sdsim_problems_add(problems, "$", "out of memory building the design");
+        return NULL;
+    }
+    each_item(&b, t, "components", build_component);
+    each_item(&b, t, "edges", build_edge);
+    each_item(&b, t, "workloads", build_workload);
+    each_item(&b, t, "faults", build_fault);
+    if (table_at(L, t, "slo")) {
+        b.d->slo.p99 = num_at(L, lua_gettop(L), "p99", 0);
+        b.d->slo.error_rate = num_at(L, lua_gettop(L), "error_rate", -1);
+        lua_pop(L, 1);
+    }
+    char err[512] = "";
+    if (!b.failed && sim_design_check(b.d, err, sizeof err) != 0) {
+        sdsim_problems_add(problems, "$", "%s", err[0] ? err : "the engine refused the design");
+        b.failed = 1;
+    }
+    if (b.failed) {
+        if (problems->n == 0)
+            sdsim_problems_add(problems, "$", "out of memory building the design");
+        sim_design_free(b.d);
+        return NULL;
+    }
+    return b.d;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* The load itself, in a protected call so that a memory error anywhere is a problem */
+
+typedef struct load_ctx {
+    const char *kind; /* "json" or "lua" */
+    const char *arg;  /* the JSON text, or the template's path */
+    size_t len;
+    const char *default_name;
+    sdsim_problems *problems;
+    sim_design *design;
+} load_ctx;
+
+static void add_problems_from(lua_State *L, int t, sdsim_problems *problems) {
+    int n = (int)lua_objlen(L, t);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, t, i);
+        lua_getfield(L, -1, "path");
+        lua_getfield(L, -2, "reason");
+        const char *path = lua_tostring(L, -2), *reason = lua_tostring(L, -1);
+        sdsim_problems_add(problems, path ? path : "$", "%s", reason ? reason : "?");
+        lua_pop(L, 3);
+    }
+}
+
+static int load_protected(lua_State *L) {
+    load_ctx *ctx = lua_touserdata(L, 1);
+    char err[1024], path[4096];
+    snprintf(path, sizeof path, "%s/scripts/sdk/design.lua", sdsim_root());
+    if (sdsim_lua_load_file(L, path, 0, 0, err, sizeof err) != 0) {
+        sdsim_problems_add(ctx->problems, "$", "cannot load the design SDK: %s", err);
+        return 0;
+    }
+    push_host_table(L);
+    if (sdsim_lua_pcall(L, 1, 1, 0, err, sizeof err) != 0) {
+        first_line(err);
+        sdsim_problems_add(ctx->problems, "$", "the design SDK failed: %s", err);
+        return 0;
+    }
+    lua_getfield(L, -1, "load");
+    lua_pushstring(L, ctx->kind);
+    lua_pushlstring(L, ctx->arg, ctx->len);
+    lua_pushstring(L, sdsim_root());
+    lua_pushstring(L, ctx->default_name);
+    if (sdsim_lua_pcall(L, 4, 3, 0, err, sizeof err) != 0) {
+        first_line(err);
+        sdsim_problems_add(ctx->problems, "$", "validation failed: %s", err);
+        return 0;
+    }
+    int engine = lua_gettop(L) - 2, problems = lua_gettop(L);
+    if (lua_istable(L, problems))
+        add_problems_from(L, problems, ctx->problems);
+    if (ctx->problems->n == 0 && lua_istable(L, engine))
+        ctx->design = build_design(L, engine, ctx->problems);
+    if (!ctx->design && ctx->problems->n == 0)
+        sdsim_problems_add(ctx->problems, "$", "the design could not be loaded");
+    return 0;
+}
+
+static sim_design *load(load_ctx *ctx) {
+    sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
+    lua_State *L = sdsim_lua_new(&opts);
+    if (!L) {
+        sdsim_problems_add(ctx->problems, "$", "out of memory creating a Lua state");
+        return NULL;
+    }
+    int before = ctx->problems->n;
+    int rc = lua_cpcall(L, load_protected, ctx);
+    if (rc != 0) {
+        const char *msg = lua_tostring(L, -1);
+        sdsim_problems_add(ctx->problems, "$", "%s", rc == LUA_ERRMEM
+                           ? "not enough memory to validate the design (the cap is 1 GB)"
+                           : msg ? msg : "unknown error");
+    }
+    sdsim_lua_close(L);
+    if (ctx->design && ctx->problems->n > before) {
+        sim_design_free(ctx->design);
+        ctx->design = NULL;
+    }
+    return ctx->design;
+}
+
+/* "dir/checkout.json" -> "checkout" */
+static void base_name(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    const char *b = slash ? slash + 1 : path;
+    snprintf(out, cap, "%s", b);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = '\0';
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+sim_design *sdsim_load_design_file(const char *path, sdsim_problems *problems) {
+    char name[128];
+    base_name(path, name, sizeof name);
+    load_ctx ctx = {.default_name = name, .problems = problems};
+    if (ends_with(path, ".lua")) {
+        ctx.kind = "lua";
+        ctx.arg = path;
+        ctx.len = strlen(path);
+        return load(&ctx);
+    }
+    size_t len = 0;
+    char *text = read_design_file(path, &len, problems);
+    if (!text)
+        return NULL;
+    sim_design *d = NULL;
+    if (check_text(text, len, problems) == 0) {
+        ctx.kind = "json";
+        ctx.arg = text;
+        ctx.len = len;
+        d = load(&ctx);
+    }
+    free(text);
+    return d;
+}
+
+sim_design *sdsim_load_design_json(const char *json, size_t len, sdsim_problems *problems) {
+    if (check_text(json, len, problems) != 0)
+        return NULL;
+    load_ctx ctx = {.kind = "json", .arg = json, .len = len, .default_name = "design",
+                    .problems = problems};
+    return load(&ctx);
+}
