@@ -37,3 +37,27 @@ typedef struct sim_analytic {
 /* Solves a checked design. 0, or -1 with a reason in err. */
 int sim_analyze(const sim_design *d, sim_analytic *out, char *err, int errlen);
 void sim_analytic_free(sim_analytic *a);
+
+/* "exact", "approximate", "unstable". */
+const char *sim_exactness_name(sim_exactness e);
+
+/* One station on its own, for the analytic pass and for tests that compare the simulation
+ * with theory: Poisson arrivals at `lambda` per second, service of the given mean (seconds)
+ * and scv, `workers` servers (SIM_INFINITE_SERVERS: a delay) and `queue_cap` waiting places
+ * (SIM_UNBOUNDED: none lost). Unbounded: Erlang C with Allen-Cunneen's (1 + scv) / 2 (exact
+ * for exponential service, and for one worker, where it is Pollaczek-Khinchine). Bounded:
+ * M/M/c/K, exact for exponential service. 0, or -1 on arguments that describe nothing. */
+typedef struct sim_station {
+    double offered;        /* lambda * mean / workers: may exceed 1 */
+    double utilization;    /* carried load per worker (offered when unbounded) */
+    double mean_wait, mean_response, mean_in_system; /* INFINITY when unstable */
+    double drop_prob;
+    int exact;    /* the formula is exact for Poisson arrivals */
+    int unstable; /* unbounded and offered >= 1 */
+} sim_station;
+int sim_station_solve(double lambda, double mean, double scv, int exp_service, int workers,
+                      int queue_cap, sim_station *out);
+
+/* Erlang C: the probability that an arrival waits at an M/M/c with offered load a = lambda *
+ * mean (1 when a >= c). */
+double sim_erlang_c(int c, double a);
