@@ -8,6 +8,35 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- exponential ziggurat (Marsaglia and Tsang, 2000) -------------------------------------
+ * 256 layers of equal area V under exp(-x), the base layer ending in the tail beyond R. 98.9 %
+ * of samples cost one 64-bit draw, a multiply and a compare; the rest take the wedge test or
+ * the tail (R + a fresh exponential, by memorylessness). About 3x faster than -log(U). */
+#define ZIG_R 7.69711747013104972
+#define ZIG_V 3.9496598225815571993e-3
+static double zig_x[257], zig_f[257];
+
+/* Layer edges: f(x[i+1]) = f(x[i]) + V / x[i]; x[0] is the base layer's virtual width V/f(R).
+ * Filled before main (a constructor), so concurrent runs on threads never race on it. */
+__attribute__((constructor)) static void zig_init(void) {
+    zig_x[0] = ZIG_V * exp(ZIG_R);
+    zig_x[1] = ZIG_R;
+    for (int i = 1; i < 255; i++) zig_x[i + 1] = -log(ZIG_V / zig_x[i] + exp(-zig_x[i]));
+    zig_x[256] = 0;
+    for (int i = 0; i <= 256; i++) zig_f[i] = exp(-zig_x[i]);
+}
+
+double sim_dist_exp1(sim_rng *r) {
+    for (;;) {
+        uint64_t bits = sim_rng_next(r);
+        unsigned i = (unsigned)(bits & 0xff);
+        double x = (double)(bits >> 11) * 0x1.0p-53 * zig_x[i];
+        if (x < zig_x[i + 1]) return x;
+        if (i == 0) return ZIG_R - log(sim_rng_uniform_pos(r));
+        if (zig_f[i + 1] + (zig_f[i] - zig_f[i + 1]) * sim_rng_uniform(r) < exp(-x)) return x;
+    }
+}
+
 static const char *const kind_names[SIM_DIST_KIND_COUNT] = {
     "const", "exp", "erlang", "hyperexp", "lognormal", "uniform", "empirical",
 };
@@ -117,9 +146,14 @@ int sim_dist_prepare(sim_dist *d, char *err, int errlen) {
     }
 }
 
-/* The product of uniforms replaces a sum of logarithms (one log per sample instead of k);
+/* For large k, the product of uniforms replaces a sum of logarithms (one log per sample instead of k);
  * it is folded into the sum before it could underflow, so any k works. */
 static double sample_erlang(const sim_dist *d, sim_rng *r) {
+    if (d->k <= 8) { /* a few ziggurat draws beat a product of uniforms and a logarithm */
+        double sum = 0;
+        for (int i = 0; i < d->k; i++) sum += sim_dist_exp1(r);
+        return d->a * sum;
+    }
     double logsum = 0, prod = 1;
     for (int i = 0; i < d->k; i++) {
         prod *= sim_rng_uniform_pos(r);
@@ -143,12 +177,12 @@ double sim_dist_sample(const sim_dist *d, sim_rng *r) {
     case SIM_DIST_CONST:
         return d->mean;
     case SIM_DIST_EXP:
-        return -d->a * log(sim_rng_uniform_pos(r));
+        return d->a * sim_dist_exp1(r);
     case SIM_DIST_ERLANG:
         return sample_erlang(d, r);
     case SIM_DIST_HYPEREXP: {
         double m = sim_rng_uniform(r) < d->a ? d->b : d->c;
-        return -m * log(sim_rng_uniform_pos(r));
+        return m * sim_dist_exp1(r);
     }
     case SIM_DIST_LOGNORMAL:
         return exp(d->a + d->b * sample_normal(r));

@@ -42,3 +42,7 @@ int sim_dist_kind_parse(const char *name);
 /* Convenience constructors, already prepared. */
 sim_dist sim_dist_const(double mean);
 sim_dist sim_dist_exp(double mean);
+
+/* A standard exponential sample (mean 1), by ziggurat: ~3x faster than -log(U); for the
+ * engine's own Poisson arrivals (gap = sim_dist_exp1(rng) / rate). */
+double sim_dist_exp1(sim_rng *r);

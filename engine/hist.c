@@ -6,30 +6,11 @@
 
 void sim_hist_reset(sim_hist *h) { memset(h, 0, sizeof *h); }
 
-/* The bucket comes straight from the bits of the double: its exponent picks the power of two
- * and the top SIM_HIST_SUB_BITS bits of its mantissa the linear sub-bucket. */
-static inline uint32_t bucket_of(double us) {
-    if (!(us >= 1.0)) return 0; /* below 1 us, and NaN */
-    uint64_t bits;
-    memcpy(&bits, &us, sizeof bits);
-    uint32_t e = (uint32_t)(bits >> 52) - 1023u;
-    if (e >= SIM_HIST_MAX_EXP) return SIM_HIST_BUCKETS - 1;
-    uint32_t m = (uint32_t)(bits >> (52 - SIM_HIST_SUB_BITS)) & (SIM_HIST_SUB - 1);
-    return (e << SIM_HIST_SUB_BITS) | m;
-}
-
 /* Midpoint of bucket i in microseconds. */
 static double bucket_mid_us(uint32_t i) {
     int e = (int)(i >> SIM_HIST_SUB_BITS);
     double m = (double)(i & (SIM_HIST_SUB - 1));
     return ldexp(1.0 + (m + 0.5) / SIM_HIST_SUB, e);
-}
-
-void sim_hist_record(sim_hist *h, double seconds) {
-    h->counts[bucket_of(seconds * 1e6)]++;
-    h->count++;
-    h->sum += seconds;
-    if (seconds > h->max) h->max = seconds;
 }
 
 void sim_hist_merge(sim_hist *dst, const sim_hist *src) {
