@@ -72,9 +72,20 @@ const char *sim_exactness_name(sim_exactness e) {
 double sim_erlang_c(int c, double a) {
     if (c < 1 || !(a >= 0)) return NAN;
     if (a >= c) return 1;
-    /* Erlang B by its stable recursion; once it underflows it only shrinks further. */
+    /* Erlang B by its stable recursion; once it underflows it only shrinks further. Below
+     * k = a the recursion contracts errors by about k / a per step, so a large station may
+     * start at k0 = a - 40 sqrt(a) from the fluid value 1 - k0 / a: the error left after the
+     * remaining steps is below exp(-800). */
     double b = 1;
-    for (int k = 1; k <= c; k++) {
+    int k0 = 1;
+    if (a > 1000) {
+        double start = floor(a - 40 * sqrt(a));
+        if (start > 1 && start < c) {
+            k0 = (int)start + 1;
+            b = 1 - start / a;
+        }
+    }
+    for (int k = k0; k <= c; k++) {
         b = a * b / (k + a * b);
         if (b < 1e-300) {
             b = 0;
@@ -102,7 +113,7 @@ static int mmck_tail(double q, double r, long kq, double *pb, double *lq) {
             t *= r;
             g1 += t;
             g2 += j * t;
-            if (t * (j + 1) / ((1 - r) * (1 - r)) < 1e-18 * g1) break;
+            if (t * (j + 1) / ((1 - r) * (1 - r)) <= 1e-18 * g1) break;
         }
         double rk = pow(r, (double)kq);
         double z = 1 + q * g1;
@@ -172,7 +183,8 @@ int sim_station_solve(double lambda, double mean, double scv, int exp_service, i
     double a = lambda * mean, rho = a / workers;
     if (queue_cap != SIM_UNBOUNDED) {
         if (!isfinite(a)) { /* the holding time itself is endless: everything blocks */
-            o->offered = o->utilization = INFINITY;
+            o->offered = INFINITY;
+            o->utilization = 1; /* every worker ends up held */
             o->drop_prob = 1;
             o->mean_wait = o->mean_response = INFINITY;
             o->mean_in_system = workers + (double)queue_cap;
@@ -587,19 +599,22 @@ static double solve_open_component(ana *a, int i) {
     else s1 = s0;
     double served0 = f0 * (1 - s0.drop_prob), served1 = f1 * (1 - s1.drop_prob) * (reps - 1);
     double served = served0 + served1;
+    int endless = lam > 0 && !isfinite(hold); /* it waits on a saturated callee */
     o->arrival_rate = lam;
     o->service_demand = hold;
-    o->utilization = s0.utilization;
-    o->drop_prob = in > 0 ? (f0 * s0.drop_prob + f1 * (reps - 1) * s1.drop_prob) / in : 0;
+    o->utilization = endless ? 1 : s0.utilization; /* endless holding: all workers held */
+    o->drop_prob = in > 0 ? clamp01((f0 * s0.drop_prob + f1 * (reps - 1) * s1.drop_prob) / in) : 0;
     o->mean_in_system = s0.mean_in_system + (reps > 1 ? (reps - 1) * s1.mean_in_system : 0);
-    if (served > 0 && !s0.unstable && !s1.unstable) {
-        o->mean_wait = (served0 * s0.mean_wait + served1 * s1.mean_wait) / served;
-        o->mean_response = (served0 * s0.mean_response + served1 * s1.mean_response) / served;
+    if (served > 0 && !s0.unstable && !s1.unstable && !endless) {
+        o->mean_wait = (served0 * s0.mean_wait + (served1 > 0 ? served1 * s1.mean_wait : 0)) /
+                       served;
+        o->mean_response = (served0 * s0.mean_response +
+                            (served1 > 0 ? served1 * s1.mean_response : 0)) / served;
     } else {
         o->mean_wait = s0.mean_wait;
         o->mean_response = s0.mean_response;
     }
-    o->exactness = s0.unstable || s1.unstable ? SIM_UNSTABLE
+    o->exactness = s0.unstable || s1.unstable || endless ? SIM_UNSTABLE
                    : s0.exact && s1.exact    ? SIM_EXACT
                                              : SIM_APPROXIMATE;
     /* Saturation: the caller of a saturated callee would need endless holding; its own
@@ -622,7 +637,7 @@ static double solve_closed_component(ana *a, int i) {
     int cap = c->workers == SIM_INFINITE_SERVERS ? 0 : c->workers * c->replicas;
     o->arrival_rate = lam;
     o->service_demand = hold;
-    o->utilization = cap ? lam * hold / cap : 0;
+    o->utilization = cap && lam > 0 ? lam * hold / cap : 0;
     o->mean_wait = a->own_resp[i] - s > 0 ? a->own_resp[i] - s : 0;
     o->mean_response = resp;
     o->mean_in_system = lam > 0 ? lam * resp : 0;

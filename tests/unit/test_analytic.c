@@ -116,6 +116,10 @@ static void test_mmc_erlang_c(void) {
     }
     CHECK_REL(sim_erlang_c(4, 3.2), erlang_c_sum(4, 3.2), EXACT_REL);
     CHECK_REL(sim_erlang_c(50, 45), erlang_c_sum(50, 45), 1e-9);
+    /* Large stations start the recursion near k = a; compare with the whole recursion. */
+    double b = 1, aa = 4900;
+    for (int k = 1; k <= 5000; k++) b = aa * b / (k + aa * b);
+    CHECK_REL(sim_erlang_c(5000, aa), b / (1 - aa / 5000 * (1 - b)), 1e-12);
     sim_analytic_free(&a);
     sim_design_free(d);
 }
@@ -687,18 +691,117 @@ static void test_mixed_refused(void) {
     sim_design_free(d);
 }
 
-/* ---- scale ------------------------------------------------------------------------------ */
 
 static int all_defined(const sim_analytic *a) {
     for (int i = 0; i < a->ncomponents; i++) {
         const sim_analytic_component *c = &a->components[i];
-        if (isnan(c->arrival_rate) || isnan(c->utilization) || isnan(c->mean_wait) ||
-            isnan(c->mean_response) || isnan(c->mean_in_system) || isnan(c->drop_prob) ||
-            isnan(c->saturation_rps) || isnan(c->service_demand))
-            return 0;
+        const double v[] = {c->arrival_rate,   c->utilization,    c->mean_wait,
+                            c->mean_response,  c->mean_in_system, c->drop_prob,
+                            c->saturation_rps, c->service_demand};
+        for (int k = 0; k < (int)(sizeof v / sizeof v[0]); k++)
+            if (isnan(v[k])) {
+                fprintf(stderr, "  component %d: figure %d is NaN\n", i, k);
+                return 0;
+            }
     }
     return 1;
 }
+
+/* ---- robustness ------------------------------------------------------------------------- */
+
+static unsigned fuzz_state = 12345;
+static double fuzz_u(void) { /* a small LCG is enough to vary designs reproducibly */
+    fuzz_state = fuzz_state * 1103515245u + 12345u;
+    return (fuzz_state >> 8) / 16777216.0;
+}
+static int fuzz_i(int n) { return (int)(fuzz_u() * n) % n; }
+
+static sim_dist fuzz_dist(void) {
+    double mean = fuzz_u() < 0.1 ? 0 : 0.0001 + 0.02 * fuzz_u();
+    switch (fuzz_i(6)) {
+    case 0: return sim_dist_const(mean);
+    case 1: return dist_of(SIM_DIST_ERLANG, mean, 1.0 / (1 + fuzz_i(4)));
+    case 2: return dist_of(SIM_DIST_HYPEREXP, mean, 1 + 5 * fuzz_u());
+    case 3: return dist_of(SIM_DIST_LOGNORMAL, mean, 0.1 + 3 * fuzz_u());
+    case 4: return dist_of(SIM_DIST_UNIFORM, mean, 0.3 * fuzz_u());
+    default: return sim_dist_exp(mean);
+    }
+}
+
+static sim_design *fuzz_design(void) {
+    sim_design *d = sim_design_new("fuzz");
+    int n = 1 + fuzz_i(25);
+    for (int i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "f%d", i);
+        sim_component c = sim_component_defaults(id);
+        c.behavior = (sim_behavior)fuzz_i(5);
+        c.policy = (sim_policy)fuzz_i(6);
+        c.workers = fuzz_i(5);
+        c.replicas = 1 + fuzz_i(3);
+        c.queue_cap = fuzz_u() < 0.3 ? fuzz_i(6) : SIM_UNBOUNDED;
+        c.service = fuzz_dist();
+        c.hit_ratio = fuzz_u();
+        c.read_ratio = fuzz_u();
+        c.error_rate = fuzz_u() < 0.2 ? fuzz_u() : 0;
+        c.fanout_all = fuzz_u() < 0.2;
+        if (fuzz_u() < 0.1) {
+            c.rate_limit = 100 * fuzz_u();
+            c.rate_burst = 5;
+        }
+        sim_design_add_component(d, &c);
+    }
+    double *excl = calloc((size_t)n, sizeof *excl);
+    for (int k = fuzz_i(3 * n + 1); k > 0; k--) {
+        int from = fuzz_i(n), to = fuzz_i(n);
+        sim_edge_mode mode = (sim_edge_mode)fuzz_i(3);
+        if (mode == SIM_EDGE_CALL && to <= from) continue; /* calls only go down: no cycle */
+        double p = fuzz_u();
+        if (mode != SIM_EDGE_CALL) {
+            p *= 1 - excl[from];
+            excl[from] += p;
+        }
+        int e = add_edge(d, from, to, mode, p, 0.001 * fuzz_u());
+        d->edges[e].weight = fuzz_u() * 3;
+    }
+    free(excl);
+    int closed = fuzz_u() < 0.3, mixed = fuzz_u() < 0.05;
+    for (int k = 1 + fuzz_i(3); k > 0; k--) {
+        if (closed || (mixed && k == 1)) add_closed(d, fuzz_i(n), fuzz_i(50), 0.1 * fuzz_u());
+        else add_open(d, fuzz_i(n), 500 * fuzz_u());
+    }
+    return d;
+}
+
+/* Any design that passes the check gives an error message or figures that are numbers or
+ * explicit infinities; never NaN, never a crash (the sanitizer build runs this too). */
+static void test_random_designs(void) {
+    int solved = 0, refused = 0;
+    for (int t = 0; t < 2000; t++) {
+        sim_design *d = fuzz_design();
+        char err[256];
+        if (sim_design_check(d, err, sizeof err) == 0) {
+            sim_analytic a;
+            if (sim_analyze(d, &a, err, sizeof err) == 0) {
+                solved++;
+                CHECK(all_defined(&a));
+                CHECK(a.bottleneck >= -1 && a.bottleneck < d->ncomponents);
+                CHECK(!isnan(a.offered_rps) && !isnan(a.saturation_rps));
+                CHECK(a.reason[0] != 0);
+            } else {
+                refused++;
+                CHECK(err[0] != 0);
+            }
+            sim_analytic_free(&a);
+        }
+        sim_design_free(d);
+    }
+    printf("  random designs: %d solved, %d refused with a reason\n", solved, refused);
+    CHECK(solved > 500);
+}
+
+/* ---- scale ------------------------------------------------------------------------------ */
+
 
 /* 1,000 components: a chain of forwards with calls and async side edges and a few loops
  * back; it must solve in well under 10 ms (measured; generous under sanitizers). */
@@ -753,4 +856,4 @@ TEST_MAIN(TEST(test_mm1), TEST(test_mmc_erlang_c), TEST(test_md1_mg1), TEST(test
           TEST(test_cache_miss_flow), TEST(test_balancer_split), TEST(test_replicas_and_database),
           TEST(test_async_queue_and_limiter), TEST(test_patterns), TEST(test_unstable),
           TEST(test_closed_mva), TEST(test_closed_seidmann), TEST(test_mixed_refused),
-          TEST(test_thousand_components))
+          TEST(test_random_designs), TEST(test_thousand_components))
