@@ -171,7 +171,10 @@ local function suggest(word, candidates)
     local best, bestd = nil, 99
     local lw = word:lower()
     for _, c in ipairs(candidates) do
-        local d = (c:lower() == lw) and 0 or distance(lw, c:lower())
+        local lc = c:lower()
+        local d = (lc == lw) and 0 or distance(lw, lc)
+        -- "latency" for "latency_ms": a unit suffix left out.
+        if d > 1 and #lw >= 3 and lc:sub(1, #lw + 1) == lw .. "_" then d = 1 end
         if d < bestd then best, bestd = c, d end
     end
     local allowed = #word <= 4 and 1 or (#word <= 8 and 2 or 3)
@@ -231,18 +234,14 @@ local check_value -- forward
 
 local function range_problem(P, path, x, spec)
     local lo, hi = spec.min, spec.max
-    if lo and (x < lo or (spec.exclusive_min and x == lo)) then
-        add(P, path, "%s is out of range: must be %s %s%s", num_text(x),
-            spec.exclusive_min and ">" or ">=", num_text(lo),
-            hi and (" and <= " .. num_text(hi)) or "")
-        return true
-    end
-    if hi and x > hi then
-        add(P, path, "%s is out of range: must be <= %s%s", num_text(x), num_text(hi),
-            lo and fmt(" (and %s %s)", spec.exclusive_min and ">" or ">=", num_text(lo)) or "")
-        return true
-    end
-    return false
+    local below = lo and (x < lo or (spec.exclusive_min and x == lo))
+    if not below and not (hi and x > hi) then return false end
+    local parts = {}
+    if lo then parts[1] = fmt("%s %s", spec.exclusive_min and ">" or ">=", num_text(lo)) end
+    if hi then parts[#parts + 1] = "<= " .. num_text(hi) end
+    add(P, path, "%s is out of range: must be %s%s", num_text(x), concat(parts, " and "),
+        spec.help and ("; " .. spec.help) or "")
+    return true
 end
 
 local function check_number(P, path, v, spec)
@@ -356,9 +355,9 @@ local DIST_FIELDS = {
     empirical = { values_ms = true },
 }
 local DIST_SCV = {
-    hyperexp = { type = "number", min = 1, max = 1000, help = "scv >= 1" },
-    lognormal = { type = "number", min = 0, exclusive_min = true, max = 1000, help = "scv > 0" },
-    uniform = { type = "number", min = 0, max = 1 / 3, help = "0 <= scv <= 1/3" },
+    hyperexp = { type = "number", min = 1, max = 1000, need = "scv >= 1" },
+    lognormal = { type = "number", min = 0, exclusive_min = true, max = 1000, need = "scv > 0" },
+    uniform = { type = "number", min = 0, max = 1 / 3, need = "0 <= scv <= 1/3" },
 }
 local DIST_ALL = { dist = true, mean_ms = true, scv = true, k = true, values_ms = true }
 
@@ -405,7 +404,7 @@ local function check_dist(P, path, v)
     if allowed.scv then
         if v.scv == nil then
             add(P, field_path(path, "scv"), "missing: dist '%s' needs scv (%s)", name,
-                DIST_SCV[name].help)
+                DIST_SCV[name].need)
             ok = false
         else
             out.scv = check_number(P, field_path(path, "scv"), v.scv, DIST_SCV[name])

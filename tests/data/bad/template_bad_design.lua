@@ -1,0 +1,1 @@
+return { version = 1, components = { { id = "a", type = "service", replicas = -1 } } }

@@ -1,0 +1,3 @@
+-- a memory bomb
+local t = {}
+while true do t[#t + 1] = string.rep("x", 1000000) .. #t end

@@ -1,0 +1,3 @@
+-- globals are refused: use local
+helper = 1
+return { version = 1 }
