@@ -176,13 +176,10 @@ static int build_rings(sim_run *r) {
 
 static int schedule_clock(sim_run *r) {
     const sim_options *o = &r->o;
-    if (o->warmup > 0) {
-        if (sim__push(r, o->warmup, EV_WARMUP, 0, 0)) return -1;
-    } else {
-        sim__warmup(r);
-    }
-    if (sim__push(r, fmin(o->window, r->end), EV_WINDOW, 0, 0)) return -1;
-    if (r->batches >= 2 && sim__push(r, o->warmup + r->batch_len, EV_BATCH, 0, 0)) return -1;
+    r->next_warm = o->warmup > 0 ? o->warmup : INFINITY;
+    if (o->warmup <= 0) sim__warmup(r);
+    r->next_win = fmin(o->window, r->end);
+    r->next_batch = r->batches >= 2 ? o->warmup + r->batch_len : INFINITY;
     return 0;
 }
 
@@ -244,23 +241,24 @@ void sim_run_free(sim_run *r) {
 
 /* ---- the event loop -------------------------------------------------------------------- */
 
-static void clock_event(sim_run *r, uint32_t kind) {
-    switch (kind) {
-    case EV_WARMUP: sim__warmup(r); break;
-    case EV_WINDOW: {
-        sim__window(r);
-        double next = fmin((r->nwin + 1) * r->o.window, r->end);
-        if (r->nwin < r->win_cap) sim__push(r, next, EV_WINDOW, 0, 0);
-        break;
-    }
-    case EV_BATCH:
+static double next_clock(const sim_run *r) {
+    return fmin(r->next_warm, fmin(r->next_win, r->next_batch));
+}
+
+/* The clock tick due now (the earliest of warm-up, window end and batch end). */
+static void clock_tick(sim_run *r) {
+    if (r->next_warm <= r->now) {
+        r->next_warm = INFINITY;
+        sim__warmup(r);
+    } else if (r->next_batch <= r->now) {
         sim__batch(r);
-        if (r->nbatch < r->batches) {
-            double next = r->o.warmup + (r->nbatch + 1) * r->batch_len;
-            if (r->nbatch + 1 == r->batches) next = r->end; /* no rounding gap at the end */
-            sim__push(r, next, EV_BATCH, 0, 0);
-        }
-        break;
+        r->next_batch = INFINITY;
+        if (r->nbatch < r->batches)
+            r->next_batch = r->nbatch + 1 == r->batches ? r->end /* no rounding gap */
+                                                        : r->o.warmup + (r->nbatch + 1) * r->batch_len;
+    } else {
+        sim__window(r);
+        r->next_win = r->nwin < r->win_cap ? fmin((r->nwin + 1) * r->o.window, r->end) : INFINITY;
     }
 }
 
@@ -277,7 +275,6 @@ static void dispatch(sim_run *r, const sim_event *ev) {
     case EV_FAULT_END: sim__fault_end(r, (int)ev->a); break;
     case EV_AUTOSCALE: sim__autoscale(r, (int)ev->a); break;
     case EV_PROVISION: sim__provision(r, (int)ev->a, (int)ev->b); break;
-    default: clock_event(r, ev->kind); break;
     }
 }
 
@@ -286,7 +283,16 @@ int sim_run_until(sim_run *r, double t) {
     if (r->finished) return 1;
     if (!(t < r->end)) t = r->end;
     sim_event ev;
-    while (!sim_evq_empty(&r->q) && sim_evq_peek_time(&r->q) <= t) {
+    double clock = next_clock(r);
+    for (;;) {
+        double te = sim_evq_empty(&r->q) ? INFINITY : sim_evq_peek_time(&r->q);
+        if (clock <= t && clock <= te) {
+            r->now = clock;
+            clock_tick(r);
+            clock = next_clock(r);
+            continue;
+        }
+        if (te > t) break;
         sim_evq_pop(&r->q, &ev);
         r->now = ev.time;
         r->events++;
@@ -303,4 +309,6 @@ int sim_run_until(sim_run *r, double t) {
 
 double sim_run_now(const sim_run *r) { return r->now; }
 
-const char *sim_run_error(const sim_run *r) { return r->err[0] ? r->err : NULL; }
+const char *sim_run_error(const sim_run *r) {
+    return r->err[0] ? r->err : r->ctl_err[0] ? r->ctl_err : NULL;
+}

@@ -153,18 +153,19 @@ int sim_run_inject(sim_run *r, const sim_fault *f) {
              (f->kind == SIM_FAULT_LATENCY || f->value <= 1 || f->kind == SIM_FAULT_CAPACITY) &&
              (f->kind != SIM_FAULT_CAPACITY || f->value > 0);
     if (!ok) {
-        snprintf(r->err, sizeof r->err, "inject: invalid %s fault", sim_fault_kind_name(f->kind));
+        snprintf(r->ctl_err, sizeof r->ctl_err, "inject: invalid %s fault",
+                 sim_fault_kind_name(f->kind));
         return -1;
     }
     sim_fault g = *f;
     g.at = r->now;
     int i = add_fault(r, &g);
     if (i < 0) {
-        snprintf(r->err, sizeof r->err, "inject: out of memory");
+        snprintf(r->ctl_err, sizeof r->ctl_err, "inject: out of memory");
         return -1;
     }
     sim__fault_start(r, i);
-    return r->err[0] ? -1 : 0;
+    return 0;
 }
 
 /* ---- replicas -------------------------------------------------------------------------- */
@@ -190,12 +191,12 @@ static int grow_replicas(sim_run *r, int c, int n) {
 
 int sim_run_set_replicas(sim_run *r, int c, int n) {
     if (c < 0 || c >= r->ncomp || n < 1 || n > SIM_MAX_REPLICAS) {
-        snprintf(r->err, sizeof r->err, "set_replicas: component %d / replicas %d out of range",
-                 c, n);
+        snprintf(r->ctl_err, sizeof r->ctl_err,
+                 "set_replicas: component %d / replicas %d out of range", c, n);
         return -1;
     }
     if (grow_replicas(r, c, n)) {
-        snprintf(r->err, sizeof r->err, "set_replicas: out of memory");
+        snprintf(r->ctl_err, sizeof r->ctl_err, "set_replicas: out of memory");
         return -1;
     }
     sim_comp *cp = &r->comps[c];

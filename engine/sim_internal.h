@@ -24,9 +24,6 @@ enum {
     EV_SEND,         /* a = child, b = call id: a retry leaves after its backoff */
     EV_SOURCE,       /* a = workload: next open arrival (candidate, when thinning) */
     EV_USER,         /* a = workload: a closed user ends its think time */
-    EV_WARMUP,       /* statistics start */
-    EV_WINDOW,       /* a metrics window closes */
-    EV_BATCH,        /* a batch-means batch closes */
     EV_FAULT_START,  /* a = index in run->faults */
     EV_FAULT_END,    /* a = index in run->faults */
     EV_AUTOSCALE,    /* a = component: evaluate */
@@ -148,7 +145,11 @@ struct sim_run {
     sim_options o;
     double now, end;
     int finished;
-    char err[256];
+    char err[256];     /* fatal: the run stops */
+    char ctl_err[256]; /* the last refused live-control call; the run goes on */
+    /* Clock ticks (warm-up, window and batch ends) live outside the event queue and come
+     * before any event at the same time, so window k is exactly [k w, (k+1) w). */
+    double next_warm, next_win, next_batch;
     sim_evq q;
     sim_rng rng; /* routing, services, policies */
     uint64_t serial;
