@@ -114,8 +114,11 @@ static char *read_design_file(const char *path, size_t *len, sdsim_problems *pro
         return NULL;
     }
     char *buf = NULL;
+    size_t want = MAX_DESIGN_BYTES + 1;
     if (fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
+        if (size >= 0 && (size_t)size < MAX_DESIGN_BYTES)
+            want = (size_t)size + 1; /* one more: a file that grew meanwhile is still seen */
         if (size > (long)MAX_DESIGN_BYTES) {
             sdsim_problems_add(problems, "$", "%s is %ld bytes, more than the limit of %zu "
                                "(16 MB): refused unread", path, size, MAX_DESIGN_BYTES);
@@ -125,13 +128,20 @@ static char *read_design_file(const char *path, size_t *len, sdsim_problems *pro
         rewind(f);
     }
     /* Read up to one byte past the limit: a pipe or a growing file has no trustworthy size. */
-    buf = malloc(MAX_DESIGN_BYTES + 2);
+    buf = malloc(want + 1);
     if (!buf) {
         sdsim_problems_add(problems, "$", "out of memory reading %s", path);
         fclose(f);
         return NULL;
     }
-    size_t n = fread(buf, 1, MAX_DESIGN_BYTES + 1, f);
+    size_t n = fread(buf, 1, want, f);
+    if (n == want && want <= MAX_DESIGN_BYTES) { /* it grew: read on up to the limit */
+        char *more = realloc(buf, MAX_DESIGN_BYTES + 2);
+        if (more) {
+            buf = more;
+            n += fread(buf + n, 1, MAX_DESIGN_BYTES + 1 - n, f);
+        }
+    }
     int err = ferror(f);
     fclose(f);
     if (err) {

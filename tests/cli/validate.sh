@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `sdsim validate` as a user meets it: good designs and every template print "ok: NAME (...)"
+# and exit 0; each bad design in tests/data/bad/ exits 1 with the problems listed in
+# tests/data/bad/expect.tsv ("PATH: REASON" lines); hostile inputs made here (deep nesting,
+# 100 MB, binary, an endless-loop template) fail fast and cleanly, never crash or hang.
+# Usage: validate.sh SDSIM_BINARY SOURCE_DIR
+set -u
+sdsim=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+# validate FILE: runs `sdsim validate` with a time limit; sets $out and $rc. A crash (signal)
+# gives rc > 128, a hang rc 124: both are failures of every check below.
+validate() {
+  out=$(timeout 30 "$sdsim" validate "$1" 2>"$tmp/stderr")
+  rc=$?
+}
+
+for f in "$src"/tests/data/good/*.json "$src"/templates/*.lua; do
+  validate "$f"
+  if [ "$rc" -eq 0 ] && grep -q '^ok: ' <<<"$out"; then ok "valid: ${f#$src/}"
+  else bad "valid: ${f#$src/} (exit $rc)"; echo "$out" | head -5; fi
+done
+
+# Every expected problem: exit 1 and a line "PATH: ...SUBSTRING...".
+while IFS=$'\t' read -r file path sub; do
+  case $file in '#'*|'') continue ;; esac
+  validate "$src/tests/data/bad/$file"
+  if [ "$rc" -eq 1 ] && grep -F -- "$path: " <<<"$out" | grep -qF -- "$sub"; then
+    ok "bad: $file -> $path"
+  else
+    bad "bad: $file (exit $rc): expected '$path: ...$sub...'"
+    echo "$out" | head -5
+  fi
+done <"$src/tests/data/bad/expect.tsv"
+
+# Hostile inputs, made here rather than committed.
+expect_fail() { # NAME FILE SUBSTRING
+  validate "$2"
+  if [ "$rc" -eq 1 ] && grep -qF -- "$3" <<<"$out"; then ok "$1"
+  else bad "$1 (exit $rc)"; echo "$out" | head -3; fi
+}
+head -c 200000 /dev/zero | tr '\0' '[' >"$tmp/deep.json"
+expect_fail "deep nesting" "$tmp/deep.json" "JSON nesting deeper than 64 levels"
+truncate -s 100M "$tmp/huge.json"
+expect_fail "100 MB file" "$tmp/huge.json" "more than the limit of 16777216 (16 MB)"
+head -c 65536 /dev/urandom >"$tmp/random.json"
+printf '\0' >>"$tmp/random.json"
+expect_fail "binary garbage" "$tmp/random.json" "not "
+printf 'while true do end\n' >"$tmp/spin.lua"
+expect_fail "endless loop template" "$tmp/spin.lua" "spin.lua:1: instruction budget"
+printf 'local s = "x"\nwhile true do s = s .. s end\n' >"$tmp/grow.lua"
+expect_fail "memory bomb template" "$tmp/grow.lua" "not enough memory"
+expect_fail "missing file" "$tmp/nope.json" "cannot open"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
