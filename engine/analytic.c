@@ -169,12 +169,33 @@ static void station_bounded(double lam, double s, double scv, int expo, int c, l
     o->unstable = 0;
 }
 
+/* E_k/M/1 (every k-th arrival of a Poisson stream of rate k lambda, exponential service): the
+ * GI/M/1 root sigma = A*(mu (1 - sigma)), A*(s) = (k lambda / (k lambda + s))^k, by
+ * fixed-point iteration from rho (monotone); then Wq = sigma / (mu (1 - sigma)). */
+static double ek_m1_wait(double lam, double mean, int k) {
+    double mu = 1 / mean, rate = k * lam, sigma = lam * mean;
+    for (int it = 0; it < 100000; it++) {
+        double next = pow(rate / (rate + mu * (1 - sigma)), k);
+        if (fabs(next - sigma) <= 1e-15 * sigma) {
+            sigma = next;
+            break;
+        }
+        sigma = next;
+    }
+    return sigma / (mu * (1 - sigma));
+}
+
 int sim_station_solve(double lambda, double mean, double scv, int exp_service, int workers,
                       int queue_cap, sim_station *o) {
+    return sim_station_solve_split(lambda, mean, scv, exp_service, workers, queue_cap, 1, o);
+}
+
+int sim_station_solve_split(double lambda, double mean, double scv, int exp_service, int workers,
+                            int queue_cap, int ways, sim_station *o) {
     memset(o, 0, sizeof *o);
     o->exact = 1;
     o->mean_response = mean;
-    if (!(lambda >= 0) || !(mean >= 0) || isnan(scv) || workers < 0) return -1;
+    if (!(lambda >= 0) || !(mean >= 0) || isnan(scv) || workers < 0 || ways < 1) return -1;
     if (workers == SIM_INFINITE_SERVERS) { /* a delay: no queue, its utilization counts as 0 */
         o->mean_in_system = lambda > 0 ? lambda * mean : 0;
         return 0;
@@ -192,6 +213,14 @@ int sim_station_solve(double lambda, double mean, double scv, int exp_service, i
             return 0;
         }
         station_bounded(lambda, mean, scv, exp_service, workers, queue_cap, o);
+        if (ways > 1) { /* regular arrivals wait less: Allen-Cunneen's arrival term */
+            double f = (1.0 / ways + scv) / (1 + scv);
+            o->mean_wait *= f;
+            o->mean_response = o->mean_wait + mean;
+            o->mean_in_system =
+                o->utilization * workers + lambda * (1 - o->drop_prob) * o->mean_wait;
+            o->exact = 0;
+        }
         return 0;
     }
     o->offered = o->utilization = rho;
@@ -202,11 +231,16 @@ int sim_station_solve(double lambda, double mean, double scv, int exp_service, i
         return 0;
     }
     double wq = sim_erlang_c(workers, a) * mean / (workers - a);
-    wq *= (1 + scv) / 2; /* Allen-Cunneen; for one worker this is Pollaczek-Khinchine */
+    /* Allen-Cunneen, (ca^2 + cs^2) / 2; for Poisson arrivals at one worker this is
+     * Pollaczek-Khinchine. Round robin over `ways` replicas makes each replica's interarrival
+     * times Erlang-`ways` (ca^2 = 1 / ways): exact by GI/M/1 for one exponential worker. */
+    double ca2 = ways > 1 ? 1.0 / ways : 1;
+    if (ways > 1 && exp_service && workers == 1) wq = ek_m1_wait(lambda, mean, ways);
+    else wq *= (ca2 + scv) / 2;
     o->mean_wait = wq;
     o->mean_response = wq + mean;
     o->mean_in_system = lambda * (wq + mean);
-    o->exact = exp_service || workers == 1;
+    o->exact = ways > 1 ? exp_service && workers == 1 : exp_service || workers == 1;
     return 0;
 }
 
@@ -593,10 +627,20 @@ static double solve_open_component(ana *a, int i) {
     double f1 = db ? in * rr / reps : f0;
     double hold = a->hold[i], scv = a->hold_scv[i];
     int expo = c->service.kind == SIM_DIST_EXP && !a->calls[i];
+    /* Round robin (equal weights are round robin too) hands each replica every R-th arrival;
+     * a database mixes that with its writes, which stay Poisson-like. */
+    int robin = c->policy == SIM_POLICY_ROUND_ROBIN || c->policy == SIM_POLICY_WEIGHTED;
+    int ways = robin && !db && c->rate_limit <= 0 ? reps : 1;
     sim_station s0, s1;
-    sim_station_solve(f0, hold, scv, expo, c->workers, c->queue_cap, &s0);
-    if (reps > 1 && f1 != f0) sim_station_solve(f1, hold, scv, expo, c->workers, c->queue_cap, &s1);
-    else s1 = s0;
+    sim_station_solve_split(f0, hold, scv, expo, c->workers, c->queue_cap, ways, &s0);
+    if (reps > 1 && f1 != f0)
+        sim_station_solve_split(f1, hold, scv, expo, c->workers, c->queue_cap, ways, &s1);
+    else
+        s1 = s0;
+    /* Which splits keep the formulas exact: at random (Poisson thinning), or round robin into
+     * single exponential workers (E_k/M/1); least_conn, p2c and hashing are not modelled. */
+    int split_exact = reps == 1 || c->workers == SIM_INFINITE_SERVERS ||
+                      c->policy == SIM_POLICY_RANDOM || (ways > 1 && s0.exact);
     double served0 = f0 * (1 - s0.drop_prob), served1 = f1 * (1 - s1.drop_prob) * (reps - 1);
     double served = served0 + served1;
     int endless = lam > 0 && !isfinite(hold); /* it waits on a saturated callee */
@@ -615,7 +659,7 @@ static double solve_open_component(ana *a, int i) {
         o->mean_response = s0.mean_response;
     }
     o->exactness = s0.unstable || s1.unstable || endless ? SIM_UNSTABLE
-                   : s0.exact && s1.exact    ? SIM_EXACT
+                   : s0.exact && s1.exact && split_exact ? SIM_EXACT
                                              : SIM_APPROXIMATE;
     /* Saturation: the caller of a saturated callee would need endless holding; its own
      * service then says how much load it could take. */
@@ -656,6 +700,9 @@ static double solve_scc_stations(ana *a, int k, double *thin_next) {
     long work = size + 8L * size;
     long passes = 2000000L / work > 100 ? 2000000L / work : 100;
     int converged = 0;
+    /* Start from zero: infinite answer times left by an earlier round (before drops thinned
+     * the flow) would otherwise feed themselves around a loop. */
+    for (int r = 0; r < size; r++) a->t[g->order[base + r]] = 0;
     for (long pass = 0; pass < passes && !converged; pass++) {
         converged = 1;
         for (int r = 0; r < size; r++) {
@@ -762,8 +809,6 @@ static void settle_exactness(ana *a) {
             exact = ok && all_product && single && a->closed == 1;
         } else {
             exact = ok && ok[i] && o->exactness == SIM_EXACT && !a->calls[i] &&
-                    (c->replicas == 1 || c->policy == SIM_POLICY_RANDOM ||
-                     c->workers == SIM_INFINITE_SERVERS) &&
                     c->rate_limit <= 0;
         }
         if (a->lambda[i] == 0 && !a->calls[i]) exact = 1; /* nothing arrives: nothing to get wrong */

@@ -57,6 +57,11 @@ typedef struct sim_station {
 } sim_station;
 int sim_station_solve(double lambda, double mean, double scv, int exp_service, int workers,
                       int queue_cap, sim_station *out);
+/* The same when the station gets every `ways`-th arrival of a Poisson stream (one replica of
+ * `ways` under round robin): interarrival scv 1 / ways; exact (E_k/M/1) for one exponential
+ * worker, Allen-Cunneen's (1 / ways + scv) / 2 otherwise. `lambda` is the station's own rate. */
+int sim_station_solve_split(double lambda, double mean, double scv, int exp_service, int workers,
+                            int queue_cap, int ways, sim_station *out);
 
 /* Erlang C: the probability that an arrival waits at an M/M/c with offered load a = lambda *
  * mean (1 when a >= c). */

@@ -224,6 +224,49 @@ static void test_mmck_blocking(void) {
     sim_design_free(d);
 }
 
+
+/* Drops at a bounded queue thin the flow it passes on: b2 would be unstable at the offered
+ * 120 rps (rho 1.2), but only 120 (1 - Pb) get through b1 (M/M/1/4 at rho 1.2). In a loop the same
+ * thinning must leave finite answer times. */
+static void test_drops_thin_downstream(void) {
+    sim_design *d = sim_design_new("thin");
+    sim_component c = sim_component_defaults("b1");
+    c.queue_cap = 3;
+    c.service = sim_dist_exp(0.01);
+    int b1 = sim_design_add_component(d, &c);
+    int b2 = add_comp(d, "b2", 1, sim_dist_exp(0.01));
+    add_edge(d, b1, b2, SIM_EDGE_FORWARD, 1, 0);
+    add_open(d, b1, 120);
+    sim_analytic a;
+    CHECK(analyze(d, &a) == 0);
+    if (a.components) {
+        double rho = 1.2, k = 4, pb = (1 - rho) * pow(rho, k) / (1 - pow(rho, k + 1));
+        CHECK_REL(a.components[b1].drop_prob, pb, EXACT_REL);
+        CHECK_REL(a.components[b2].arrival_rate, 120 * (1 - pb), 1e-9);
+        CHECK(a.components[b2].exactness == SIM_APPROXIMATE); /* not a Poisson input */
+        CHECK(isfinite(a.e2e_mean));
+    }
+    sim_analytic_free(&a);
+    sim_design_free(d);
+
+    d = sim_design_new("thin-loop");
+    b1 = sim_design_add_component(d, &c);
+    b2 = add_comp(d, "b2", 1, sim_dist_exp(0.012));
+    add_edge(d, b1, b2, SIM_EDGE_FORWARD, 1, 0);
+    add_edge(d, b2, b1, SIM_EDGE_FORWARD, 0.2, 0);
+    add_open(d, b1, 80);
+    CHECK(analyze(d, &a) == 0);
+    if (a.components) {
+        double l1 = a.components[b1].arrival_rate, pb1 = a.components[b1].drop_prob;
+        CHECK_REL(a.components[b2].arrival_rate, l1 * (1 - pb1), 1e-9);
+        CHECK_REL(l1, 80 + 0.2 * a.components[b2].arrival_rate, 1e-9);
+        CHECK(a.components[b2].exactness != SIM_UNSTABLE);
+        CHECK(isfinite(a.e2e_mean));
+    }
+    sim_analytic_free(&a);
+    sim_design_free(d);
+}
+
 /* ---- open networks ---------------------------------------------------------------------- */
 
 static double mm1_r(double lam, double mean) { return mean / (1 - lam * mean); }
@@ -518,10 +561,15 @@ static void test_replicas_and_database(void) {
     sim_analytic a;
     CHECK(analyze(d, &a) == 0);
     if (a.components) {
-        CHECK_REL(a.components[rr].mean_response, mm1_r(50, 0.01), EXACT_REL);
+        /* Round robin over 2: each replica sees Erlang-2 interarrivals (rate 50), an E2/M/1.
+         * GI/M/1: sigma = (2 lam / (2 lam + mu (1 - sigma)))^2 with lam 50, mu 100 reads
+         * (2 - x)^2 x = 1, i.e. (x - 1)(x^2 - 3x + 1) = 0: sigma = (3 - sqrt 5) / 2. */
+        double sigma = (3 - sqrt(5)) / 2, r_rr = 1 / (100 * (1 - sigma));
+        CHECK_REL(a.components[rr].mean_response, r_rr, EXACT_REL);
         CHECK_REL(a.components[rr].utilization, 0.5, EXACT_REL);
-        CHECK_REL(a.components[rr].mean_in_system, 2 * 0.5 / (1 - 0.5), EXACT_REL);
-        CHECK(a.components[rr].exactness == SIM_APPROXIMATE);
+        CHECK_REL(a.components[rr].mean_in_system, 2 * 50 * r_rr, EXACT_REL);
+        CHECK(a.components[rr].exactness == SIM_EXACT);
+        CHECK_REL(a.components[rnd].mean_response, mm1_r(50, 0.01), EXACT_REL);
         CHECK(a.components[rnd].exactness == SIM_EXACT);
         /* Primary: writes 20 + a quarter of the reads 20 = 40 rps; the others 20 rps. */
         double r0 = mm1_r(40, 0.005), r1 = mm1_r(20, 0.005);
@@ -850,7 +898,7 @@ static void test_thousand_components(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(test_mm1), TEST(test_mmc_erlang_c), TEST(test_md1_mg1), TEST(test_mmck_blocking),
+TEST_MAIN(TEST(test_mm1), TEST(test_mmc_erlang_c), TEST(test_md1_mg1), TEST(test_mmck_blocking), TEST(test_drops_thin_downstream),
           TEST(test_tandem_jackson), TEST(test_branch_split), TEST(test_feedback_loop),
           TEST(test_loop_never_leaves), TEST(test_call_holding), TEST(test_three_tier_bottleneck),
           TEST(test_cache_miss_flow), TEST(test_balancer_split), TEST(test_replicas_and_database),
