@@ -50,6 +50,5 @@ return {
           backoff_ms = { base = 50, max = 1000 }, jitter = true },
     },
     workload = { { to = "clients", rps = rps, keys = 1000000 } },
-    scenario = {},
     slo = { p99_ms = 250, error_rate = 0.001 },
 }

@@ -51,6 +51,5 @@ return {
           backoff_ms = { base = 20, max = 500 }, jitter = true },
     },
     workload = { { to = "clients", rps = 5000, keys = 5000000 } },
-    scenario = {},
     slo = { p99_ms = 300, error_rate = 0.005 },
 }

@@ -43,6 +43,5 @@ return {
         { from = "clicks", to = "analytics", p = 0.01, latency_ms = 0.5 },
     },
     workload = { { to = "clients", rps = 20000, keys = 10000000 } },
-    scenario = {},
     slo = { p99_ms = 100, error_rate = 0.001 },
 }

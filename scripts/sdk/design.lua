@@ -716,6 +716,7 @@ end
 
 local COMPONENT_FIELDS = {
     id = { type = "string", required = true, max_len = L.id_len, pattern = ID_PATTERN,
+           regex = "^[A-Za-z_][A-Za-z0-9_.-]*$",
            pattern_help = ID_HELP },
     type = { type = "string", required = true, max_len = 64 },
     label = { type = "string", max_len = 256 },
@@ -723,6 +724,7 @@ local COMPONENT_FIELDS = {
     x = { type = "number", min = -1e7, max = 1e7 },
     y = { type = "number", min = -1e7, max = 1e7 },
     zone = { type = "string", max_len = L.zone_len, pattern = "^[%w_.-]+$",
+             regex = "^[A-Za-z0-9_.-]+$",
              pattern_help = "letters, digits, _ . -" },
     params = { type = "object", custom = true }, -- checked against the type's declaration
 }
@@ -1449,6 +1451,190 @@ function D.public(doc)
         f.target_index, f.value_field = nil, nil
     end
     return out
+end
+
+---------------------------------------------------------------------------------------------
+-- The JSON Schema (draft 2020-12) of the document, generated from the specs above and the
+-- component types, so that docs/design.schema.json cannot drift from the validator
+-- (scripts/sdk/gen_schema.lua writes it; tests/cli/validate.sh compares). Rules that span
+-- several values (ids referenced by edges, call cycles, p sums, ranges that depend on the
+-- dist or the fault kind) are beyond a schema: the validator checks them.
+
+local function schema_of(spec)
+    local t, s = spec.type, {}
+    if spec.custom then return { type = "object" } end -- replaced by the caller
+    if t == "int" or t == "number" then
+        s.type = t == "int" and "integer" or "number"
+        if spec.min then
+            if spec.exclusive_min then s.exclusiveMinimum = spec.min else s.minimum = spec.min end
+        end
+        s.maximum = spec.max
+    elseif t == "string" then
+        s.type, s.maxLength, s.pattern = "string", spec.max_len or 1024, spec.regex
+    elseif t == "enum" then
+        s.enum = spec.values
+    elseif t == "bool" then
+        s.type = "boolean"
+    elseif t == "dist" then
+        s["$ref"] = "#/$defs/dist"
+    elseif t == "object" then
+        s.type, s.additionalProperties, s.properties = "object", false, {}
+        local req = {}
+        for _, k in ipairs(keys_of(spec.fields)) do
+            s.properties[k] = schema_of(spec.fields[k])
+            if spec.fields[k].required then req[#req + 1] = k end
+        end
+        if #req > 0 then s.required = req end
+    elseif t == "array" then
+        s.type, s.items = "array", spec.items and schema_of(spec.items)
+        s.minItems, s.maxItems = spec.min_items, spec.max_items
+    end
+    if spec.default ~= nil then s.default = deep_copy(spec.default) end
+    if spec.help or spec.unit then
+        s.description = (spec.help or "") .. (spec.unit and
+            ((spec.help and " " or "") .. "(" .. spec.unit .. ")") or "")
+    end
+    return s
+end
+
+local function object_schema(fields, skip)
+    local spec = { type = "object", fields = {} }
+    for k, f in pairs(fields) do if not (skip and skip[k]) then spec.fields[k] = f end end
+    return schema_of(spec)
+end
+
+local function dist_schema()
+    local variants = {}
+    for _, name in ipairs(D.DISTS) do
+        local props, req = { dist = { const = name } }, { "dist" }
+        for _, k in ipairs({ "mean_ms", "scv", "k", "values_ms" }) do
+            if DIST_FIELDS[name][k] then
+                req[#req + 1] = k
+                if k == "mean_ms" then
+                    props[k] = schema_of({ type = "number", min = 0,
+                                           exclusive_min = name ~= "const", max = L.ms })
+                elseif k == "scv" then props[k] = schema_of(DIST_SCV[name])
+                elseif k == "k" then props[k] = schema_of({ type = "int", min = 1, max = 1000 })
+                else
+                    props[k] = schema_of({ type = "array", min_items = 1, max_items = L.empirical,
+                                           items = { type = "number", min = 0, max = L.ms } })
+                end
+            end
+        end
+        variants[#variants + 1] = { type = "object", additionalProperties = false,
+                                    properties = props, required = req }
+    end
+    return { oneOf = variants, description = "a distribution of times in ms" }
+end
+
+local function when(field, value, schema)
+    return { ["if"] = { properties = { [field] = { const = value } }, required = { field } },
+             ["then"] = schema }
+end
+
+function D.json_schema(types, names)
+    local defs = { dist = dist_schema() }
+    local comp = object_schema(COMPONENT_FIELDS)
+    comp.required = { "id", "type" }
+    comp.allOf = {}
+    for _, name in ipairs(names) do
+        local ptype = { type = "object", fields = types[name].params }
+        defs["params_" .. name] = schema_of(ptype)
+        defs["params_" .. name].description = types[name].description
+        comp.allOf[#comp.allOf + 1] = when("type", name, { properties = {
+            params = { ["$ref"] = "#/$defs/params_" .. name } } })
+    end
+    comp.properties.params = { type = "object" }
+    defs.component = comp
+    defs.edge = object_schema(EDGE_FIELDS)
+    local not_call = {}
+    for _, k in ipairs(CALL_ONLY) do not_call[k] = false end
+    defs.edge.allOf = { when("mode", "forward", { properties = not_call }),
+                        when("mode", "async", { properties = not_call }) }
+    local pattern = object_schema(PATTERN_FIELDS)
+    pattern.allOf = {}
+    for _, name in ipairs(D.PATTERNS) do
+        local shape = PATTERN_SHAPES[name]
+        local allowed = { type = true }
+        for _, k in ipairs(shape.req) do allowed[k] = true end
+        for _, k in ipairs(shape.opt) do allowed[k] = true end
+        local props = {}
+        for _, k in ipairs(keys_of(PATTERN_FIELDS)) do
+            if not allowed[k] then props[k] = false end
+        end
+        local then_ = { properties = props }
+        if #shape.req > 0 then then_.required = shape.req end
+        pattern.allOf[#pattern.allOf + 1] = when("type", name, then_)
+    end
+    defs.pattern = pattern
+    local wl = object_schema(WORKLOAD_FIELDS)
+    wl.properties.pattern = { ["$ref"] = "#/$defs/pattern" }
+    wl.oneOf = {
+        { required = { "rps" }, properties = { users = false, think_ms = false,
+                                               think_time = false } },
+        { required = { "users" }, properties = { rps = false, pattern = false } },
+    }
+    defs.workload = wl
+    local fault = object_schema(FAULT_FIELDS)
+    fault.allOf = {}
+    for _, name in ipairs(D.FAULTS) do
+        local shape = FAULT_SHAPES[name]
+        local then_ = {}
+        if shape.target then then_.required = { "target" } end
+        if name == "zone" then then_.required = { "zone" } end
+        if shape.target == "edge" then
+            then_.properties = { target = { type = "string", pattern = "^.+->.+$" } }
+        end
+        if shape.need then
+            then_.anyOf = {}
+            for _, k in ipairs(shape.values) do then_.anyOf[#then_.anyOf + 1] = { required = { k } } end
+            then_.anyOf[#then_.anyOf + 1] = { required = { "value" } }
+        end
+        fault.allOf[#fault.allOf + 1] = when("fault", name, then_)
+    end
+    defs.fault = fault
+    local root = object_schema(DOC_FIELDS)
+    root.properties.version = { const = 1 }
+    root.properties.components = { type = "array", minItems = 1, maxItems = L.components,
+                                   items = { ["$ref"] = "#/$defs/component" } }
+    root.properties.edges = { type = "array", maxItems = L.edges,
+                              items = { ["$ref"] = "#/$defs/edge" } }
+    root.properties.workload = { type = "array", maxItems = L.workloads,
+                                 items = { ["$ref"] = "#/$defs/workload" } }
+    root.properties.scenario = { type = "array", maxItems = L.faults,
+                                 items = { ["$ref"] = "#/$defs/fault" } }
+    root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    root["$id"] = "https://sdsim.dev/schema/design-v1.json"
+    root.title = "sdsim design document, version 1"
+    root.description = "Generated by scripts/sdk/gen_schema.lua from scripts/sdk/design.lua "
+        .. "and components/*.lua; docs/design-format.md describes every field."
+    root["$defs"] = defs
+    return root
+end
+
+-- JSON with sorted keys and two-space indentation, for files kept in git.
+function D.encode_pretty(v, indent)
+    indent = indent or ""
+    local t = type(v)
+    if t == "table" then
+        local inner = indent .. "  "
+        if #v > 0 or next(v) == nil and getmetatable(v) == "array" then
+            local parts = {}
+            for i = 1, #v do parts[i] = inner .. D.encode_pretty(v[i], inner) end
+            return "[\n" .. concat(parts, ",\n") .. "\n" .. indent .. "]"
+        end
+        if next(v) == nil then return "{}" end
+        local parts = {}
+        for _, k in ipairs(sorted_keys(v)) do
+            parts[#parts + 1] = inner .. cjson_mod.encode(tostring(k)) .. ": "
+                .. D.encode_pretty(v[k], inner)
+        end
+        return "{\n" .. concat(parts, ",\n") .. "\n" .. indent .. "}"
+    elseif t == "number" then
+        if v == floor(v) and math.abs(v) < 1e15 then return fmt("%d", v) end
+        return fmt("%.17g", v)
+    end
+    return cjson_mod.encode(v)
 end
 
 ---------------------------------------------------------------------------------------------

@@ -58,5 +58,32 @@ printf 'local s = "x"\nwhile true do s = s .. s end\n' >"$tmp/grow.lua"
 expect_fail "memory bomb template" "$tmp/grow.lua" "not enough memory"
 expect_fail "missing file" "$tmp/nope.json" "cannot open"
 
+# docs/design.schema.json is generated from the validator's own specs: it must be current.
+if command -v luajit >/dev/null; then
+  if luajit "$src/scripts/sdk/gen_schema.lua" "$src" | cmp -s - "$src/docs/design.schema.json"
+  then ok "docs/design.schema.json is up to date"
+  else bad "docs/design.schema.json is stale: luajit scripts/sdk/gen_schema.lua . > docs/design.schema.json"
+  fi
+fi
+# Where a JSON Schema validator is at hand: the schema is valid draft 2020-12 and accepts
+# every good design.
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  if python3 - "$src" <<'PY'
+import glob, json, sys, jsonschema
+src = sys.argv[1]
+schema = json.load(open(src + "/docs/design.schema.json"))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+for f in sorted(glob.glob(src + "/tests/data/good/*.json")):
+    for e in v.iter_errors(json.load(open(f))):
+        print(f, list(e.absolute_path), e.message[:200]); bad += 1
+sys.exit(1 if bad else 0)
+PY
+  then ok "the schema accepts every good design"
+  else bad "the schema refuses a good design"
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
