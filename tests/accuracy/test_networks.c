@@ -69,9 +69,9 @@ static void test_tandem_jackson(void) {
     acc_expect("e2e mean = sum S_i/(1-rho_i)", o.r.e2e.latency.mean, e2e,
                acc_tol(5, e2e_se / e2e, 0.02));
     /* The p99 of a sum is no noisier than the p99 of its largest term (M/M/1 at 0.8, 1.14 %
-     * at 2M): 6 %, histogram bucket included. */
+     * at 2M): 7 %, about 5 sd plus the histogram bucket. */
     acc_expect("e2e p99 (hypoexponential)", o.r.e2e.latency.p99, hypoexp_quantile(theta, 3, 0.99),
-               0.06);
+               0.07);
     acc_expect("e2e throughput = lambda", o.r.e2e.throughput, lambda, 0.01);
     acc_note_ci("e2e mean", o.r.e2e.latency.mean, o.r.e2e.ci.mean_half);
 done:
