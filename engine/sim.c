@@ -148,6 +148,12 @@ static int build_components(sim_run *r) {
         cp->workers = cfg->workers;
         cp->queue_cap = cfg->queue_cap;
         cp->fanout_all = cfg->fanout_all;
+        cp->error_rate = cfg->error_rate;
+        cp->hit_ratio = cfg->hit_ratio;
+        cp->read_ratio = cfg->read_ratio;
+        cp->shed_wait = cfg->shed_wait;
+        cp->rate_limit = cfg->rate_limit;
+        cp->rate_burst = cfg->rate_burst;
         cp->lat_mul = cp->cap_mul = 1;
         cp->hit_over = -1;
         cp->tokens = cfg->rate_burst;

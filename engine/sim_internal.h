@@ -80,36 +80,41 @@ typedef struct sim_ring_node {
 } sim_ring_node;
 
 typedef struct sim_comp {
-    const sim_component *cfg;
-    sim_dist service;
+    /* hot: read or written for every request */
     int behavior, policy, workers, queue_cap, fanout_all;
+    int32_t busy, insys, waiting;
+    int nup;                 /* replicas counted as capacity */
+    int nusable;             /* replicas that take new requests */
+    int *usable;             /* their indices, ascending */
+    sim_replica *reps;
+    double last_t;
+    double error_rate, hit_ratio, read_ratio, shed_wait, rate_limit, rate_burst; /* design */
+    double lat_add, lat_mul, cap_mul, err_inj, hit_over; /* fault effects; hit_over < 0: none */
+    int down_whole;          /* crash of the whole component or zone */
+    uint32_t rr, bal_rr;
     uint32_t call_b, call_e; /* call edges in design order: r->call_list[call_b..call_e) */
     uint32_t fa_b, fa_e;     /* forward/async edges: r->fa_list, r->fa_cum */
     uint32_t out_b, out_e;   /* every outgoing edge (balancer): r->out_list */
+    sim_dist service;
+    sim_counts n;            /* cumulative */
+    /* Responses are buffered (sequential writes) and drained into the run, window and batch
+     * histograms a buffer at a time, so a component's histogram lines are loaded once per
+     * drain instead of once per response. Clock ticks drain every buffer first. */
+    double *rbuf;
+    uint32_t nrbuf, rbuf_cap;
+    double tokens, tok_t;    /* rate limiter */
+    /* cold */
+    const sim_component *cfg;
     double bal_wsum;         /* balancer weights: r->out_cum */
-    uint32_t rr, bal_rr;
-    /* replicas */
-    sim_replica *reps;
     int nalloc;              /* replicas allocated */
-    int *usable, nusable;    /* replicas that take new requests, ascending */
-    int nup;                 /* replicas counted as capacity */
     int peak;
     sim_ring_node *ring;     /* consistent hash over replicas (built on demand) */
     int nring, ring_reps;
     sim_ring_node *bring;    /* consistent hash over outgoing edges (balancer) */
     int nbring;
-    /* live state */
-    int32_t busy, insys, waiting;
-    double last_t;
-    int down_whole;          /* crash of the whole component or zone */
-    double lat_add, lat_mul, cap_mul, err_inj, hit_over; /* fault effects; hit_over < 0: none */
-    double tokens, tok_t;    /* rate limiter */
-    /* autoscale */
-    double as_last_decision, as_busy, as_cap;
-    /* metrics */
-    sim_counts n;            /* cumulative */
+    double as_last_decision, as_busy, as_cap; /* autoscale */
     sim_counts at_warm, at_win, at_batch;
-    sim_hist *hist, *whist, *bhist; /* run, window and batch histograms (bhist may be NULL) */
+    sim_hist *hist, *whist, *bhist;
 } sim_comp;
 
 typedef struct sim_edge_rt {
@@ -175,6 +180,8 @@ struct sim_run {
     sim_e2e e2e, e2e_at_win, e2e_at_warm, e2e_at_batch;
     uint64_t e2e_win_drop_base, e2e_win_err_base;
     sim_hist *e2e_hist, *e2e_whist, *e2e_bhist;
+    double *e2e_rbuf;
+    uint32_t e2e_nrbuf, e2e_rbuf_cap;
     int nbatch, batches;
     double batch_len;
     double *bmean, *bp99; /* [(ncomp + 1) * batches], e2e at index ncomp */
@@ -238,5 +245,17 @@ void sim__metrics_free(sim_run *r);
 void sim__warmup(sim_run *r);
 void sim__window(sim_run *r);
 void sim__batch(sim_run *r);
-void sim__record_response(sim_run *r, sim_comp *c, double v);
-void sim__record_e2e(sim_run *r, double v);
+void sim__flush_hists(sim_run *r); /* drains every response buffer */
+void sim__drain(sim_run *r, sim_comp *c);
+void sim__drain_e2e(sim_run *r);
+static inline void sim__record_response(sim_run *r, sim_comp *c, double v) {
+    c->n.resp_n++;
+    c->n.resp_sum += v;
+    c->rbuf[c->nrbuf++] = v;
+    if (c->nrbuf == c->rbuf_cap) sim__drain(r, c);
+}
+/* e2e.completed and e2e.sum are counted by the caller. */
+static inline void sim__record_e2e(sim_run *r, double v) {
+    r->e2e_rbuf[r->e2e_nrbuf++] = v;
+    if (r->e2e_nrbuf == r->e2e_rbuf_cap) sim__drain_e2e(r);
+}

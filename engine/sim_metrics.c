@@ -4,31 +4,48 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim_internal.h"
 #include "stats.h"
 
 #define HIST_BUDGET (256u << 20) /* bytes for each optional family of histograms */
 
-static sim_hist *hists(int n) { return malloc((size_t)n * sizeof(sim_hist)); }
+/* Histograms are large (15 KB each) and touched at random: huge pages spare the TLB. */
+static sim_hist *hists(int n) {
+    size_t align = 2u << 20, bytes = ((size_t)n * sizeof(sim_hist) + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, bytes);
+    if (p) madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+#define RBUF_BUDGET (64u << 20) /* bytes of response buffers in all */
 
 int sim__metrics_init(sim_run *r) {
     int n = r->ncomp;
     size_t fam = (size_t)n * sizeof(sim_hist);
     sim_hist *run = hists(n), *win = fam <= HIST_BUDGET ? hists(n) : NULL;
     sim_hist *bat = fam <= HIST_BUDGET && r->batches >= 2 ? hists(n) : NULL;
+    size_t cap = RBUF_BUDGET / ((size_t)n * sizeof(double));
+    cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
+    double *buf = malloc(((size_t)n * cap + 256) * sizeof(double));
     r->e2e_hist = hists(3);
-    if (!run || !r->e2e_hist) {
+    if (!run || !r->e2e_hist || !buf) {
         free(run);
         free(win);
         free(bat);
+        free(buf);
         return -1;
     }
     r->e2e_whist = r->e2e_hist + 1;
     r->e2e_bhist = r->e2e_hist + 2;
+    r->e2e_rbuf = buf + (size_t)n * cap;
+    r->e2e_rbuf_cap = 256;
     for (int k = 0; k < 3; k++) sim_hist_reset(&r->e2e_hist[k]);
     for (int c = 0; c < n; c++) {
         sim_comp *cp = &r->comps[c];
+        cp->rbuf = buf + (size_t)c * cap;
+        cp->rbuf_cap = (uint32_t)cap;
         cp->hist = &run[c];
         sim_hist_reset(cp->hist);
         cp->whist = win ? &win[c] : NULL;
@@ -52,6 +69,7 @@ void sim__metrics_free(sim_run *r) {
         free(r->comps[0].hist);
         free(r->comps[0].whist);
         free(r->comps[0].bhist);
+        free(r->comps[0].rbuf);
     }
     free(r->e2e_hist);
     free(r->bmean);
@@ -60,18 +78,31 @@ void sim__metrics_free(sim_run *r) {
     free(r->cres);
 }
 
-void sim__record_response(sim_run *r, sim_comp *c, double v) {
-    c->n.resp_n++;
-    c->n.resp_sum += v;
-    sim_hist_record(c->hist, v);
-    if (c->whist) sim_hist_record(c->whist, v);
-    if (c->bhist) sim_hist_record(c->bhist, v);
+/* Buffered values go to the window and batch histograms, and to the run's once warm. */
+static void drain(sim_run *r, const double *v, uint32_t n, sim_hist *run, sim_hist *win,
+                  sim_hist *bat) {
+    if (win)
+        for (uint32_t k = 0; k < n; k++) sim_hist_record(win, v[k]);
+    if (r->warm)
+        for (uint32_t k = 0; k < n; k++) sim_hist_record(run, v[k]);
+    if (bat)
+        for (uint32_t k = 0; k < n; k++) sim_hist_record(bat, v[k]);
 }
 
-void sim__record_e2e(sim_run *r, double v) {
-    sim_hist_record(r->e2e_hist, v);
-    sim_hist_record(r->e2e_whist, v);
-    sim_hist_record(r->e2e_bhist, v);
+void sim__drain(sim_run *r, sim_comp *c) {
+    drain(r, c->rbuf, c->nrbuf, c->hist, c->whist, c->bhist);
+    c->nrbuf = 0;
+}
+
+void sim__drain_e2e(sim_run *r) {
+    drain(r, r->e2e_rbuf, r->e2e_nrbuf, r->e2e_hist, r->e2e_whist, r->e2e_bhist);
+    r->e2e_nrbuf = 0;
+}
+
+void sim__flush_hists(sim_run *r) {
+    for (int c = 0; c < r->ncomp; c++)
+        if (r->comps[c].nrbuf) sim__drain(r, &r->comps[c]);
+    if (r->e2e_nrbuf) sim__drain_e2e(r);
 }
 
 static void acc_all(sim_run *r) {
@@ -82,6 +113,7 @@ static void acc_all(sim_run *r) {
 
 void sim__warmup(sim_run *r) {
     acc_all(r);
+    sim__flush_hists(r); /* what came before goes to the window only */
     for (int c = 0; c < r->ncomp; c++) {
         sim_comp *cp = &r->comps[c];
         cp->at_warm = cp->n;
@@ -112,6 +144,7 @@ void sim__window(sim_run *r) {
     double len = r->now - r->nwin * r->o.window;
     sim_window_stat *row = &r->wins[(size_t)r->nwin * (size_t)(n + 1)];
     acc_all(r);
+    sim__flush_hists(r);
     for (int c = 0; c < n; c++) {
         sim_comp *cp = &r->comps[c];
         const sim_counts *a = &cp->at_win, *b = &cp->n;
@@ -145,6 +178,7 @@ void sim__window(sim_run *r) {
 void sim__batch(sim_run *r) {
     if (r->nbatch >= r->batches) return;
     int b = r->nbatch++, B = r->batches;
+    sim__flush_hists(r);
     for (int c = 0; c < r->ncomp; c++) {
         sim_comp *cp = &r->comps[c];
         uint64_t dn = cp->n.resp_n - cp->at_batch.resp_n;
@@ -230,6 +264,7 @@ static void e2e_result(sim_run *r, double T, sim_e2e_result *o) {
 
 const sim_results *sim_run_results(sim_run *r) {
     acc_all(r);
+    sim__flush_hists(r);
     double T = r->warm ? r->now - r->o.warmup : 0;
     if (T < 0) T = 0;
     sim_results *res = &r->res;

@@ -322,7 +322,7 @@ void sim__after_service(sim_run *r, uint32_t i) {
     int ci = (int)q->comp;
     sim_comp *c = &r->comps[ci];
     if (c->behavior == SIM_BEHAVIOR_CACHE) {
-        double hit = c->hit_over >= 0 ? c->hit_over : c->cfg->hit_ratio;
+        double hit = c->hit_over >= 0 ? c->hit_over : c->hit_ratio;
         if (hit > 0 && sim_rng_uniform(&r->rng) < hit) {
             sim__release(r, i);
             sim__answer(r, i);

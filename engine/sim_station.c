@@ -124,7 +124,7 @@ int sim__ring_edge(sim_run *r, int ci, uint32_t key) {
 
 static int pick_replica(sim_run *r, int ci, const sim_req *q) {
     sim_comp *c = &r->comps[ci];
-    if (c->behavior == SIM_BEHAVIOR_DATABASE && sim_rng_uniform(&r->rng) >= c->cfg->read_ratio) {
+    if (c->behavior == SIM_BEHAVIOR_DATABASE && sim_rng_uniform(&r->rng) >= c->read_ratio) {
         const sim_replica *P = &c->reps[0]; /* a write: the primary only */
         return !P->crashed && P->active ? 0 : -1;
     }
@@ -226,7 +226,7 @@ static uint32_t queue_pop(sim_run *r, sim_comp *c, sim_replica *R) {
 static void start_next(sim_run *r, sim_comp *c, sim_replica *R) {
     while (R->waiting > 0 && (c->workers == SIM_INFINITE_SERVERS || R->busy < c->workers)) {
         uint32_t i = queue_pop(r, c, R);
-        if (c->cfg->shed_wait > 0 && r->now - REQ(r, i)->arrived > c->cfg->shed_wait) {
+        if (c->shed_wait > 0 && r->now - REQ(r, i)->arrived > c->shed_wait) {
             c->n.shed++;
             sim__fail(r, i, FAIL_ERROR);
             continue;
@@ -256,7 +256,7 @@ void sim__release(sim_run *r, uint32_t i) {
 /* ---- arrival --------------------------------------------------------------------------- */
 
 static int limiter_admits(sim_run *r, sim_comp *c) {
-    double rate = c->cfg->rate_limit, burst = c->cfg->rate_burst;
+    double rate = c->rate_limit, burst = c->rate_burst;
     c->tokens += (r->now - c->tok_t) * rate;
     if (c->tokens > burst) c->tokens = burst;
     c->tok_t = r->now;
@@ -294,7 +294,7 @@ void sim__arrive(sim_run *r, uint32_t i) {
         sim__fail(r, i, FAIL_ERROR);
         return;
     }
-    if (c->cfg->rate_limit > 0 && !limiter_admits(r, c)) {
+    if (c->rate_limit > 0 && !limiter_admits(r, c)) {
         c->n.rejected++;
         sim__fail(r, i, FAIL_ERROR);
         return;
@@ -315,7 +315,7 @@ void sim__service_end(sim_run *r, uint32_t i, uint64_t epoch) {
     sim_req *q = REQ(r, i);
     if (q->epoch != epoch || q->at != AT_HELD) return; /* failed by a crash meanwhile */
     sim_comp *c = &r->comps[q->comp];
-    double p = c->cfg->error_rate > c->err_inj ? c->cfg->error_rate : c->err_inj;
+    double p = c->error_rate > c->err_inj ? c->error_rate : c->err_inj;
     if (p > 0 && sim_rng_uniform(&r->rng) < p) {
         sim__fail(r, i, FAIL_ERROR);
         return;
