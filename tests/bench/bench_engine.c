@@ -181,6 +181,7 @@ static int run_case(const bench_case *bc, double scale) {
         fprintf(stderr, "%s: %s\n", bc->name, err);
         return 1;
     }
+    double setup = cpu_seconds() - t0;
     if (sim_run_until(run, o.duration) < 0) {
         fprintf(stderr, "%s: %s\n", bc->name, sim_run_error(run));
         return 1;
@@ -194,7 +195,7 @@ static int run_case(const bench_case *bc, double scale) {
     if (bc->target_eps > 0)
         printf("  [target >= %.0f M/s: %s]", bc->target_eps / 1e6,
                eps >= bc->target_eps ? "met" : "MISSED");
-    printf("  (%s, %g s simulated)\n", bc->what, o.duration);
+    printf("  (%s, %g s simulated, setup %.3f s of the cpu)\n", bc->what, o.duration, setup);
     bc->check(res);
     fflush(stdout);
     sim_run_free(run);
