@@ -91,8 +91,7 @@ static void print_bottleneck(FILE *out, const sdsim_report *r) {
                 r->design->components[res->bottleneck].id, c->utilization * 100);
     }
     if (r->analytic && r->analytic->bottleneck >= 0)
-        fprintf(out, "             analysis: %s (saturates at %.0f req/s)\n", r->analytic->reason,
-                r->analytic->saturation_rps);
+        fprintf(out, "             analysis: %s\n", r->analytic->reason);
     else if (!r->analytic && r->analytic_error)
         fprintf(out, "analysis     not available: %s\n", r->analytic_error);
 }
