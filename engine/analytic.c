@@ -553,16 +553,50 @@ static int solve_traffic(ana *a, const double *thin, int *loop_at) {
 
 /* ---- holding and answer times ----------------------------------------------------------- */
 
+/* The slowest of independent branches, each taken with probability p[k] and lasting an
+ * exponential time of mean m[k]: P(max > t) = 1 - prod (1 - p e^(-t/m)), whose expansion gives
+ * E[max] = sum over non-empty subsets S of (-1)^(|S|+1) prod p / sum 1/m, and E[max^2] the same
+ * with 2 / (sum 1/m)^2. Exact for exponential branches; beyond 12 branches (4,096 subsets) the
+ * cheaper sum of means slowest first divided by rank (H_k m for k equal branches). */
+static void slowest_branch(const double *p, const double *m, int nb, double *mean, double *m2) {
+    *mean = *m2 = 0;
+    if (nb > 12) {
+        double v[64];
+        for (int x = 0; x < nb; x++) v[x] = p[x] * m[x];
+        for (int x = 1; x < nb; x++) /* insertion sort, slowest first */
+            for (int y = x; y > 0 && v[y] > v[y - 1]; y--) {
+                double tmp = v[y];
+                v[y] = v[y - 1];
+                v[y - 1] = tmp;
+            }
+        for (int x = 0; x < nb; x++) *mean += v[x] / (x + 1);
+        *m2 = 2 * *mean * *mean;
+        return;
+    }
+    for (unsigned set = 1; set < (1u << nb); set++) {
+        double prob = 1, rate = 0;
+        int bits = 0;
+        for (int x = 0; x < nb; x++)
+            if (set & (1u << x)) {
+                prob *= p[x];
+                rate += 1 / m[x];
+                bits++;
+            }
+        double sign = bits % 2 ? 1 : -1;
+        *mean += sign * prob / rate;
+        *m2 += sign * 2 * prob / (rate * rate);
+    }
+}
+
 /* Mean time a worker is held: its own service plus, for each call edge taken, the round trip
- * and the callee's answer time. Scatter-gather (fanout_all) waits for the slowest branch,
- * approximated as if the branches were exponential: sum over branches, slowest first, of
- * p * mean / rank (exactly H_k * mean for k equal exponential branches). The variance treats
- * each callee's answer time as exponential, for the Allen-Cunneen correction. */
+ * and the callee's answer time; scatter-gather (fanout_all) waits for the slowest branch
+ * instead (slowest_branch). The variance treats each callee's answer time as exponential, for
+ * the Allen-Cunneen correction. */
 static double holding_time(const ana *a, int i, double *scv_out) {
     const sim_component *c = &a->d->components[i];
     double s = c->service.mean, var = dist_scv(&c->service) * s * s, extra = 0;
     const graph *g = &a->g;
-    double branch[64];
+    double bp[64], bm[64];
     int nb = 0;
     for (int q = g->out_start[i]; q < g->out_start[i + 1]; q++) {
         const sim_edge *e = &a->d->edges[g->out[q]];
@@ -574,23 +608,20 @@ static double holding_time(const ana *a, int i, double *scv_out) {
         }
         double m = rt + t, m2 = rt * rt + 2 * rt * t + 2 * t * t;
         if (c->fanout_all && nb < 64) {
-            branch[nb++] = p * m;
+            if (m > 0) { /* a branch that takes no time never is the slowest */
+                bp[nb] = p;
+                bm[nb++] = m;
+            }
         } else {
             extra += p * m;
             var += p * m2 - p * p * m * m;
         }
     }
-    if (nb > 0) { /* insertion sort, slowest first: there are few branches */
-        for (int x = 1; x < nb; x++)
-            for (int y = x; y > 0 && branch[y] > branch[y - 1]; y--) {
-                double tmp = branch[y];
-                branch[y] = branch[y - 1];
-                branch[y - 1] = tmp;
-            }
-        double mx = 0;
-        for (int x = 0; x < nb; x++) mx += branch[x] / (x + 1);
+    if (nb > 0) {
+        double mx, mx2;
+        slowest_branch(bp, bm, nb, &mx, &mx2);
         extra += mx;
-        var += mx * mx;
+        var += mx2 > mx * mx ? mx2 - mx * mx : 0;
     }
     double hold = s + extra;
     *scv_out = hold > 0 ? var / (hold * hold) : 0;
