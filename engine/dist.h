@@ -46,3 +46,5 @@ sim_dist sim_dist_exp(double mean);
 /* A standard exponential sample (mean 1), by ziggurat: ~3x faster than -log(U); for the
  * engine's own Poisson arrivals (gap = sim_dist_exp1(rng) / rate). */
 double sim_dist_exp1(sim_rng *r);
+/* A standard normal sample (mean 0, variance 1), by ziggurat. */
+double sim_dist_normal1(sim_rng *r);

@@ -99,6 +99,36 @@ static void exp1_matches_cdf_and_tail(void) {
     CHECK_NEAR(tail, N * exp(-9), 5 * sqrt(N * exp(-9)));
 }
 
+/* The normal ziggurat against Phi: Kolmogorov-Smirnov over 10^6 samples (sqrt(n) D < 1.95,
+ * p = 0.001), mean 0 and variance 1 (5 standard errors), and the tail beyond the base layer
+ * (R = 3.65): P(|Z| > 3.8) = 1.447e-4, 289 expected in 2*10^6, tolerance 5 sd (85). */
+static void normal1_matches_cdf_and_tail(void) {
+    enum { NKS = 1000000 };
+    static double xs[NKS];
+    sim_rng r;
+    sim_rng_seed(&r, 23);
+    double sum = 0, sum2 = 0;
+    for (int i = 0; i < NKS; i++) {
+        xs[i] = sim_dist_normal1(&r);
+        sum += xs[i], sum2 += xs[i] * xs[i];
+    }
+    CHECK_NEAR(sum / NKS, 0, 5 / sqrt(NKS));
+    CHECK_NEAR(sum2 / NKS, 1, 5 * sqrt(2.0 / NKS));
+    qsort(xs, NKS, sizeof xs[0], cmp_double);
+    double dmax = 0;
+    for (int i = 0; i < NKS; i++) {
+        double f = 0.5 * erfc(-xs[i] / sqrt(2));
+        double d1 = fabs(f - (double)i / NKS), d2 = fabs((double)(i + 1) / NKS - f);
+        if (d1 > dmax) dmax = d1;
+        if (d2 > dmax) dmax = d2;
+    }
+    CHECK(sqrt(NKS) * dmax < 1.95);
+    int tail = 0;
+    for (int i = 0; i < N; i++) tail += fabs(sim_dist_normal1(&r)) > 3.8;
+    double p = erfc(3.8 / sqrt(2));
+    CHECK_NEAR(tail, N * p, 5 * sqrt(N * p));
+}
+
 static void erlang_moments(void) {
     check_moments(make(SIM_DIST_ERLANG, 0.01, 0, 4), 0.25);
     check_moments(make(SIM_DIST_ERLANG, 0.01, 0, 1), 1);
@@ -215,7 +245,7 @@ static void names_round_trip(void) {
 }
 
 TEST_MAIN(TEST(const_is_exact), TEST(exp_moments_and_tail), TEST(exp1_matches_cdf_and_tail),
-          TEST(erlang_moments),
+          TEST(normal1_matches_cdf_and_tail), TEST(erlang_moments),
           TEST(hyperexp_moments), TEST(lognormal_moments_and_median),
           TEST(uniform_moments_and_bounds), TEST(empirical_moments), TEST(same_seed_same_samples),
           TEST(bad_parameters_are_refused), TEST(names_round_trip))
