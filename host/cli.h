@@ -1,4 +1,4 @@
-/* The command-line front end: `sdsim run | analyze | validate`. Each returns the process
+/* The command-line front end: `sdsim run | analyze | validate | script`. Each returns the process
  * exit code: 0 success, 1 an --assert or validation that did not hold, 2 a usage or input
  * error. */
 #pragma once
@@ -10,6 +10,7 @@
 int sdsim_cli_run(int argc, char **argv);
 int sdsim_cli_analyze(int argc, char **argv);
 int sdsim_cli_validate(int argc, char **argv);
+int sdsim_cli_script(int argc, char **argv);
 
 /* Parses a finite number in [min, max] for option `name`; prints the problem and returns -1
  * otherwise. */

@@ -13,6 +13,7 @@ static const command commands[] = {
     {"run", sdsim_cli_run, "simulate a design and print its report"},
     {"analyze", sdsim_cli_analyze, "the instant analytic prediction of a design"},
     {"validate", sdsim_cli_validate, "list every problem of a design with its JSON path"},
+    {"script", sdsim_cli_script, "run a Lua script (--sandbox: with a user's limits)"},
 };
 
 static void usage(FILE *out) {
