@@ -827,8 +827,12 @@ static void settle_exactness(ana *a) {
     unsigned char *ok = malloc((size_t)n);
     if (ok) mark_inputs(a, ok);
     int all_product = 1; /* closed: MVA is exact only when every visited station is */
-    for (int i = 0; i < n && ok; i++)
-        if (a->lambda[i] > 0 && (!ok[i] || !keeps_product_form(a, i))) all_product = 0;
+    for (int i = 0; i < n && ok; i++) {
+        const sim_component *c = &a->d->components[i];
+        int single = c->workers == SIM_INFINITE_SERVERS || (c->workers == 1 && c->replicas == 1);
+        if (a->lambda[i] > 0 && (!ok[i] || !keeps_product_form(a, i) || !single))
+            all_product = 0; /* Seidmann's stand-in for a multi-server station is approximate */
+    }
     for (int i = 0; i < n; i++) {
         sim_analytic_component *o = &a->out->components[i];
         const sim_component *c = &a->d->components[i];
