@@ -53,13 +53,18 @@ local function new_problems()
     return { list = {}, more = 0 }
 end
 
+local field_path, index_path -- below
+
+-- P.key / P.idx: a scalar being checked whose path is not built unless it has a problem
+-- (paths for every valid value were most of the validation time of large designs).
 local function add(P, path, reason, ...)
-    if select("#", ...) > 0 then reason = fmt(reason, ...) end
     if #P.list >= L.problems then
         P.more = P.more + 1
-    else
-        P.list[#P.list + 1] = { path = path, reason = reason }
+        return
     end
+    if P.key then path = field_path(path, P.key) elseif P.idx then path = index_path(path, P.idx) end
+    if select("#", ...) > 0 then reason = fmt(reason, ...) end
+    P.list[#P.list + 1] = { path = path, reason = reason }
 end
 
 local function finish(P)
@@ -72,7 +77,7 @@ end
 
 -- Paths are built for every value checked, so the suffix for each key is memoized.
 local key_suffix = setmetatable({}, { __mode = "k" })
-local function field_path(path, key)
+function field_path(path, key)
     local sfx = key_suffix[key]
     if not sfx then
         if type(key) == "string" and key:match("^[%a_][%w_]*$") then
@@ -85,7 +90,7 @@ local function field_path(path, key)
     return path .. sfx
 end
 
-local function index_path(path, i) return path .. "[" .. (i - 1) .. "]" end
+function index_path(path, i) return path .. "[" .. (i - 1) .. "]" end
 
 ---------------------------------------------------------------------------------------------
 -- Values
@@ -231,6 +236,7 @@ end
 --   max_items (array), unit, help }. The same language declares component parameters.
 
 local check_value -- forward
+local SCALAR = { int = true, number = true, string = true, enum = true, bool = true }
 
 local function range_problem(P, path, x, spec)
     local lo, hi = spec.min, spec.max
@@ -318,6 +324,10 @@ local function check_object(P, path, v, fields, what)
             elseif spec.default ~= nil then
                 out[k] = deep_copy(spec.default)
             end
+        elseif SCALAR[spec.type] and type(x) ~= "table" then
+            P.key = k
+            out[k] = check_value(P, path, x, spec)
+            P.key = nil
         else
             out[k] = check_value(P, field_path(path, k), x, spec)
         end
@@ -340,7 +350,16 @@ local function check_array(P, path, v, spec)
         return nil
     end
     local out = {}
-    for i = 1, n do out[i] = check_value(P, index_path(path, i), v[i], spec.items) end
+    local items = spec.items
+    if SCALAR[items.type] then
+        for i = 1, n do
+            P.idx = i
+            out[i] = check_value(P, path, v[i], items)
+        end
+        P.idx = nil
+    else
+        for i = 1, n do out[i] = check_value(P, index_path(path, i), v[i], items) end
+    end
     return out
 end
 
@@ -858,6 +877,10 @@ local function check_fields(P, path, v, fields, out)
             elseif spec.default ~= nil then
                 out[k] = deep_copy(spec.default)
             end
+        elseif SCALAR[spec.type] and type(x) ~= "table" then
+            P.key = k
+            out[k] = check_value(P, path, x, spec)
+            P.key = nil
         else
             out[k] = check_value(P, field_path(path, k), x, spec)
         end
