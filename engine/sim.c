@@ -165,7 +165,7 @@ static int build_components(sim_run *r) {
         cp->nalloc = n;
         for (int k = 0; k < n; k++) {
             sim_replica *R = &cp->reps[k];
-            R->qhead = R->qtail = R->hhead = SIM_NONE;
+            R->qhead = R->qtail = SIM_NONE;
             R->active = k < cfg->replicas;
         }
         sim__rebuild_usable(r, c);

@@ -182,7 +182,7 @@ static int grow_replicas(sim_run *r, int c, int n) {
     for (int k = cp->nalloc; k < n; k++) {
         sim_replica *R = &reps[k];
         memset(R, 0, sizeof *R);
-        R->qhead = R->qtail = R->hhead = SIM_NONE;
+        R->qhead = R->qtail = SIM_NONE;
         R->crashed = (uint8_t)replica_crashed(r, c, k);
     }
     cp->nalloc = n;

@@ -48,7 +48,6 @@ typedef struct sim_req {
     uint64_t call_id; /* child: this attempt's identity (timeouts, returns) */
     uint32_t comp, replica;
     uint32_t next;            /* FIFO queue link, free list link */
-    uint32_t hprev, hnext;    /* held list of the replica (crash fails them) */
     uint32_t parent;          /* child: caller request, SIM_NONE when orphaned */
     uint32_t key;
     int32_t edge;             /* child: the call edge it travels */
@@ -61,7 +60,7 @@ typedef struct sim_req {
 } sim_req;
 
 typedef struct sim_replica {
-    uint32_t qhead, qtail, hhead;
+    uint32_t qhead, qtail;
     int32_t waiting, busy, insys;
     uint8_t crashed, active, provisioning;
 } sim_replica;

@@ -40,7 +40,7 @@ uint32_t sim__req_alloc(sim_run *r) {
     sim_req *q = REQ(r, i);
     q->epoch = ++r->serial;
     q->token = q->ptoken = q->call_id = 0;
-    q->next = q->hprev = q->hnext = SIM_NONE;
+    q->next = SIM_NONE;
     q->parent = SIM_NONE;
     q->edge = q->via_edge = -1;
     q->pending = q->call_pos = 0;
@@ -58,6 +58,7 @@ void sim__req_free(sim_run *r, uint32_t i) {
     q->call_id = 0; /* pending timeouts and returns for it become stale */
     q->token = 0;
     q->epoch = 0;
+    q->at = AT_NONE; /* a crash's pool scan skips it */
     q->next = r->free_head;
     r->free_head = i;
     r->live--;

@@ -155,21 +155,6 @@ static int pick_replica(sim_run *r, int ci, const sim_req *q) {
 
 /* ---- queue and workers ----------------------------------------------------------------- */
 
-static void held_insert(sim_run *r, sim_replica *R, uint32_t i) {
-    sim_req *q = REQ(r, i);
-    q->hprev = SIM_NONE;
-    q->hnext = R->hhead;
-    if (R->hhead != SIM_NONE) REQ(r, R->hhead)->hprev = i;
-    R->hhead = i;
-}
-
-static void held_remove(sim_run *r, sim_replica *R, uint32_t i) {
-    sim_req *q = REQ(r, i);
-    if (q->hprev != SIM_NONE) REQ(r, q->hprev)->hnext = q->hnext;
-    else R->hhead = q->hnext;
-    if (q->hnext != SIM_NONE) REQ(r, q->hnext)->hprev = q->hprev;
-}
-
 /* The integrals must be current (sim__acc) before this is called. */
 static void start_service(sim_run *r, sim_comp *c, sim_replica *R, uint32_t i) {
     sim_req *q = REQ(r, i);
@@ -177,7 +162,6 @@ static void start_service(sim_run *r, sim_comp *c, sim_replica *R, uint32_t i) {
     R->insys++;
     c->busy++;
     c->insys++;
-    held_insert(r, R, i);
     q->at = AT_HELD;
     c->n.waited++;
     c->n.wait_sum += r->now - q->arrived;
@@ -246,7 +230,6 @@ void sim__release(sim_run *r, uint32_t i) {
     R->insys--;
     c->busy--;
     c->insys--;
-    held_remove(r, R, i);
     q->at = AT_NONE;
     if (R->crashed) return;
     start_next(r, c, R);
@@ -367,19 +350,20 @@ void sim__dispose(sim_run *r, uint32_t i, int ok, int why) {
 
 /* ---- crash ----------------------------------------------------------------------------- */
 
-/* Everything held or waiting at the replica fails now (each counted as an error at c). */
+/* Everything held or waiting at the replica fails now (each counted as an error at c).
+ * Held requests are found by scanning the pool: crashes are rare, and keeping a per-replica
+ * list of them would cost two cache misses on every service. */
 void sim__crash_replica(sim_run *r, int ci, int rep) {
     sim_comp *c = &r->comps[ci];
     sim_replica *R = &c->reps[rep];
     sim__acc(r, c);
-    while (R->hhead != SIM_NONE) {
-        uint32_t i = R->hhead;
-        held_remove(r, R, i);
+    for (uint32_t i = 0; i < r->used && R->busy > 0; i++) {
+        sim_req *q = REQ(r, i);
+        if (q->at != AT_HELD || q->comp != (uint32_t)ci || q->replica != (uint32_t)rep) continue;
         R->busy--;
         R->insys--;
         c->busy--;
         c->insys--;
-        sim_req *q = REQ(r, i);
         q->at = AT_NONE;
         q->epoch = ++r->serial; /* its service end is stale now */
         sim__fail(r, i, FAIL_ERROR);

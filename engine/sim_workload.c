@@ -41,7 +41,7 @@ static double max_rate(const sim_workload *w) {
     return m;
 }
 
-static double exp_gap(sim_rng *g, double rate) { return -log(sim_rng_uniform_pos(g)) / rate; }
+static double exp_gap(sim_rng *g, double rate) { return sim_dist_exp1(g) / rate; }
 
 /* A new root request at the workload's target, arriving now. */
 static void new_root(sim_run *r, int w) {
