@@ -5,10 +5,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -269,12 +274,160 @@ static int host_run_file(lua_State *L) {
     return 2;
 }
 
+static int host_run_template(lua_State *L);
+
 static void push_host_table(lua_State *L) {
     lua_newtable(L);
     lua_pushcfunction(L, host_list_lua);
     lua_setfield(L, -2, "list_lua");
     lua_pushcfunction(L, host_run_file);
     lua_setfield(L, -2, "run_file");
+    lua_pushcfunction(L, host_run_template);
+    lua_setfield(L, -2, "run_template");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Templates run in a child process: some pure-Lua code crashes the VM itself (recursion
+ * through string.gsub callbacks or nested coroutines overflows the C stack), and a crash
+ * there must cost only the child. The child runs design.lua's D.template_json(path) and
+ * writes the JSON text ({doc, problems}) to a pipe; the parent reads it under a wall-clock
+ * deadline and kills the child when it passes. */
+
+#define TEMPLATE_WALL_MS 20000
+#define TEMPLATE_MAX_OUTPUT ((size_t)64 << 20)
+
+static int load_sdk(lua_State *L, char *err, size_t errlen);
+
+typedef struct child_args {
+    const char *path;
+    int out;
+} child_args;
+
+static int child_main(lua_State *L) {
+    child_args *args = lua_touserdata(L, 1);
+    const char *path = args->path;
+    int out = args->out;
+    char err[1024];
+    if (load_sdk(L, err, sizeof err) != 0)
+        return luaL_error(L, "%s", err);
+    lua_getfield(L, -1, "template_json");
+    lua_pushstring(L, path);
+    if (sdsim_lua_pcall(L, 1, 1, 0, err, sizeof err) != 0)
+        return luaL_error(L, "%s", err);
+    size_t len = 0;
+    const char *json = lua_tolstring(L, -1, &len);
+    while (json && len > 0) {
+        ssize_t w = write(out, json, len);
+        if (w <= 0)
+            break;
+        json += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void run_child(const char *path, int out) {
+    /* Die by the signal itself (a sanitizer's handler would turn it into an exit code). */
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
+    lua_State *L = sdsim_lua_new(&opts);
+    if (!L)
+        _exit(3);
+    child_args args = {path, out};
+    _exit(lua_cpcall(L, child_main, &args) == 0 ? 0 : 4);
+}
+
+/* Reads the child's output until EOF or the deadline; -1 on timeout or overflow. */
+static int read_child(int fd, luaL_Buffer *b, const char **why) {
+    long long deadline = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    deadline = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + TEMPLATE_WALL_MS;
+    size_t total = 0;
+    char chunk[65536];
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+        if (now >= deadline) {
+            *why = "took longer than 20 s and was stopped";
+            return -1;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, (int)(deadline - now));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue; /* the deadline check above ends it */
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        total += (size_t)n;
+        if (total > TEMPLATE_MAX_OUTPUT) {
+            *why = "returned a design larger than 64 MB";
+            return -1;
+        }
+        luaL_addlstring(b, chunk, (size_t)n);
+    }
+}
+
+/* host.run_template(path) -> JSON text of {doc, problems}, or nil, reason. */
+static int host_run_template(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    int fds[2];
+    if (pipe(fds) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot create a pipe: %s", strerror(errno));
+        return 2;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot fork: %s", strerror(errno));
+        return 2;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        run_child(path, fds[1]);
+    }
+    close(fds[1]);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    const char *why = NULL;
+    int rc = read_child(fds[0], &b, &why);
+    close(fds[0]);
+    if (rc != 0)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    luaL_pushresult(&b);
+    if (rc != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    if (WIFSIGNALED(status)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "crashed the Lua VM (signal %d: %s), e.g. by deep recursion through "
+                        "string.gsub or coroutines", WTERMSIG(status),
+                        strsignal(WTERMSIG(status)));
+        return 2;
+    }
+    size_t len = 0;
+    lua_tolstring(L, -1, &len);
+    if (len == 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "gave no result (exit status %d)",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return 2;
+    }
+    return 1;
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -559,18 +712,28 @@ static void add_problems_from(lua_State *L, int t, sdsim_problems *problems) {
     }
 }
 
-static int load_protected(lua_State *L) {
-    load_ctx *ctx = lua_touserdata(L, 1);
-    char err[1024], path[4096];
+/* Pushes the module table of scripts/sdk/design.lua; -1 with a message on failure. */
+static int load_sdk(lua_State *L, char *err, size_t errlen) {
+    char path[4096], why[1024];
     snprintf(path, sizeof path, "%s/scripts/sdk/design.lua", sdsim_root());
-    if (sdsim_lua_load_file(L, path, 0, 0, err, sizeof err) != 0) {
-        sdsim_problems_add(ctx->problems, "$", "cannot load the design SDK: %s", err);
-        return 0;
+    if (sdsim_lua_load_file(L, path, 0, 0, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cannot load the design SDK: %s", why);
+        return -1;
     }
     push_host_table(L);
-    if (sdsim_lua_pcall(L, 1, 1, 0, err, sizeof err) != 0) {
-        first_line(err);
-        sdsim_problems_add(ctx->problems, "$", "the design SDK failed: %s", err);
+    if (sdsim_lua_pcall(L, 1, 1, 0, why, sizeof why) != 0) {
+        first_line(why);
+        snprintf(err, errlen, "the design SDK failed: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_protected(lua_State *L) {
+    load_ctx *ctx = lua_touserdata(L, 1);
+    char err[1024];
+    if (load_sdk(L, err, sizeof err) != 0) {
+        sdsim_problems_add(ctx->problems, "$", "%s", err);
         return 0;
     }
     lua_getfield(L, -1, "load");

@@ -688,6 +688,10 @@ end
 -- metatable in the template cannot run code here; depth-limited, so a cycle cannot hang.
 local function plain_copy(P, path, v, depth, on_path)
     local t = type(v)
+    if t == "number" and (v ~= v or v == huge or v == -huge) then
+        add(P, path, "%s is not finite", num_text(v))
+        return nil
+    end
     if t == "string" or t == "number" or t == "boolean" then return v end
     if t ~= "table" then
         add(P, path, "%s is not a design value (use tables, strings, numbers, booleans)",
@@ -716,6 +720,38 @@ local function plain_copy(P, path, v, depth, on_path)
     end
     on_path[v] = nil
     return out
+end
+
+-- In the child process of host.run_template: the template's plain data and its problems as
+-- JSON (numbers keep 14 significant digits; cjson's most).
+function D.template_json(path)
+    local doc, problems = D.run_template(path)
+    local json = cjson_mod.new()
+    json.encode_sparse_array(true)
+    json.encode_number_precision(14)
+    local ok, text = pcall(json.encode, { doc = doc, problems = problems })
+    if not ok then
+        return json.encode({ problems = { { path = "$", reason = "template " .. path
+            .. ": its result cannot be written as JSON: " .. tostring(text) } } })
+    end
+    return text
+end
+
+-- A template run in a child process (host.run_template) so that a VM crash costs only it.
+function D.run_template_isolated(path)
+    local text, why = host.run_template(path)
+    if not text then
+        return nil, { { path = "$", reason = fmt("template %s %s", path, why) } }
+    end
+    local json = cjson_mod.new()
+    json.decode_max_depth(L.depth + 8)
+    local ok, res = pcall(json.decode, text)
+    if not ok or type(res) ~= "table" then
+        return nil, { { path = "$", reason = fmt("template %s: its result could not be read "
+            .. "back (%s)", path, tostring(res)) } }
+    end
+    if type(res.problems) == "table" and #res.problems > 0 then return nil, res.problems end
+    return res.doc, {}
 end
 
 function D.run_template(path)
@@ -1667,7 +1703,11 @@ end
 function D.load(kind_, arg, root, default_name)
     local doc, problems
     if kind_ == "lua" then
-        doc, problems = D.run_template(arg)
+        if host.run_template then
+            doc, problems = D.run_template_isolated(arg)
+        else
+            doc, problems = D.run_template(arg)
+        end
     else
         doc, problems = D.decode_json(arg)
     end
