@@ -714,7 +714,7 @@ static void add_problems_from(lua_State *L, int t, sdsim_problems *problems) {
 
 /* Pushes the module table of scripts/sdk/design.lua; -1 with a message on failure. */
 static int load_sdk(lua_State *L, char *err, size_t errlen) {
-    char path[4096], why[1024];
+    char path[4096], why[768];
     snprintf(path, sizeof path, "%s/scripts/sdk/design.lua", sdsim_root());
     if (sdsim_lua_load_file(L, path, 0, 0, why, sizeof why) != 0) {
         snprintf(err, errlen, "cannot load the design SDK: %s", why);
