@@ -102,6 +102,7 @@ static struct child {
     volatile sig_atomic_t mem_tripped; /* the allocator refused something during this run */
     volatile sig_atomic_t cpu_expired; /* jit = 0: the CPU timer fired */
     int cpu_tripped;                   /* jit = 0: the hook stopped the run */
+    char cpu_where[LUA_IDSIZE + 96];   /* jit = 0: the first stop's message, with its line */
     timer_t cpu_timer;
     int cpu_ms;                        /* this run's CPU limit */
     char name[256];                    /* this run's chunk name, as the parent gave it */
@@ -248,13 +249,14 @@ static void cpu_timer_handler(int sig) {
 static void cpu_hook(lua_State *L, lua_Debug *ar) {
     if (!C.cpu_expired)
         return;
-    if (!C.cpu_tripped) {
+    lua_getinfo(L, "Sl", ar);
+    if (!C.cpu_tripped) { /* the line that was running when time ran out is the one to report */
         C.cpu_tripped = 1;
+        snprintf(C.cpu_where, sizeof C.cpu_where, "%s:%d: CPU limit of %d ms exceeded",
+                 ar->short_src, ar->currentline, C.cpu_ms);
         lua_sethook(L, cpu_hook, LUA_MASKCOUNT, 1);
     }
-    lua_getinfo(L, "Sl", ar);
-    lua_pushfstring(L, "%s:%d: CPU limit of %d ms exceeded", ar->short_src, ar->currentline,
-                    C.cpu_ms);
+    lua_pushstring(L, C.cpu_where);
     lua_error(L);
 }
 
@@ -380,8 +382,12 @@ static void child_run(const char *src, size_t len, child_result *r) {
         copy_str(r->file, sizeof r->file, C.name, strlen(C.name));
         snprintf(r->message, sizeof r->message, "memory limit of %zu MB exceeded",
                  C.lim.memory_bytes / MB);
+    } else if (C.cpu_tripped) {
+        r->status = SDSIM_SANDBOX_KILLED_CPU;
+        C.err_line = 0;
+        describe_error(r, C.cpu_where);
     } else if (rc != 0) {
-        r->status = C.cpu_tripped ? SDSIM_SANDBOX_KILLED_CPU : SDSIM_SANDBOX_ERROR;
+        r->status = SDSIM_SANDBOX_ERROR;
         const char *msg = lua_tostring(L, -1);
         describe_error(r, msg ? msg : "unknown error");
     } else {
@@ -834,6 +840,8 @@ int sdsim_sandbox_fd(const sdsim_sandbox *s) { return s->fd; }
 int sdsim_sandbox_pid(const sdsim_sandbox *s) { return (int)s->pid; }
 int sdsim_sandbox_wants_write(const sdsim_sandbox *s) { return s->out.len > 0; }
 
+static int pump(sdsim_sandbox *s);
+
 int sdsim_sandbox_submit(sdsim_sandbox *s, const char *name, const char *src, size_t len) {
     if (s->active)
         return -1;
@@ -866,6 +874,7 @@ int sdsim_sandbox_submit(sdsim_sandbox *s, const char *name, const char *src, si
     s->have_where = 0;
     s->t_submit = now_ms();
     s->cpu_start = child_cpu_ms(s);
+    pump(s); /* start writing now; what does not fit waits for the fd to be writable */
     return 0;
 }
 

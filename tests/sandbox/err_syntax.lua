@@ -1,0 +1,4 @@
+-- expect: error
+-- message: near
+-- line: 4
+local x = = 1

@@ -1,0 +1,4 @@
+-- expect: killed_memory
+-- message: memory limit of 32 MB exceeded
+local t = {}
+for i = 1, 1e9 do t[i] = { i } end
