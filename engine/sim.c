@@ -12,6 +12,7 @@
 #define POOL_LIMIT_BYTES (2048ull << 20)
 #define MAX_REPLICA_SLOTS 10000000ll     /* replicas of all components, autoscale max included */
 #define MAX_WINDOW_BYTES (1024ull << 20) /* preallocated metrics windows */
+#define SAME_TIME_LIMIT 100000000ull     /* events at one instant before the run gives up */
 
 sim_options sim_options_defaults(void) {
     sim_options o;
@@ -201,6 +202,7 @@ sim_run *sim_run_new(const sim_design *d, const sim_options *opt, char *err, int
     r->o = o;
     r->end = o.duration;
     r->free_head = SIM_NONE;
+    r->same_time_limit = SAME_TIME_LIMIT;
     size_t by_bytes = POOL_LIMIT_BYTES / sizeof(sim_req);
     r->limit = by_bytes < POOL_LIMIT_REQUESTS ? (uint32_t)by_bytes : POOL_LIMIT_REQUESTS;
     r->batches = o.batches >= 2 ? o.batches : 0;
@@ -300,6 +302,14 @@ int sim_run_until(sim_run *r, double t) {
         }
         if (te > t) break;
         sim_evq_pop(&r->q, &ev);
+        if (ev.time == r->now && ++r->same_time > r->same_time_limit) {
+            snprintf(r->err, sizeof r->err, "simulated time stopped at t=%.6f s: more than %llu "
+                     "events at one instant (a loop with no delay, e.g. closed users with zero "
+                     "think time hitting a failure)", r->now,
+                     (unsigned long long)r->same_time_limit);
+            return -1;
+        }
+        if (ev.time != r->now) r->same_time = 0;
         r->now = ev.time;
         r->events++;
         dispatch(r, &ev);

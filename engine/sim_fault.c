@@ -77,8 +77,7 @@ static void update_whole(sim_run *r, int c) {
     if (down == cp->down_whole) return;
     sim__acc(r, cp);
     cp->down_whole = down;
-    if (down)
-        for (int k = 0; k < cp->nalloc; k++) sim__crash_replica(r, c, k);
+    if (down) sim__crash_replica(r, c, -1);
     sim__set_nup(r, c);
 }
 

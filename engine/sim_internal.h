@@ -158,6 +158,8 @@ struct sim_run {
     sim_rng rng; /* routing, services, policies */
     uint64_t serial;
     uint64_t events;
+    uint64_t same_time; /* consecutive events at one instant (a zero-delay loop never ends) */
+    uint64_t same_time_limit;
     /* request pool */
     sim_req **chunks;
     uint32_t nchunks, cap_chunks, used, free_head, limit, live;
@@ -210,7 +212,7 @@ void sim__answer(sim_run *r, uint32_t i);         /* answered at r->comp (counte
 void sim__fail(sim_run *r, uint32_t i, int why);  /* failed at r->comp (counted by caller) */
 void sim__dispose(sim_run *r, uint32_t i, int ok, int why); /* after the component: up/out */
 void sim__rebuild_usable(sim_run *r, int c);
-void sim__crash_replica(sim_run *r, int c, int rep); /* fails what it holds and queues */
+void sim__crash_replica(sim_run *r, int c, int rep); /* rep -1: all; fails held and queued */
 void sim__acc(sim_run *r, sim_comp *c);           /* brings time integrals up to now */
 void sim__set_nup(sim_run *r, int c);
 int sim__ring_build(sim_run *r, int c);

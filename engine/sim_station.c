@@ -350,16 +350,17 @@ void sim__dispose(sim_run *r, uint32_t i, int ok, int why) {
 
 /* ---- crash ----------------------------------------------------------------------------- */
 
-/* Everything held or waiting at the replica fails now (each counted as an error at c).
- * Held requests are found by scanning the pool: crashes are rare, and keeping a per-replica
- * list of them would cost two cache misses on every service. */
+/* Everything held or waiting at the replica (rep >= 0) or at every replica (rep = -1) fails
+ * now, each counted as an error at c. Held requests are found by one scan of the pool: crashes
+ * are rare, and keeping per-replica lists of them would cost cache misses on every service. */
 void sim__crash_replica(sim_run *r, int ci, int rep) {
     sim_comp *c = &r->comps[ci];
-    sim_replica *R = &c->reps[rep];
     sim__acc(r, c);
-    for (uint32_t i = 0; i < r->used && R->busy > 0; i++) {
+    for (uint32_t i = 0; i < r->used && c->busy > 0; i++) {
         sim_req *q = REQ(r, i);
-        if (q->at != AT_HELD || q->comp != (uint32_t)ci || q->replica != (uint32_t)rep) continue;
+        if (q->at != AT_HELD || q->comp != (uint32_t)ci || (rep >= 0 && q->replica != (uint32_t)rep))
+            continue;
+        sim_replica *R = &c->reps[q->replica];
         R->busy--;
         R->insys--;
         c->busy--;
@@ -368,5 +369,8 @@ void sim__crash_replica(sim_run *r, int ci, int rep) {
         q->epoch = ++r->serial; /* its service end is stale now */
         sim__fail(r, i, FAIL_ERROR);
     }
-    while (R->waiting > 0) sim__fail(r, queue_pop(r, c, R), FAIL_ERROR);
+    for (int k = rep >= 0 ? rep : 0; k < (rep >= 0 ? rep + 1 : c->nalloc); k++) {
+        sim_replica *R = &c->reps[k];
+        while (R->waiting > 0) sim__fail(r, queue_pop(r, c, R), FAIL_ERROR);
+    }
 }

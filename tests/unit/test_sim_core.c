@@ -193,5 +193,30 @@ static void pool_exhausted(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(mm1), TEST(mm2), TEST(closed_population), TEST(determinism), TEST(windows),
+/* Closed users with zero think time against a component that is down: every request fails
+ * at once and the user sends the next at the same instant. The run must stop with a message
+ * instead of spinning forever. */
+static void zero_delay_loop(void) {
+    sim_design *d = sim_design_new("spin");
+    int a = fx_comp(d, "a", SIM_BEHAVIOR_SERVICE, sim_dist_exp(0.001));
+    sim_workload w = sim_workload_defaults(a);
+    w.closed = 1;
+    w.users = 3;
+    w.think = sim_dist_const(0);
+    sim_design_add_workload(d, &w);
+    sim_fault f = sim_fault_defaults(SIM_FAULT_CRASH);
+    f.target = a;
+    f.at = 1;
+    sim_design_add_fault(d, &f);
+    sim_options o = fx_opts(10, 0, 1);
+    sim_run *r = fx_new(d, &o);
+    r->same_time_limit = 100000; /* the real limit is 1e8; same code path */
+    CHECK(sim_run_until(r, 10) == -1);
+    CHECK(sim_run_error(r) && strstr(sim_run_error(r), "simulated time stopped") != NULL);
+    CHECK(sim_run_now(r) >= 1 && sim_run_now(r) < 1.01);
+    sim_run_free(r);
+    sim_design_free(d);
+}
+
+TEST_MAIN(TEST(zero_delay_loop), TEST(mm1), TEST(mm2), TEST(closed_population), TEST(determinism), TEST(windows),
           TEST(stepping), TEST(refusals), TEST(pool_exhausted))
