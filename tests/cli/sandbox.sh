@@ -32,7 +32,9 @@ run_case() {
   expect=$(header expect "$file")
   message=$(header message "$file")
   lines=$(header line "$file")
-  "$sdsim" script --sandbox --cpu-ms 300 --memory-mb 32 "$file" >"$tmp/out" 2>"$tmp/err"
+  local cpu
+  cpu=$(header cpu_ms "$file")
+  "$sdsim" script --sandbox --cpu-ms "${cpu:-300}" --memory-mb 32 "$file" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   local err
   err=$(cat "$tmp/err")

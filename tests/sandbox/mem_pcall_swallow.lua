@@ -1,5 +1,6 @@
 -- expect: killed_memory
 -- message: memory limit of
+-- cpu_ms: 5000
 -- The script catches "not enough memory" and carries on: the run still counts as cut off.
 local ok = pcall(function()
   local t = {}

@@ -77,6 +77,7 @@ typedef struct expectation {
     char statuses[128]; /* space-separated status names */
     char message[256];
     char lines[32];     /* the lines the message may name; empty: not checked */
+    int cpu_ms;         /* a CPU limit of its own, 0: the sandbox's */
 } expectation;
 
 /* Copies the rest of a "-- key: value" header line into dst. */
@@ -144,7 +145,7 @@ static int list_cases(char names[][128], int max) {
     for (struct dirent *e; d && (e = readdir(d)) && n < max;) {
         size_t len = strlen(e->d_name);
         if (len > 4 && !strcmp(e->d_name + len - 4, ".lua"))
-            snprintf(names[n++], 128, "%s", e->d_name);
+            snprintf(names[n++], 128, "%.127s", e->d_name);
     }
     if (d)
         closedir(d);
@@ -159,6 +160,8 @@ static int list_cases(char names[][128], int max) {
     return n;
 }
 
+static int cases_jit = 1; /* the JIT mode of the sandbox the cases run in */
+
 static int check_case(sdsim_sandbox *s, const char *file) {
     char path[1200];
     snprintf(path, sizeof path, "%s/tests/sandbox/%s", source_dir(), file);
@@ -171,8 +174,13 @@ static int check_case(sdsim_sandbox *s, const char *file) {
     header_value(text, "expect", e.statuses, sizeof e.statuses);
     header_value(text, "message", e.message, sizeof e.message);
     header_value(text, "line", e.lines, sizeof e.lines);
+    char cpu[32];
+    header_value(text, "cpu_ms", cpu, sizeof cpu);
+    e.cpu_ms = atoi(cpu);
+    sdsim_sandbox *own = e.cpu_ms ? start(e.cpu_ms, HOSTILE_MEMORY_MB, cases_jit) : NULL;
     sdsim_sandbox_result r;
-    sdsim_sandbox_run_file(s, path, &r);
+    sdsim_sandbox_run_file(own ? own : s, path, &r);
+    sdsim_sandbox_stop(own);
     char one[1400];
     sdsim_sandbox_result_line(&r, one, sizeof one);
     int ok = status_expected(&e, r.status) && strstr(one, e.message) &&
@@ -207,6 +215,7 @@ static void test_hostile_scripts_without_jit(void) {
     static const char *const cases[] = {"loop_while.lua", "loop_in_pcall.lua",
                                         "loop_xpcall_handler.lua", "loop_string_find.lua",
                                         "mem_pcall_swallow.lua", "esc_io_open.lua"};
+    cases_jit = 0;
     sdsim_sandbox *s = start(HOSTILE_CPU_MS, HOSTILE_MEMORY_MB, 0);
     CHECK(s != NULL);
     if (!s)
@@ -216,6 +225,7 @@ static void test_hostile_scripts_without_jit(void) {
         CHECK(benign_works(s));
     }
     sdsim_sandbox_stop(s);
+    cases_jit = 1;
 }
 
 /* ---- isolation and state ------------------------------------------------------------- */
