@@ -26,7 +26,11 @@ void sdsim_problems_free(sdsim_problems *p);
 const char *sdsim_root(void);
 
 /* Loads, validates and converts a design file. Returns the design (free it with
- * sim_design_free), or NULL with at least one entry in problems. */
+ * sim_design_free), or NULL with at least one entry in problems. A path ending in .lua is a
+ * template: it runs sandboxed in a forked child process (50 M instructions, 256 MB, 20 s),
+ * so not even a crash of the Lua VM takes the caller down. Anything else is read as JSON
+ * (at most 16 MB, UTF-8). Validation itself runs in a fresh Lua state per call
+ * (scripts/sdk/design.lua and the component types in components/ under sdsim_root()). */
 sim_design *sdsim_load_design_file(const char *path, sdsim_problems *problems);
 
 /* The same from a JSON text already in memory (the server's request bodies). */
