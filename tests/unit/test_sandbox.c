@@ -7,6 +7,7 @@
  * the costs are measured: start time, empty round trip, a 10M-iteration loop trusted vs
  * sandboxed (JIT on and off). */
 #include <dirent.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,57 @@ static void test_kill_discards_state(void) {
     sdsim_sandbox_stop(s);
 }
 
+/* A child that makes no progress at all (here: stopped) is killed at the wall-clock limit. */
+static void test_wall_clock_limit(void) {
+    sdsim_sandbox_limits lim;
+    sdsim_sandbox_limits_default(&lim);
+    lim.cpu_ms = 1000;
+    lim.wall_ms = 300;
+    char err[256];
+    sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    const char *src = "return 1";
+    kill(sdsim_sandbox_pid(s), SIGSTOP);
+    CHECK(sdsim_sandbox_submit(s, "stuck.lua", src, strlen(src)) == 0);
+    sdsim_sandbox_result r;
+    double t0 = now_ms();
+    while (sdsim_sandbox_poll(s, &r) != 1) {
+        struct pollfd p = {sdsim_sandbox_fd(s), POLLIN, 0};
+        poll(&p, 1, sdsim_sandbox_timeout_ms(s));
+    }
+    double took = now_ms() - t0;
+    CHECK(r.status == SDSIM_SANDBOX_KILLED_CPU);
+    CHECK(!strcmp(r.message, "time limit of 300 ms (wall clock) exceeded"));
+    CHECK(took >= 300 && took < 300 + 100 + 200); /* the limit, the stop grace, slack */
+    printf("  a stopped child was killed after %.0f ms: %s\n", took, r.message);
+    sdsim_sandbox_result_free(&r);
+    CHECK(benign_works(s));
+    sdsim_sandbox_stop(s);
+}
+
+/* RLIMIT_CPU over the child's whole life is the backstop behind the parent's deadline. */
+static void test_lifetime_cpu_backstop(void) {
+    sdsim_sandbox_limits lim;
+    sdsim_sandbox_limits_default(&lim);
+    lim.cpu_ms = 5000;
+    lim.lifetime_cpu_s = 1;
+    char err[256];
+    sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    sdsim_sandbox_result r = run(s, "spin.lua", "while true do end");
+    CHECK(r.status == SDSIM_SANDBOX_KILLED_CPU);
+    CHECK(strstr(r.message, "lifetime CPU limit of 1 s") != NULL);
+    CHECK_NEAR(r.cpu_ms, 1000, 150); /* SIGXCPU at 1 s of CPU (the kernel checks per tick) */
+    printf("  %s after %.0f ms of CPU\n", r.message, r.cpu_ms);
+    sdsim_sandbox_result_free(&r);
+    CHECK(benign_works(s));
+    sdsim_sandbox_stop(s);
+}
+
 /* ---- output -------------------------------------------------------------------------- */
 
 static void test_output_is_bounded_and_survives_a_kill(void) {
@@ -491,6 +543,7 @@ static void test_costs(void) {
 
 TEST_MAIN(TEST(test_hostile_scripts), TEST(test_hostile_scripts_without_jit),
           TEST(test_two_sandboxes_do_not_share_globals), TEST(test_crash_costs_only_that_run),
-          TEST(test_kill_discards_state), TEST(test_output_is_bounded_and_survives_a_kill),
+          TEST(test_kill_discards_state), TEST(test_wall_clock_limit),
+          TEST(test_lifetime_cpu_backstop), TEST(test_output_is_bounded_and_survives_a_kill),
           TEST(test_child_is_locked_down), TEST(test_async_runs_do_not_block),
           TEST(test_costs))
