@@ -1,5 +1,7 @@
 /* The event queue against a brute-force reference: random interleaved pushes and pops with
- * many equal times, checking that every pop returns the earliest (time, seq) event. */
+ * many equal times, checking that every pop returns the earliest (time, seq) event and that
+ * the peeked time is always the earliest pending time. */
+#include <math.h>
 #include <string.h>
 
 #include "evq.h"
@@ -32,18 +34,36 @@ static int same(const sim_event *e, const ref_event *r) {
            e->b == r->b;
 }
 
-/* Times from a set of 50 values force ties; the pushes outnumber the pops so the heap grows
- * from 64 to about ten thousand (several doublings), then it is drained. */
+static double ref_min_time(void) {
+    double m = INFINITY;
+    for (int i = 0; i < nref; i++)
+        if (ref[i].time < m) m = ref[i].time;
+    return m;
+}
+
+/* Times: a third from {now, now + 0.25, ..., now + 1.75} (ties with now and among pending
+ * events), a third now + a delay spread over six orders of magnitude, a third anywhere in
+ * [0, 12.25) on a grid of 0.25 (before now too: the heap does not assume a simulation's
+ * monotone times). Pushes outnumber pops so the heap grows from 64 to about ten thousand
+ * events (several doublings), then it is drained. */
+static double random_time(sim_rng *r, double now) {
+    double u = sim_rng_uniform(r);
+    if (u < 1.0 / 3) return now + (double)sim_rng_below(r, 8) * 0.25;
+    if (u < 2.0 / 3) return now + pow(10, -4 + 6 * sim_rng_uniform(r)) * sim_rng_uniform(r);
+    return (double)sim_rng_below(r, 50) * 0.25;
+}
+
 static void random_ops_match_reference(void) {
     sim_evq q;
     CHECK(sim_evq_init(&q, 1) == 0);
     sim_rng r;
     sim_rng_seed(&r, 2024);
-    int mismatches = 0, pops = 0;
+    int mismatches = 0, pops = 0, bad_peeks = 0;
     uint64_t seq = 0;
+    double now = 0;
     for (int op = 0; op < 100000; op++) {
         if (sim_rng_uniform(&r) < 0.55 && nref < MAXREF) {
-            double t = (double)sim_rng_below(&r, 50) * 0.25;
+            double t = random_time(&r, now);
             uint32_t kind = sim_rng_below(&r, 7), a = (uint32_t)op;
             uint64_t b = sim_rng_next(&r);
             CHECK(sim_evq_push(&q, t, kind, a, b) == 0);
@@ -53,9 +73,11 @@ static void random_ops_match_reference(void) {
             ref_event want;
             int rc = sim_evq_pop(&q, &e), want_rc = ref_pop(&want);
             mismatches += rc != want_rc || (rc == 0 && !same(&e, &want));
+            if (rc == 0) now = e.time;
             pops++;
         }
         mismatches += q.size != (uint32_t)nref;
+        bad_peeks += nref > 0 && sim_evq_peek_time(&q) != ref_min_time();
     }
     sim_event e, prev = {-1, 0, 0, 0, 0};
     int unordered = 0;
@@ -66,6 +88,7 @@ static void random_ops_match_reference(void) {
         prev = e;
     }
     CHECK(mismatches == 0);
+    CHECK(bad_peeks == 0);
     CHECK(unordered == 0);
     CHECK(nref == 0);
     CHECK(pops > 40000);
