@@ -62,7 +62,11 @@ local function add(P, path, reason, ...)
         P.more = P.more + 1
         return
     end
-    if P.key then path = field_path(path, P.key) elseif P.idx then path = index_path(path, P.idx) end
+    if P.key then
+        path = field_path(path, P.key)
+    elseif P.idx then
+        path = index_path(path, P.idx)
+    end
     if select("#", ...) > 0 then reason = fmt(reason, ...) end
     P.list[#P.list + 1] = { path = path, reason = reason }
 end
@@ -1034,7 +1038,8 @@ local function check_workload(P, path, w, ctx)
     elseif open then
         for _, k in ipairs({ "think_ms", "think_time" }) do
             if w[k] ~= nil then
-                add(P, field_path(path, k), "%s applies to a closed workload (users), not to rps", k)
+                add(P, field_path(path, k),
+                    "%s applies to a closed workload (users), not to rps", k)
             end
         end
         out.pattern = w.pattern and check_pattern(P, field_path(path, "pattern"), w.pattern)
@@ -1212,8 +1217,8 @@ local function check_edges(P, edges_in, ctx, out)
             if n.mode and n.mode ~= "call" then
                 for _, k in ipairs(CALL_ONLY) do
                     if e[k] ~= nil then
-                        add(P, field_path(path, k), "%s applies to call edges only, this edge is %s",
-                            k, n.mode)
+                        add(P, field_path(path, k),
+                            "%s applies to call edges only, this edge is %s", k, n.mode)
                     end
                 end
             end
@@ -1646,7 +1651,9 @@ function D.json_schema(types, names)
         end
         if shape.need then
             then_.anyOf = {}
-            for _, k in ipairs(shape.values) do then_.anyOf[#then_.anyOf + 1] = { required = { k } } end
+            for _, k in ipairs(shape.values) do
+                then_.anyOf[#then_.anyOf + 1] = { required = { k } }
+            end
             then_.anyOf[#then_.anyOf + 1] = { required = { "value" } }
         end
         fault.allOf[#fault.allOf + 1] = when("fault", name, then_)

@@ -62,7 +62,7 @@ expect_fail "missing file" "$tmp/nope.json" "cannot open"
 if command -v luajit >/dev/null; then
   if luajit "$src/scripts/sdk/gen_schema.lua" "$src" | cmp -s - "$src/docs/design.schema.json"
   then ok "docs/design.schema.json is up to date"
-  else bad "docs/design.schema.json is stale: luajit scripts/sdk/gen_schema.lua . > docs/design.schema.json"
+  else bad "docs/design.schema.json is stale: run luajit scripts/sdk/gen_schema.lua . >docs/..."
   fi
 fi
 # Where a JSON Schema validator is at hand: the schema is valid draft 2020-12 and accepts
