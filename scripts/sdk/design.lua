@@ -1216,6 +1216,7 @@ local function check_edges(P, edges_in, ctx, out)
             end
             if n.mode and n.mode ~= "call" then
                 for _, k in ipairs(CALL_ONLY) do
+                    n[k] = nil -- no defaults either: the document stays valid when written back
                     if e[k] ~= nil then
                         add(P, field_path(path, k),
                             "%s applies to call edges only, this edge is %s", k, n.mode)
@@ -1438,10 +1439,11 @@ local function engine_edge(e)
     local b = e.breaker
     return {
         from = e.from_index - 1, to = e.to_index - 1, mode = e.mode, p = e.p, weight = e.weight,
-        latency = e.latency_ms / 1000, timeout = e.timeout_ms / 1000, retries = e.retries,
+        latency = e.latency_ms / 1000, timeout = (e.timeout_ms or 0) / 1000,
+        retries = e.retries or 0,
         backoff_base = (e.backoff_ms or {}).base and e.backoff_ms.base / 1000 or 0.01,
         backoff_max = (e.backoff_ms or {}).max and e.backoff_ms.max / 1000 or 1,
-        jitter = e.jitter, retry_budget = e.retry_budget,
+        jitter = e.jitter or false, retry_budget = e.retry_budget or 0,
         breaker = b and { failure_threshold = b.failures, open_time = b.open_ms / 1000,
                           half_open_probes = b.half_open_probes } or nil,
     }

@@ -65,6 +65,22 @@ if command -v luajit >/dev/null; then
   else bad "docs/design.schema.json is stale: run luajit scripts/sdk/gen_schema.lua . >docs/..."
   fi
 fi
+# A normalized document (defaults filled in, D.public) written back as JSON validates again.
+if command -v luajit >/dev/null; then
+  for f in "$src"/tests/data/good/*.json; do
+    if luajit -e "
+      local root = '$src'
+      local D = dofile(root .. '/scripts/sdk/offline.lua')(root)
+      local types, broken, names = D.load_types(root)
+      local f = assert(io.open('$f')); local doc = D.decode_json(f:read('*a')); f:close()
+      local norm = assert(D.validate(doc, types, names, broken, 'x'))
+      local again, problems = D.validate(D.decode_json(D.encode_pretty(D.public(norm))),
+                                         types, names, broken, 'x')
+      if not again then print(problems[1].path .. ': ' .. problems[1].reason) os.exit(1) end"
+    then ok "normalized round trip: ${f#$src/}"; else bad "normalized round trip: ${f#$src/}"; fi
+  done
+fi
+
 # Where a JSON Schema validator is at hand: the schema is valid draft 2020-12 and accepts
 # every good design.
 if python3 -c 'import jsonschema' 2>/dev/null; then
