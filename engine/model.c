@@ -20,7 +20,8 @@ sim_design *sim_design_new(const char *name) {
 
 void sim_design_free(sim_design *d) {
     if (!d) return;
-    for (int i = 0; i < d->nowned; i++) free(d->owned[i]);
+    for (int i = 0; i < d->nowned; i++)
+        free(d->owned[i]);
     free(d->owned);
     free(d->components);
     free(d->edges);
@@ -155,12 +156,23 @@ sim_fault sim_fault_defaults(sim_fault_kind kind) {
     f.kind = kind;
     f.replica = -1;
     switch (kind) {
-    case SIM_FAULT_LATENCY: f.value = 0.1; break;
-    case SIM_FAULT_ERROR_RATE: f.value = 0.5; break;
-    case SIM_FAULT_CAPACITY: f.value = 0.5; break;
-    case SIM_FAULT_HIT_RATIO: f.value = 0; break;
-    case SIM_FAULT_PACKET_LOSS: f.value = 0.1; break;
-    default: break;
+    case SIM_FAULT_LATENCY:
+        f.value = 0.1;
+        break;
+    case SIM_FAULT_ERROR_RATE:
+        f.value = 0.5;
+        break;
+    case SIM_FAULT_CAPACITY:
+        f.value = 0.5;
+        break;
+    case SIM_FAULT_HIT_RATIO:
+        f.value = 0;
+        break;
+    case SIM_FAULT_PACKET_LOSS:
+        f.value = 0.1;
+        break;
+    default:
+        break;
     }
     return f;
 }
@@ -168,12 +180,12 @@ sim_fault sim_fault_defaults(sim_fault_kind kind) {
 /* ---- names ----------------------------------------------------------------------------- */
 
 static const char *const behavior_names[] = {"service", "balancer", "cache", "database", "queue"};
-static const char *const policy_names[] = {"round_robin",     "random",  "least_conn", "p2c",
-                                           "consistent_hash", "weighted"};
+static const char *const policy_names[] = {"round_robin", "random",          "least_conn",
+                                           "p2c",         "consistent_hash", "weighted"};
 static const char *const mode_names[] = {"call", "forward", "async"};
 static const char *const pattern_names[] = {"constant", "ramp", "spike", "diurnal", "steps"};
-static const char *const fault_names[] = {"crash",    "latency",   "error_rate", "partition",
-                                          "zone",     "capacity",  "hit_ratio",  "packet_loss"};
+static const char *const fault_names[] = {"crash", "latency",  "error_rate", "partition",
+                                          "zone",  "capacity", "hit_ratio",  "packet_loss"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -191,23 +203,33 @@ static int parse_name(const char *const *names, int n, const char *s) {
 const char *sim_behavior_name(sim_behavior b) {
     return name_of(behavior_names, COUNT(behavior_names), (int)b);
 }
-int sim_behavior_parse(const char *s) { return parse_name(behavior_names, COUNT(behavior_names), s); }
+int sim_behavior_parse(const char *s) {
+    return parse_name(behavior_names, COUNT(behavior_names), s);
+}
 const char *sim_policy_name(sim_policy p) {
     return name_of(policy_names, COUNT(policy_names), (int)p);
 }
-int sim_policy_parse(const char *s) { return parse_name(policy_names, COUNT(policy_names), s); }
+int sim_policy_parse(const char *s) {
+    return parse_name(policy_names, COUNT(policy_names), s);
+}
 const char *sim_edge_mode_name(sim_edge_mode m) {
     return name_of(mode_names, COUNT(mode_names), (int)m);
 }
-int sim_edge_mode_parse(const char *s) { return parse_name(mode_names, COUNT(mode_names), s); }
+int sim_edge_mode_parse(const char *s) {
+    return parse_name(mode_names, COUNT(mode_names), s);
+}
 const char *sim_pattern_name(sim_pattern p) {
     return name_of(pattern_names, COUNT(pattern_names), (int)p);
 }
-int sim_pattern_parse(const char *s) { return parse_name(pattern_names, COUNT(pattern_names), s); }
+int sim_pattern_parse(const char *s) {
+    return parse_name(pattern_names, COUNT(pattern_names), s);
+}
 const char *sim_fault_kind_name(sim_fault_kind k) {
     return name_of(fault_names, COUNT(fault_names), (int)k);
 }
-int sim_fault_kind_parse(const char *s) { return parse_name(fault_names, COUNT(fault_names), s); }
+int sim_fault_kind_parse(const char *s) {
+    return parse_name(fault_names, COUNT(fault_names), s);
+}
 
 /* ---- check ----------------------------------------------------------------------------- */
 
@@ -227,8 +249,12 @@ __attribute__((format(printf, 2, 3))) static int fail(checker *ck, const char *f
     return -1;
 }
 
-static int finite_ge(double v, double lo) { return isfinite(v) && v >= lo; }
-static int prob(double v) { return isfinite(v) && v >= 0 && v <= 1; }
+static int finite_ge(double v, double lo) {
+    return isfinite(v) && v >= lo;
+}
+static int prob(double v) {
+    return isfinite(v) && v >= 0 && v <= 1;
+}
 
 static int check_dist(checker *ck, sim_dist *dist, const char *what, const char *who) {
     char why[200];
@@ -252,8 +278,10 @@ static int check_autoscale(checker *ck, const sim_component *c) {
                     c->replicas, a->min, a->max);
     if (!finite_ge(a->cooldown, 0) || !finite_ge(a->provision_delay, 0) ||
         !finite_ge(a->interval, 0))
-        return fail(ck, "component '%s': autoscale cooldown, provision_delay and interval "
-                        "must be finite and >= 0", c->id);
+        return fail(ck,
+                    "component '%s': autoscale cooldown, provision_delay and interval "
+                    "must be finite and >= 0",
+                    c->id);
     return 0;
 }
 
@@ -281,8 +309,10 @@ static int check_component(checker *ck, sim_component *c, int i) {
                     c->id);
     if (!finite_ge(c->cost_per_hour, 0) || !finite_ge(c->rate_limit, 0) ||
         !finite_ge(c->shed_wait, 0))
-        return fail(ck, "component '%s': cost_per_hour, rate_limit and shed_wait must be "
-                        "finite and >= 0", c->id);
+        return fail(ck,
+                    "component '%s': cost_per_hour, rate_limit and shed_wait must be "
+                    "finite and >= 0",
+                    c->id);
     if (c->rate_limit > 0 && !finite_ge(c->rate_burst, 1))
         return fail(ck, "component '%s': rate_burst must be >= 1 with a rate limit", c->id);
     if (c->fanout_all != 0 && c->fanout_all != 1)
@@ -299,7 +329,8 @@ static int cmp_ids(const void *a, const void *b) {
 static int check_unique_ids(checker *ck, const sim_design *d) {
     const sim_component **v = malloc((size_t)d->ncomponents * sizeof *v);
     if (!v) return fail(ck, "out of memory");
-    for (int i = 0; i < d->ncomponents; i++) v[i] = &d->components[i];
+    for (int i = 0; i < d->ncomponents; i++)
+        v[i] = &d->components[i];
     qsort(v, (size_t)d->ncomponents, sizeof *v, cmp_ids);
     int rc = 0;
     for (int i = 1; i < d->ncomponents && rc == 0; i++)
@@ -316,13 +347,14 @@ static int check_edge(checker *ck, const sim_design *d, const sim_edge *e, int i
     const char *from = d->components[e->from].id, *to = d->components[e->to].id;
     if ((int)e->mode < 0 || (int)e->mode > SIM_EDGE_ASYNC)
         return fail(ck, "edge %d (%s -> %s): unknown mode %d", i, from, to, (int)e->mode);
-    if (!prob(e->p))
-        return fail(ck, "edge %d (%s -> %s): p must be in [0, 1]", i, from, to);
+    if (!prob(e->p)) return fail(ck, "edge %d (%s -> %s): p must be in [0, 1]", i, from, to);
     if (!finite_ge(e->weight, 0) || !finite_ge(e->latency, 0) || !finite_ge(e->timeout, 0) ||
         !finite_ge(e->backoff_base, 0) || !finite_ge(e->backoff_max, 0) ||
         !finite_ge(e->retry_budget, 0))
-        return fail(ck, "edge %d (%s -> %s): weight, latency, timeout, backoff and retry_budget "
-                        "must be finite and >= 0", i, from, to);
+        return fail(ck,
+                    "edge %d (%s -> %s): weight, latency, timeout, backoff and retry_budget "
+                    "must be finite and >= 0",
+                    i, from, to);
     if (e->retries < 0 || e->retries > 100)
         return fail(ck, "edge %d (%s -> %s): retries %d not in 0..100", i, from, to, e->retries);
     if (e->jitter != 0 && e->jitter != 1)
@@ -330,8 +362,10 @@ static int check_edge(checker *ck, const sim_design *d, const sim_edge *e, int i
     const sim_breaker *b = &e->breaker;
     if (b->enabled && (b->failure_threshold < 1 || !(isfinite(b->open_time) && b->open_time > 0) ||
                        b->half_open_probes < 1))
-        return fail(ck, "edge %d (%s -> %s): breaker needs failure_threshold >= 1, "
-                        "open_time > 0, half_open_probes >= 1", i, from, to);
+        return fail(ck,
+                    "edge %d (%s -> %s): breaker needs failure_threshold >= 1, "
+                    "open_time > 0, half_open_probes >= 1",
+                    i, from, to);
     return 0;
 }
 
@@ -365,8 +399,10 @@ static int check_call_cycles(checker *ck, const sim_design *d) {
     }
     for (int i = 0; i < d->nedges; i++)
         if (d->edges[i].mode == SIM_EDGE_CALL) start[d->edges[i].from + 1]++;
-    for (int c = 0; c < n; c++) start[c + 1] += start[c];
-    for (int i = 0; i < n; i++) pos[i] = start[i];
+    for (int c = 0; c < n; c++)
+        start[c + 1] += start[c];
+    for (int i = 0; i < n; i++)
+        pos[i] = start[i];
     for (int i = 0; i < d->nedges; i++)
         if (d->edges[i].mode == SIM_EDGE_CALL) {
             int k = pos[d->edges[i].from]++;
@@ -388,8 +424,8 @@ static int check_call_cycles(checker *ck, const sim_design *d) {
             }
             int k = pos[u]++, v = adj[k];
             if (color[v] == 1)
-                rc = fail(ck, "call edges form a cycle: edge %d (%s -> %s) closes it",
-                          adj_edge[k], d->components[u].id, d->components[v].id);
+                rc = fail(ck, "call edges form a cycle: edge %d (%s -> %s) closes it", adj_edge[k],
+                          d->components[u].id, d->components[v].id);
             else if (color[v] == 0) {
                 color[v] = 1;
                 pos[v] = start[v];
@@ -410,8 +446,7 @@ out:
 static int check_pattern(checker *ck, const sim_workload *w, int i) {
     if ((int)w->pattern < 0 || (int)w->pattern > SIM_PATTERN_STEPS)
         return fail(ck, "workload %d: unknown pattern %d", i, (int)w->pattern);
-    if (!finite_ge(w->rps, 0))
-        return fail(ck, "workload %d: rps must be finite and >= 0", i);
+    if (!finite_ge(w->rps, 0)) return fail(ck, "workload %d: rps must be finite and >= 0", i);
     switch (w->pattern) {
     case SIM_PATTERN_RAMP:
         if (!finite_ge(w->start, 0) || !finite_ge(w->over, 0) || !finite_ge(w->to_rps, 0))
@@ -431,10 +466,10 @@ static int check_pattern(checker *ck, const sim_workload *w, int i) {
         for (int s = 0; s < w->nsteps; s++)
             if (!finite_ge(w->steps[s].at, 0) || !finite_ge(w->steps[s].rps, 0) ||
                 (s > 0 && w->steps[s].at < w->steps[s - 1].at))
-                return fail(ck, "workload %d: step %d needs at, rps >= 0 and times in order",
-                            i, s);
+                return fail(ck, "workload %d: step %d needs at, rps >= 0 and times in order", i, s);
         break;
-    default: break;
+    default:
+        break;
     }
     return 0;
 }
@@ -443,8 +478,7 @@ static int check_workload(checker *ck, const sim_design *d, sim_workload *w, int
     if (w->to < 0 || w->to >= d->ncomponents)
         return fail(ck, "workload %d: target %d out of range (0..%d)", i, w->to,
                     d->ncomponents - 1);
-    if (w->closed != 0 && w->closed != 1)
-        return fail(ck, "workload %d: closed must be 0 or 1", i);
+    if (w->closed != 0 && w->closed != 1) return fail(ck, "workload %d: closed must be 0 or 1", i);
     if (!w->closed) return check_pattern(ck, w, i);
     if (w->users < 1 || w->users > 10000000)
         return fail(ck, "workload %d: users %d not in 1..10000000", i, w->users);
@@ -454,24 +488,29 @@ static int check_workload(checker *ck, const sim_design *d, sim_workload *w, int
 }
 
 static int max_replicas(const sim_component *c) {
-    return c->autoscale.enabled && c->autoscale.max > c->replicas ? c->autoscale.max
-                                                                   : c->replicas;
+    return c->autoscale.enabled && c->autoscale.max > c->replicas ? c->autoscale.max : c->replicas;
 }
 
 static int check_fault_value(checker *ck, const sim_fault *f, int i) {
     double v = f->value;
     int ok = 1;
     switch (f->kind) {
-    case SIM_FAULT_LATENCY: ok = f->multiply ? isfinite(v) && v > 0 : finite_ge(v, 0); break;
+    case SIM_FAULT_LATENCY:
+        ok = f->multiply ? isfinite(v) && v > 0 : finite_ge(v, 0);
+        break;
     case SIM_FAULT_ERROR_RATE:
     case SIM_FAULT_HIT_RATIO:
-    case SIM_FAULT_PACKET_LOSS: ok = prob(v); break;
-    case SIM_FAULT_CAPACITY: ok = isfinite(v) && v > 0; break;
-    default: break;
+    case SIM_FAULT_PACKET_LOSS:
+        ok = prob(v);
+        break;
+    case SIM_FAULT_CAPACITY:
+        ok = isfinite(v) && v > 0;
+        break;
+    default:
+        break;
     }
     if (!ok)
-        return fail(ck, "fault %d (%s): value %g out of range", i, sim_fault_kind_name(f->kind),
-                    v);
+        return fail(ck, "fault %d (%s): value %g out of range", i, sim_fault_kind_name(f->kind), v);
     return 0;
 }
 
@@ -510,8 +549,7 @@ int sim_design_check(sim_design *d, char *err, int errlen) {
     if (d->ncomponents < 1 || d->ncomponents > SIM_MAX_COMPONENTS)
         return fail(&ck, "a design needs 1..%d components (has %d)", SIM_MAX_COMPONENTS,
                     d->ncomponents);
-    if (d->nedges < 0 || d->nworkloads < 0 || d->nfaults < 0)
-        return fail(&ck, "negative counts");
+    if (d->nedges < 0 || d->nworkloads < 0 || d->nfaults < 0) return fail(&ck, "negative counts");
     for (int i = 0; i < d->ncomponents; i++)
         if (check_component(&ck, &d->components[i], i)) return -1;
     if (check_unique_ids(&ck, d)) return -1;

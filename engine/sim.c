@@ -25,8 +25,7 @@ sim_options sim_options_defaults(void) {
     return o;
 }
 
-__attribute__((format(printf, 3, 4))) static void say(char *err, int errlen, const char *fmt,
-                                                      ...) {
+__attribute__((format(printf, 3, 4))) static void say(char *err, int errlen, const char *fmt, ...) {
     if (!err || errlen <= 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -67,8 +66,10 @@ static int check_options(const sim_design *d, const sim_options *o, char *err, i
     }
     double wins = ceil(o->duration / o->window - 1e-9);
     if (wins * (d->ncomponents + 1) * sizeof(sim_window_stat) > (double)MAX_WINDOW_BYTES) {
-        say(err, errlen, "%.0f metrics windows x %d components need too much memory: use a "
-                         "longer window", wins, d->ncomponents);
+        say(err, errlen,
+            "%.0f metrics windows x %d components need too much memory: use a "
+            "longer window",
+            wins, d->ncomponents);
         return -1;
     }
     return 0;
@@ -87,11 +88,15 @@ static int build_edges(sim_run *r) {
         free(order);
         return -1;
     }
-    for (int e = 0; e < d->nedges; e++) start[d->edges[e].from + 1]++;
-    for (int c = 0; c < n; c++) start[c + 1] += start[c];
-    for (int e = 0; e < d->nedges; e++) order[start[d->edges[e].from]++] = (uint32_t)e;
+    for (int e = 0; e < d->nedges; e++)
+        start[d->edges[e].from + 1]++;
+    for (int c = 0; c < n; c++)
+        start[c + 1] += start[c];
+    for (int e = 0; e < d->nedges; e++)
+        order[start[d->edges[e].from]++] = (uint32_t)e;
     /* start[c] now points past component c's edges; shift back */
-    for (int c = n; c > 0; c--) start[c] = start[c - 1];
+    for (int c = n; c > 0; c--)
+        start[c] = start[c - 1];
     start[0] = 0;
     size_t ne = (size_t)d->nedges + 1;
     r->edges = calloc(ne, sizeof *r->edges);
@@ -213,8 +218,8 @@ sim_run *sim_run_new(const sim_design *d, const sim_options *opt, char *err, int
     r->srcs = calloc((size_t)d->nworkloads + 1, sizeof *r->srcs);
     int ok = r->srcs && sim_evq_init(&r->q, 1024) == 0 && build_components(r) == 0 &&
              build_edges(r) == 0 && build_rings(r) == 0 && sim__metrics_init(r) == 0 &&
-             schedule_clock(r) == 0 && sim__faults_start(r) == 0 &&
-             sim__autoscale_start(r) == 0 && sim__workloads_start(r) == 0;
+             schedule_clock(r) == 0 && sim__faults_start(r) == 0 && sim__autoscale_start(r) == 0 &&
+             sim__workloads_start(r) == 0;
     if (!ok || r->err[0]) {
         say(err, errlen, "%s", r->err[0] ? r->err : "out of memory building the run");
         sim_run_free(r);
@@ -262,8 +267,9 @@ static void clock_tick(sim_run *r) {
         sim__batch(r);
         r->next_batch = INFINITY;
         if (r->nbatch < r->batches)
-            r->next_batch = r->nbatch + 1 == r->batches ? r->end /* no rounding gap */
-                                                        : r->o.warmup + (r->nbatch + 1) * r->batch_len;
+            r->next_batch = r->nbatch + 1 == r->batches
+                                ? r->end /* no rounding gap */
+                                : r->o.warmup + (r->nbatch + 1) * r->batch_len;
     } else {
         sim__window(r);
         r->next_win = r->nwin < r->win_cap ? fmin((r->nwin + 1) * r->o.window, r->end) : INFINITY;
@@ -272,17 +278,39 @@ static void clock_tick(sim_run *r) {
 
 static void dispatch(sim_run *r, const sim_event *ev) {
     switch (ev->kind) {
-    case EV_ARRIVE: sim__arrive(r, ev->a); break;
-    case EV_SERVICE_END: sim__service_end(r, ev->a, ev->b); break;
-    case EV_SOURCE: sim__source(r, (int)ev->a); break;
-    case EV_CALL_RETURN: sim__call_return(r, ev->a, ev->b); break;
-    case EV_TIMEOUT: sim__timeout(r, ev->a, ev->b); break;
-    case EV_SEND: sim__send(r, ev->a, ev->b); break;
-    case EV_USER: sim__user(r, (int)ev->a); break;
-    case EV_FAULT_START: sim__fault_start(r, (int)ev->a); break;
-    case EV_FAULT_END: sim__fault_end(r, (int)ev->a); break;
-    case EV_AUTOSCALE: sim__autoscale(r, (int)ev->a); break;
-    case EV_PROVISION: sim__provision(r, (int)ev->a, (int)ev->b); break;
+    case EV_ARRIVE:
+        sim__arrive(r, ev->a);
+        break;
+    case EV_SERVICE_END:
+        sim__service_end(r, ev->a, ev->b);
+        break;
+    case EV_SOURCE:
+        sim__source(r, (int)ev->a);
+        break;
+    case EV_CALL_RETURN:
+        sim__call_return(r, ev->a, ev->b);
+        break;
+    case EV_TIMEOUT:
+        sim__timeout(r, ev->a, ev->b);
+        break;
+    case EV_SEND:
+        sim__send(r, ev->a, ev->b);
+        break;
+    case EV_USER:
+        sim__user(r, (int)ev->a);
+        break;
+    case EV_FAULT_START:
+        sim__fault_start(r, (int)ev->a);
+        break;
+    case EV_FAULT_END:
+        sim__fault_end(r, (int)ev->a);
+        break;
+    case EV_AUTOSCALE:
+        sim__autoscale(r, (int)ev->a);
+        break;
+    case EV_PROVISION:
+        sim__provision(r, (int)ev->a, (int)ev->b);
+        break;
     }
 }
 
@@ -303,10 +331,11 @@ int sim_run_until(sim_run *r, double t) {
         if (te > t) break;
         sim_evq_pop(&r->q, &ev);
         if (ev.time == r->now && ++r->same_time > r->same_time_limit) {
-            snprintf(r->err, sizeof r->err, "simulated time stopped at t=%.6f s: more than %llu "
+            snprintf(r->err, sizeof r->err,
+                     "simulated time stopped at t=%.6f s: more than %llu "
                      "events at one instant (a loop with no delay, e.g. closed users with zero "
-                     "think time hitting a failure)", r->now,
-                     (unsigned long long)r->same_time_limit);
+                     "think time hitting a failure)",
+                     r->now, (unsigned long long)r->same_time_limit);
             return -1;
         }
         if (ev.time != r->now) r->same_time = 0;
@@ -323,7 +352,9 @@ int sim_run_until(sim_run *r, double t) {
     return 0;
 }
 
-double sim_run_now(const sim_run *r) { return r->now; }
+double sim_run_now(const sim_run *r) {
+    return r->now;
+}
 
 const char *sim_run_error(const sim_run *r) {
     return r->err[0] ? r->err : r->ctl_err[0] ? r->ctl_err : NULL;

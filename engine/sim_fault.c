@@ -99,8 +99,10 @@ static void apply(sim_run *r, const sim_fault *f) {
     int t = f->target;
     switch (f->kind) {
     case SIM_FAULT_CRASH:
-        if (f->replica < 0) update_whole(r, t);
-        else update_replica(r, t, f->replica);
+        if (f->replica < 0)
+            update_whole(r, t);
+        else
+            update_replica(r, t, f->replica);
         break;
     case SIM_FAULT_ZONE:
         for (int c = 0; c < r->ncomp; c++)
@@ -110,11 +112,21 @@ static void apply(sim_run *r, const sim_fault *f) {
         r->comps[t].lat_add = x && !x->f.multiply ? x->f.value : 0;
         r->comps[t].lat_mul = x && x->f.multiply ? x->f.value : 1;
         break;
-    case SIM_FAULT_ERROR_RATE: r->comps[t].err_inj = x ? x->f.value : 0; break;
-    case SIM_FAULT_CAPACITY: r->comps[t].cap_mul = x ? x->f.value : 1; break;
-    case SIM_FAULT_HIT_RATIO: r->comps[t].hit_over = x ? x->f.value : -1; break;
-    case SIM_FAULT_PARTITION: r->edges[t].partitioned = x != NULL; break;
-    case SIM_FAULT_PACKET_LOSS: r->edges[t].loss = x ? x->f.value : 0; break;
+    case SIM_FAULT_ERROR_RATE:
+        r->comps[t].err_inj = x ? x->f.value : 0;
+        break;
+    case SIM_FAULT_CAPACITY:
+        r->comps[t].cap_mul = x ? x->f.value : 1;
+        break;
+    case SIM_FAULT_HIT_RATIO:
+        r->comps[t].hit_over = x ? x->f.value : -1;
+        break;
+    case SIM_FAULT_PARTITION:
+        r->edges[t].partitioned = x != NULL;
+        break;
+    case SIM_FAULT_PACKET_LOSS:
+        r->edges[t].loss = x ? x->f.value : 0;
+        break;
     }
 }
 
@@ -234,7 +246,8 @@ void sim__autoscale(sim_run *r, int c) {
     cp->as_busy = cp->n.busy_int;
     double u = dcap > 0 ? dbusy / dcap : 0;
     int up = cp->nusable, current = 0;
-    for (int k = 0; k < cp->nalloc; k++) current += cp->reps[k].active || cp->reps[k].provisioning;
+    for (int k = 0; k < cp->nalloc; k++)
+        current += cp->reps[k].active || cp->reps[k].provisioning;
     int desired = (int)ceil(up * u / a->target_util - 1e-9);
     int lo = a->min > 1 ? a->min : 1;
     if (desired < lo) desired = lo;

@@ -17,17 +17,17 @@
 
 /* Event kinds: one switch in sim.c dispatches them. */
 enum {
-    EV_ARRIVE = 0,   /* a = request: it reaches r->comp */
-    EV_SERVICE_END,  /* a = request, b = its epoch (stale after a crash) */
-    EV_CALL_RETURN,  /* a = child, b = call id: the child's answer reaches its caller */
-    EV_TIMEOUT,      /* a = child, b = call id */
-    EV_SEND,         /* a = child, b = call id: a retry leaves after its backoff */
-    EV_SOURCE,       /* a = workload: next open arrival (candidate, when thinning) */
-    EV_USER,         /* a = workload: a closed user ends its think time */
-    EV_FAULT_START,  /* a = index in run->faults */
-    EV_FAULT_END,    /* a = index in run->faults */
-    EV_AUTOSCALE,    /* a = component: evaluate */
-    EV_PROVISION,    /* a = component, b = replica: a scaled-up replica comes up */
+    EV_ARRIVE = 0,  /* a = request: it reaches r->comp */
+    EV_SERVICE_END, /* a = request, b = its epoch (stale after a crash) */
+    EV_CALL_RETURN, /* a = child, b = call id: the child's answer reaches its caller */
+    EV_TIMEOUT,     /* a = child, b = call id */
+    EV_SEND,        /* a = child, b = call id: a retry leaves after its backoff */
+    EV_SOURCE,      /* a = workload: next open arrival (candidate, when thinning) */
+    EV_USER,        /* a = workload: a closed user ends its think time */
+    EV_FAULT_START, /* a = index in run->faults */
+    EV_FAULT_END,   /* a = index in run->faults */
+    EV_AUTOSCALE,   /* a = component: evaluate */
+    EV_PROVISION,   /* a = component, b = replica: a scaled-up replica comes up */
 };
 
 /* What a request is. */
@@ -47,16 +47,16 @@ typedef struct sim_req {
     uint64_t ptoken;  /* child: the caller's token at send */
     uint64_t call_id; /* child: this attempt's identity (timeouts, returns) */
     uint32_t comp, replica;
-    uint32_t next;            /* FIFO queue link, free list link */
-    uint32_t parent;          /* child: caller request, SIM_NONE when orphaned */
+    uint32_t next;   /* FIFO queue link, free list link */
+    uint32_t parent; /* child: caller request, SIM_NONE when orphaned */
     uint32_t key;
-    int32_t edge;             /* child: the call edge it travels */
-    int32_t via_edge;         /* balancer edge it came through (outstanding count) */
-    uint32_t call_pos;        /* caller: next call edge (sequential) */
-    uint32_t pending;         /* caller: outstanding calls (fan-out) */
-    uint16_t attempt;         /* child: 1 for the first attempt */
+    int32_t edge;      /* child: the call edge it travels */
+    int32_t via_edge;  /* balancer edge it came through (outstanding count) */
+    uint32_t call_pos; /* caller: next call edge (sequential) */
+    uint32_t pending;  /* caller: outstanding calls (fan-out) */
+    uint16_t attempt;  /* child: 1 for the first attempt */
     uint8_t kind, at, chstate, ok, fail_why;
-    int32_t wl;               /* root: its workload */
+    int32_t wl; /* root: its workload */
 } sim_req;
 
 typedef struct sim_replica {
@@ -82,34 +82,34 @@ typedef struct sim_comp {
     /* hot: read or written for every request */
     int behavior, policy, workers, queue_cap, fanout_all;
     int32_t busy, insys, waiting;
-    int nup;                 /* replicas counted as capacity */
-    int nusable;             /* replicas that take new requests */
-    int *usable;             /* their indices, ascending */
+    int nup;     /* replicas counted as capacity */
+    int nusable; /* replicas that take new requests */
+    int *usable; /* their indices, ascending */
     sim_replica *reps;
     double last_t;
     double error_rate, hit_ratio, read_ratio, shed_wait, rate_limit, rate_burst; /* design */
     double lat_add, lat_mul, cap_mul, err_inj, hit_over; /* fault effects; hit_over < 0: none */
-    int down_whole;          /* crash of the whole component or zone */
+    int down_whole;                                      /* crash of the whole component or zone */
     uint32_t rr, bal_rr;
     uint32_t call_b, call_e; /* call edges in design order: r->call_list[call_b..call_e) */
     uint32_t fa_b, fa_e;     /* forward/async edges: r->fa_list, r->fa_cum */
     uint32_t out_b, out_e;   /* every outgoing edge (balancer): r->out_list */
     sim_dist service;
-    sim_counts n;            /* cumulative */
+    sim_counts n; /* cumulative */
     /* Responses are buffered (sequential writes) and drained into the run, window and batch
      * histograms a buffer at a time, so a component's histogram lines are loaded once per
      * drain instead of once per response. Clock ticks drain every buffer first. */
     double *rbuf;
     uint32_t nrbuf, rbuf_cap;
-    double tokens, tok_t;    /* rate limiter */
+    double tokens, tok_t; /* rate limiter */
     /* cold */
     const sim_component *cfg;
-    double bal_wsum;         /* balancer weights: r->out_cum */
-    int nalloc;              /* replicas allocated */
+    double bal_wsum; /* balancer weights: r->out_cum */
+    int nalloc;      /* replicas allocated */
     int peak;
-    sim_ring_node *ring;     /* consistent hash over replicas (built on demand) */
+    sim_ring_node *ring; /* consistent hash over replicas (built on demand) */
     int nring, ring_reps;
-    sim_ring_node *bring;    /* consistent hash over outgoing edges (balancer) */
+    sim_ring_node *bring; /* consistent hash over outgoing edges (balancer) */
     int nbring;
     double as_last_decision, as_busy, as_cap; /* autoscale */
     sim_counts at_warm, at_win, at_batch;
@@ -122,7 +122,7 @@ typedef struct sim_edge_rt {
     int partitioned;
     double loss;
     /* circuit breaker */
-    int bstate, bcount;           /* 0 closed, 1 open, 2 half-open */
+    int bstate, bcount; /* 0 closed, 1 open, 2 half-open */
     double open_until;
 } sim_edge_rt;
 
@@ -175,8 +175,8 @@ struct sim_run {
     int nfaults, cap_faults;
     uint64_t fault_order;
     /* metrics */
-    int warm;            /* warm-up is over */
-    int nwin, win_cap;   /* windows closed, preallocated */
+    int warm;              /* warm-up is over */
+    int nwin, win_cap;     /* windows closed, preallocated */
     sim_window_stat *wins; /* [win][ncomp + 1], e2e first */
     sim_e2e e2e, e2e_at_win, e2e_at_warm, e2e_at_batch;
     uint64_t e2e_win_drop_base, e2e_win_err_base;
@@ -207,19 +207,19 @@ static inline int sim__push(sim_run *r, double t, uint32_t kind, uint32_t a, uin
 /* ---- stations (sim_station.c) ---- */
 void sim__arrive(sim_run *r, uint32_t i);
 void sim__service_end(sim_run *r, uint32_t i, uint64_t epoch);
-void sim__release(sim_run *r, uint32_t i);        /* leaves the worker; next waiting starts */
-void sim__answer(sim_run *r, uint32_t i);         /* answered at r->comp (counted there) */
-void sim__fail(sim_run *r, uint32_t i, int why);  /* failed at r->comp (counted by caller) */
+void sim__release(sim_run *r, uint32_t i);       /* leaves the worker; next waiting starts */
+void sim__answer(sim_run *r, uint32_t i);        /* answered at r->comp (counted there) */
+void sim__fail(sim_run *r, uint32_t i, int why); /* failed at r->comp (counted by caller) */
 void sim__dispose(sim_run *r, uint32_t i, int ok, int why); /* after the component: up/out */
 void sim__rebuild_usable(sim_run *r, int c);
 void sim__crash_replica(sim_run *r, int c, int rep); /* rep -1: all; fails held and queued */
-void sim__acc(sim_run *r, sim_comp *c);           /* brings time integrals up to now */
+void sim__acc(sim_run *r, sim_comp *c);              /* brings time integrals up to now */
 void sim__set_nup(sim_run *r, int c);
 int sim__ring_build(sim_run *r, int c);
 
 /* ---- routing (sim_route.c) ---- */
 void sim__after_service(sim_run *r, uint32_t i);
-void sim__after_calls(sim_run *r, uint32_t i);     /* releases, then forward/async/answer */
+void sim__after_calls(sim_run *r, uint32_t i); /* releases, then forward/async/answer */
 void sim__call_return(sim_run *r, uint32_t child, uint64_t call_id);
 void sim__timeout(sim_run *r, uint32_t child, uint64_t call_id);
 void sim__send(sim_run *r, uint32_t child, uint64_t call_id);

@@ -41,7 +41,8 @@ int sim__metrics_init(sim_run *r) {
     r->e2e_bhist = r->e2e_hist + 2;
     r->e2e_rbuf = buf + (size_t)n * cap;
     r->e2e_rbuf_cap = 256;
-    for (int k = 0; k < 3; k++) sim_hist_reset(&r->e2e_hist[k]);
+    for (int k = 0; k < 3; k++)
+        sim_hist_reset(&r->e2e_hist[k]);
     for (int c = 0; c < n; c++) {
         sim_comp *cp = &r->comps[c];
         cp->rbuf = buf + (size_t)c * cap;
@@ -120,7 +121,8 @@ void sim__flush_hists(sim_run *r) {
 }
 
 static void acc_all(sim_run *r) {
-    for (int c = 0; c < r->ncomp; c++) sim__acc(r, &r->comps[c]);
+    for (int c = 0; c < r->ncomp; c++)
+        sim__acc(r, &r->comps[c]);
 }
 
 /* ---- warm-up, windows, batches --------------------------------------------------------- */
@@ -143,7 +145,9 @@ void sim__warmup(sim_run *r) {
     r->warm = 1;
 }
 
-static uint32_t u32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+static uint32_t u32(uint64_t v) {
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
 
 static void fill_quantiles(sim_window_stat *w, const sim_hist *h) {
     if (!h) return;
@@ -169,8 +173,8 @@ void sim__window(sim_run *r) {
         w->errors = u32(b->errors - a->errors);
         w->timeouts = u32(b->timeouts - a->timeouts);
         double cap = b->cap_int - a->cap_int;
-        w->utilization = cp->workers > 0 && cap > 0 ? (float)((b->busy_int - a->busy_int) / cap)
-                                                    : 0.0f;
+        w->utilization =
+            cp->workers > 0 && cap > 0 ? (float)((b->busy_int - a->busy_int) / cap) : 0.0f;
         w->mean_queue = len > 0 ? (float)((b->queue_int - a->queue_int) / len) : 0.0f;
         fill_quantiles(w, cp->whist);
         w->replicas = (uint16_t)(cp->nup > UINT16_MAX ? UINT16_MAX : cp->nup);
@@ -301,7 +305,9 @@ const sim_results *sim_run_results(sim_run *r) {
     return res;
 }
 
-int sim_run_windows(const sim_run *r) { return r->nwin; }
+int sim_run_windows(const sim_run *r) {
+    return r->nwin;
+}
 
 const sim_window_stat *sim_run_window(const sim_run *r, int w, int component) {
     if (w < 0 || w >= r->nwin || component < -1 || component >= r->ncomp) return NULL;

@@ -65,7 +65,8 @@ void sim__req_free(sim_run *r, uint32_t i) {
 }
 
 void sim__pool_free(sim_run *r) {
-    for (uint32_t c = 0; c < r->nchunks; c++) free(r->chunks[c]);
+    for (uint32_t c = 0; c < r->nchunks; c++)
+        free(r->chunks[c]);
     free(r->chunks);
     r->chunks = NULL;
     r->nchunks = r->cap_chunks = 0;

@@ -35,7 +35,8 @@ static int pick_edge(sim_run *r, const sim_comp *c, const sim_req *q, int ci) {
     if (n == 0) return -1;
     if (n == 1) return (int)list[0];
     switch (c->policy) {
-    case SIM_POLICY_RANDOM: return (int)list[sim_rng_below(&r->rng, n)];
+    case SIM_POLICY_RANDOM:
+        return (int)list[sim_rng_below(&r->rng, n)];
     case SIM_POLICY_LEAST_CONN: {
         uint32_t best = list[0];
         for (uint32_t k = 1; k < n; k++)
@@ -46,7 +47,7 @@ static int pick_edge(sim_run *r, const sim_comp *c, const sim_req *q, int ci) {
         uint32_t a = sim_rng_below(&r->rng, n), b = sim_rng_below(&r->rng, n - 1);
         if (b >= a) b++;
         return r->edges[list[b]].outstanding < r->edges[list[a]].outstanding ? (int)list[b]
-                                                                              : (int)list[a];
+                                                                             : (int)list[a];
     }
     case SIM_POLICY_CONSISTENT_HASH: {
         int k = sim__ring_edge(r, ci, q->key);
@@ -125,7 +126,8 @@ static int is_fanout(const sim_comp *c) {
 static void breaker_record(sim_run *r, sim_edge_rt *E, const sim_breaker *b, int ok) {
     if (!b->enabled) return;
     if (E->bstate == 0) {
-        if (ok) E->bcount = 0;
+        if (ok)
+            E->bcount = 0;
         else if (++E->bcount >= b->failure_threshold) {
             E->bstate = 1;
             E->open_until = r->now + b->open_time;
@@ -199,8 +201,8 @@ static void attempt_result(sim_run *r, uint32_t pi, int e, int n, int ok, int fo
         }
         return;
     }
-    int budget_ok = ed->retry_budget <= 0 || (double)E->retries_done <=
-                                                 ed->retry_budget * (double)E->calls;
+    int budget_ok =
+        ed->retry_budget <= 0 || (double)E->retries_done <= ed->retry_budget * (double)E->calls;
     if (n <= ed->retries && budget_ok) {
         c->n.retries++;
         E->retries_done++;
@@ -308,8 +310,10 @@ void sim__timeout(sim_run *r, uint32_t k, uint64_t call_id) {
     int waits = parent_waits(r, ch);
     uint32_t pi = ch->parent;
     int e = ch->edge, n = ch->attempt;
-    if (ch->chstate == CH_LOST) sim__req_free(r, k);
-    else ch->parent = SIM_NONE; /* orphaned: it still uses the callee, then ends */
+    if (ch->chstate == CH_LOST)
+        sim__req_free(r, k);
+    else
+        ch->parent = SIM_NONE; /* orphaned: it still uses the callee, then ends */
     if (!waits) return;
     r->comps[REQ(r, pi)->comp].n.timeouts++;
     attempt_result(r, pi, e, n, 0, 1);
@@ -351,7 +355,8 @@ void sim__after_service(sim_run *r, uint32_t i) {
         return;
     }
     q->token = ++r->serial;
-    if (is_fanout(c)) fan_out(r, i);
+    if (is_fanout(c))
+        fan_out(r, i);
     else {
         q->call_pos = c->call_b;
         next_call(r, i);

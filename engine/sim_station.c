@@ -94,8 +94,10 @@ static int ring_start(const sim_ring_node *ring, int n, uint32_t key) {
     int lo = 0, hi = n;
     while (lo < hi) {
         int mid = (lo + hi) >> 1;
-        if (ring[mid].h < h) lo = mid + 1;
-        else hi = mid;
+        if (ring[mid].h < h)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo == n ? 0 : lo;
 }
@@ -132,7 +134,8 @@ static int pick_replica(sim_run *r, int ci, const sim_req *q) {
     if (n == 0) return -1;
     if (n == 1) return c->usable[0];
     switch (c->policy) {
-    case SIM_POLICY_RANDOM: return c->usable[sim_rng_below(&r->rng, (uint32_t)n)];
+    case SIM_POLICY_RANDOM:
+        return c->usable[sim_rng_below(&r->rng, (uint32_t)n)];
     case SIM_POLICY_LEAST_CONN: {
         int best = c->usable[0];
         for (int k = 1; k < n; k++)
@@ -146,7 +149,8 @@ static int pick_replica(sim_run *r, int ci, const sim_req *q) {
         int x = c->usable[a], y = c->usable[b];
         return c->reps[y].insys < c->reps[x].insys ? y : x;
     }
-    case SIM_POLICY_CONSISTENT_HASH: return ring_replica(r, ci, q->key);
+    case SIM_POLICY_CONSISTENT_HASH:
+        return ring_replica(r, ci, q->key);
     default: /* round robin; equal weights are round robin too */
         if (c->rr >= (uint32_t)n) c->rr = 0;
         return c->usable[c->rr++];
@@ -183,8 +187,10 @@ static int enter_station(sim_run *r, sim_comp *c, int rep, uint32_t i) {
     if (c->queue_cap != SIM_UNBOUNDED && R->waiting >= c->queue_cap) return 0;
     sim__acc(r, c);
     q->next = SIM_NONE;
-    if (R->qtail != SIM_NONE) REQ(r, R->qtail)->next = i;
-    else R->qhead = i;
+    if (R->qtail != SIM_NONE)
+        REQ(r, R->qtail)->next = i;
+    else
+        R->qhead = i;
     R->qtail = i;
     R->waiting++;
     R->insys++;
@@ -320,8 +326,10 @@ void sim__answer(sim_run *r, uint32_t i) {
 void sim__fail(sim_run *r, uint32_t i, int why) {
     sim_req *q = REQ(r, i);
     sim_comp *c = &r->comps[q->comp];
-    if (why == FAIL_DROP) c->n.dropped++;
-    else c->n.errors++;
+    if (why == FAIL_DROP)
+        c->n.dropped++;
+    else
+        c->n.errors++;
     q->token = 0; /* answers of its outstanding calls are discarded */
     q->pending = 0;
     sim__release(r, i);
@@ -334,7 +342,9 @@ void sim__fail(sim_run *r, uint32_t i, int why) {
 void sim__dispose(sim_run *r, uint32_t i, int ok, int why) {
     sim_req *q = REQ(r, i);
     switch (q->kind) {
-    case REQ_ROOT: sim__root_end(r, i, ok, why); break;
+    case REQ_ROOT:
+        sim__root_end(r, i, ok, why);
+        break;
     case REQ_CHILD:
         if (q->parent == SIM_NONE) {
             sim__req_free(r, i);
@@ -344,7 +354,9 @@ void sim__dispose(sim_run *r, uint32_t i, int ok, int why) {
         q->chstate = CH_RETURNING;
         sim__push(r, r->now + r->d->edges[q->edge].latency, EV_CALL_RETURN, i, q->call_id);
         break;
-    default: sim__req_free(r, i); break;
+    default:
+        sim__req_free(r, i);
+        break;
     }
 }
 
@@ -358,7 +370,8 @@ void sim__crash_replica(sim_run *r, int ci, int rep) {
     sim__acc(r, c);
     for (uint32_t i = 0; i < r->used && c->busy > 0; i++) {
         sim_req *q = REQ(r, i);
-        if (q->at != AT_HELD || q->comp != (uint32_t)ci || (rep >= 0 && q->replica != (uint32_t)rep))
+        if (q->at != AT_HELD || q->comp != (uint32_t)ci ||
+            (rep >= 0 && q->replica != (uint32_t)rep))
             continue;
         sim_replica *R = &c->reps[q->replica];
         R->busy--;
@@ -371,6 +384,7 @@ void sim__crash_replica(sim_run *r, int ci, int rep) {
     }
     for (int k = rep >= 0 ? rep : 0; k < (rep >= 0 ? rep + 1 : c->nalloc); k++) {
         sim_replica *R = &c->reps[k];
-        while (R->waiting > 0) sim__fail(r, queue_pop(r, c, R), FAIL_ERROR);
+        while (R->waiting > 0)
+            sim__fail(r, queue_pop(r, c, R), FAIL_ERROR);
     }
 }

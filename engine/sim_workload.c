@@ -20,28 +20,40 @@ static double rate_at(const sim_workload *w, double t) {
     }
     case SIM_PATTERN_STEPS: {
         double v = w->rps;
-        for (int s = 0; s < w->nsteps && w->steps[s].at <= t; s++) v = w->steps[s].rps;
+        for (int s = 0; s < w->nsteps && w->steps[s].at <= t; s++)
+            v = w->steps[s].rps;
         return v;
     }
-    default: return w->rps;
+    default:
+        return w->rps;
     }
 }
 
 static double max_rate(const sim_workload *w) {
     double m = w->rps;
     switch (w->pattern) {
-    case SIM_PATTERN_RAMP: m = fmax(w->rps, w->to_rps); break;
-    case SIM_PATTERN_SPIKE: m = w->rps * fmax(1, w->factor); break;
-    case SIM_PATTERN_DIURNAL: m = w->rps * (1 + w->amplitude); break;
-    case SIM_PATTERN_STEPS:
-        for (int s = 0; s < w->nsteps; s++) m = fmax(m, w->steps[s].rps);
+    case SIM_PATTERN_RAMP:
+        m = fmax(w->rps, w->to_rps);
         break;
-    default: break;
+    case SIM_PATTERN_SPIKE:
+        m = w->rps * fmax(1, w->factor);
+        break;
+    case SIM_PATTERN_DIURNAL:
+        m = w->rps * (1 + w->amplitude);
+        break;
+    case SIM_PATTERN_STEPS:
+        for (int s = 0; s < w->nsteps; s++)
+            m = fmax(m, w->steps[s].rps);
+        break;
+    default:
+        break;
     }
     return m;
 }
 
-static double exp_gap(sim_rng *g, double rate) { return sim_dist_exp1(g) / rate; }
+static double exp_gap(sim_rng *g, double rate) {
+    return sim_dist_exp1(g) / rate;
+}
 
 /* A new root request at the workload's target, arriving now. */
 static void new_root(sim_run *r, int w) {
@@ -89,7 +101,9 @@ void sim__source(sim_run *r, int w) {
     if (accept) new_root(r, w);
 }
 
-void sim__user(sim_run *r, int w) { new_root(r, w); }
+void sim__user(sim_run *r, int w) {
+    new_root(r, w);
+}
 
 /* A root request is answered or failed: end to end figures; a closed user thinks again. */
 void sim__root_end(sim_run *r, uint32_t i, int ok, int why) {

@@ -164,5 +164,5 @@ static void empirical_owned(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(defaults_and_valid), TEST(names_round_trip), TEST(invariants),
-          TEST(exclusive_sum), TEST(call_cycle), TEST(faults), TEST(empirical_owned))
+TEST_MAIN(TEST(defaults_and_valid), TEST(names_round_trip), TEST(invariants), TEST(exclusive_sum),
+          TEST(call_cycle), TEST(faults), TEST(empirical_owned))

@@ -22,7 +22,7 @@ static void balancer_round_robin_exact(void) {
              a2 = res->components[3].arrivals;
     CHECK(a0 + a1 + a2 == res->components[0].completions && a0 > 1800);
     CHECK(a0 - a1 <= 1 && a1 - a2 <= 1 && a0 >= a2); /* round robin: a0 >= a1 >= a2 >= a0 - 1 */
-    CHECK(res->components[0].utilization == 0); /* a delay station */
+    CHECK(res->components[0].utilization == 0);      /* a delay station */
     sim_run_free(r);
     sim_design_free(d);
 }
@@ -48,7 +48,8 @@ static void balancer_policies(void) {
             sim_options o = fx_opts(10, 0, 7);
             const sim_results *res;
             sim_run *r = fx_run(d, &o, &res);
-            double a0 = (double)res->components[1].arrivals, a1 = (double)res->components[2].arrivals;
+            double a0 = (double)res->components[1].arrivals,
+                   a1 = (double)res->components[2].arrivals;
             double share = a0 / (a0 + a1);
             if (policies[k] == SIM_POLICY_CONSISTENT_HASH && onekey)
                 CHECK(share == 0 || share == 1);
@@ -183,8 +184,8 @@ static void queue_acknowledges(void) {
     sim_options o = fx_opts(30, 1, 6);
     const sim_results *res;
     sim_run *r = fx_run(d, &o, &res);
-    CHECK_NEAR(res->e2e.latency.max, 0.001, 1e-6); /* the ack costs the producer only */
-    CHECK(res->components[q].response.mean > 0.008);  /* consumers queue behind each other */
+    CHECK_NEAR(res->e2e.latency.max, 0.001, 1e-6);   /* the ack costs the producer only */
+    CHECK(res->components[q].response.mean > 0.008); /* consumers queue behind each other */
     CHECK(res->components[q].dropped > 0);
     CHECK(res->e2e.failed == res->components[q].dropped); /* the sender sees the drops */
     sim_run_free(r);

@@ -40,7 +40,8 @@ static void mm2(void) {
     sim_options o = fx_opts(600, 10, 3);
     const sim_results *res;
     sim_run *r = fx_run(d, &o, &res);
-    CHECK_REL(res->components[0].response.mean, 0.001 + (1.6 * 1.6 / 2 / 0.2) / (1 + 1.6 + 1.6 * 1.6 / 2 / 0.2) / 400, 0.03);
+    CHECK_REL(res->components[0].response.mean,
+              0.001 + (1.6 * 1.6 / 2 / 0.2) / (1 + 1.6 + 1.6 * 1.6 / 2 / 0.2) / 400, 0.03);
     CHECK_REL(res->components[0].utilization, 0.8, 0.01);
     sim_run_free(r);
     sim_design_free(d);
@@ -152,7 +153,8 @@ static void stepping(void) {
     sim_e2e_result one = a->e2e;
     sim_run *r2 = fx_new(d, &o);
     int rc = 0;
-    for (double t = 0.05; rc == 0; t += 0.05) rc = sim_run_until(r2, t);
+    for (double t = 0.05; rc == 0; t += 0.05)
+        rc = sim_run_until(r2, t);
     CHECK(rc == 1);
     CHECK(memcmp(&one, &sim_run_results(r2)->e2e, sizeof one) == 0);
     sim_run_free(r1);
@@ -218,5 +220,5 @@ static void zero_delay_loop(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(zero_delay_loop), TEST(mm1), TEST(mm2), TEST(closed_population), TEST(determinism), TEST(windows),
-          TEST(stepping), TEST(refusals), TEST(pool_exhausted))
+TEST_MAIN(TEST(zero_delay_loop), TEST(mm1), TEST(mm2), TEST(closed_population), TEST(determinism),
+          TEST(windows), TEST(stepping), TEST(refusals), TEST(pool_exhausted))

@@ -5,13 +5,15 @@
 
 static uint64_t window_errors(sim_run *r, int comp, int from, int to) {
     uint64_t n = 0;
-    for (int w = from; w < to; w++) n += sim_run_window(r, w, comp)->errors;
+    for (int w = from; w < to; w++)
+        n += sim_run_window(r, w, comp)->errors;
     return n;
 }
 
 static uint64_t window_arrivals(sim_run *r, int comp, int from, int to) {
     uint64_t n = 0;
-    for (int w = from; w < to; w++) n += sim_run_window(r, w, comp)->arrivals;
+    for (int w = from; w < to; w++)
+        n += sim_run_window(r, w, comp)->arrivals;
     return n;
 }
 
@@ -137,8 +139,10 @@ static void partition(void) {
         CHECK(window_errors(r, a, 0, 2) == 0 && window_errors(r, a, 5, 6) == 0);
         CHECK(res->components[b].errors == 0);
         CHECK(window_arrivals(r, b, 2, 4) <= 5 + (uint64_t)with_timeout * 0);
-        if (with_timeout) CHECK(res->components[a].timeouts == res->components[a].errors);
-        else CHECK(res->components[a].timeouts == 0);
+        if (with_timeout)
+            CHECK(res->components[a].timeouts == res->components[a].errors);
+        else
+            CHECK(res->components[a].timeouts == 0);
         sim_run_free(r);
         sim_design_free(d);
     }
@@ -280,7 +284,8 @@ static void patterns(void) {
     int a = fx_comp(d, "a", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
     int b = fx_comp(d, "b", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
     int c = fx_comp(d, "c", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
-    for (int k = 0; k < 3; k++) d->components[k].workers = SIM_INFINITE_SERVERS;
+    for (int k = 0; k < 3; k++)
+        d->components[k].workers = SIM_INFINITE_SERVERS;
     int w = fx_open(d, a, 1000);
     d->workloads[w].pattern = SIM_PATTERN_RAMP; /* 1000 -> 3000 over [10, 30) */
     d->workloads[w].start = 10;
@@ -312,6 +317,6 @@ static void patterns(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(crash_and_recovery), TEST(replica_crash), TEST(crash_fails_held), TEST(zone_outage), TEST(partition),
-          TEST(packet_loss), TEST(service_faults), TEST(live_control), TEST(autoscale_spike),
-          TEST(patterns))
+TEST_MAIN(TEST(crash_and_recovery), TEST(replica_crash), TEST(crash_fails_held), TEST(zone_outage),
+          TEST(partition), TEST(packet_loss), TEST(service_faults), TEST(live_control),
+          TEST(autoscale_spike), TEST(patterns))

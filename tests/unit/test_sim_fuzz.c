@@ -7,19 +7,23 @@
 #include "sim_internal.h"
 #include "test.h"
 
-static double unit(sim_rng *g) { return sim_rng_uniform(g); }
+static double unit(sim_rng *g) {
+    return sim_rng_uniform(g);
+}
 
 static sim_dist random_dist(sim_rng *g) {
     double mean = 0.0005 + 0.005 * unit(g);
     switch (sim_rng_below(g, 4)) {
-    case 0: return sim_dist_const(mean);
+    case 0:
+        return sim_dist_const(mean);
     case 1: {
         sim_dist d = sim_dist_exp(mean);
         d.kind = SIM_DIST_LOGNORMAL;
         d.scv = 2;
         return d;
     }
-    default: return sim_dist_exp(mean);
+    default:
+        return sim_dist_exp(mean);
     }
 }
 
@@ -156,7 +160,8 @@ static void random_designs(void) {
     for (int round = 0; round < 300; round++) {
         sim_design *d = sim_design_new("fuzz");
         int n = 2 + (int)sim_rng_below(&g, 10);
-        for (int i = 0; i < n; i++) random_component(d, &g, i);
+        for (int i = 0; i < n; i++)
+            random_component(d, &g, i);
         random_edges(d, &g, n);
         random_workloads(d, &g, n);
         random_faults(d, &g, n);

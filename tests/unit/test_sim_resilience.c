@@ -100,7 +100,8 @@ static void breaker_opens_and_rejects(void) {
                (double)res->components[a].errors, 0.5);
     /* after recovery (and one open period) everything succeeds */
     uint64_t late_errors = 0;
-    for (int w = 12; w < 20; w++) late_errors += sim_run_window(r, w, a)->errors;
+    for (int w = 12; w < 20; w++)
+        late_errors += sim_run_window(r, w, a)->errors;
     CHECK(late_errors == 0);
     sim_run_free(r);
     sim_design_free(d);
