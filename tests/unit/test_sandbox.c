@@ -476,8 +476,17 @@ static const char loop_src[] = "local x = 0\n"
                                "for i = 1, 1e7 do x = x + i % 7 end\n"
                                "return x\n";
 
+/* The same number of iterations with a call and a table read in each: where the interpreter
+ * falls furthest behind the JIT. */
+static const char calls_src[] = "local t = {}\n"
+                                "for i = 1, 100 do t[i] = i end\n"
+                                "local function f(a) return t[a % 100 + 1] end\n"
+                                "local x = 0\n"
+                                "for i = 1, 1e7 do x = x + f(i) end\n"
+                                "return x\n";
+
 /* The same loop trusted: an ordinary state in this process, JIT on. CPU ms. */
-static double trusted_loop_ms(char *value, size_t len) {
+static double trusted_loop_ms(const char *loop_src, char *value, size_t len) {
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
     double c0 = cpu_now_ms();
@@ -488,7 +497,7 @@ static double trusted_loop_ms(char *value, size_t len) {
     return ms;
 }
 
-static double sandbox_loop_ms(int jit, char *value, size_t len) {
+static double sandbox_loop_ms(const char *loop_src, int jit, char *value, size_t len) {
     sdsim_sandbox *s = start(20000, 32, jit);
     if (!s)
         return -1;
@@ -522,9 +531,9 @@ static void test_costs(void) {
     sdsim_sandbox_stop(s);
 
     char v_trusted[64], v_jit[64], v_nojit[64];
-    double trusted = trusted_loop_ms(v_trusted, sizeof v_trusted);
-    double jit = sandbox_loop_ms(1, v_jit, sizeof v_jit);
-    double nojit = sandbox_loop_ms(0, v_nojit, sizeof v_nojit);
+    double trusted = trusted_loop_ms(loop_src, v_trusted, sizeof v_trusted);
+    double jit = sandbox_loop_ms(loop_src, 1, v_jit, sizeof v_jit);
+    double nojit = sandbox_loop_ms(loop_src, 0, v_nojit, sizeof v_nojit);
     /* x = sum of i % 7 over 1..1e7: 1428571 full cycles of 0+1+...+6 = 21, then 1..3. */
     CHECK(!strcmp(v_trusted, "29999997") && !strcmp(v_jit, v_trusted) &&
           !strcmp(v_nojit, v_trusted));
@@ -539,6 +548,17 @@ static void test_costs(void) {
      * noise on a shared machine (50% + 10 ms). */
     CHECK(jit > 0 && jit < trusted * 1.5 + 10);
     CHECK(nojit > jit); /* the interpreter is slower: that is why the JIT stays on */
+
+    double c_trusted = trusted_loop_ms(calls_src, v_trusted, sizeof v_trusted);
+    double c_jit = sandbox_loop_ms(calls_src, 1, v_jit, sizeof v_jit);
+    double c_nojit = sandbox_loop_ms(calls_src, 0, v_nojit, sizeof v_nojit);
+    /* sum of (i % 100) + 1 over 1..1e7: 1e5 full cycles of 1 + ... + 100 = 5050. */
+    CHECK(!strcmp(v_trusted, "505000000") && !strcmp(v_jit, v_trusted) &&
+          !strcmp(v_nojit, v_trusted));
+    printf("  10M calls + table reads, CPU: trusted %.1f ms, sandbox JIT %.1f ms (x%.2f), "
+           "sandbox jit=false + count hook %.1f ms (x%.2f)\n",
+           c_trusted, c_jit, c_jit / c_trusted, c_nojit, c_nojit / c_trusted);
+    CHECK(c_jit > 0 && c_jit < c_trusted * 1.5 + 10);
 }
 
 TEST_MAIN(TEST(test_hostile_scripts), TEST(test_hostile_scripts_without_jit),
