@@ -68,6 +68,7 @@ typedef struct sim_component {
     double rate_burst;   /* bucket size (>= 1 when rate_limit > 0) */
     double shed_wait;    /* seconds: a request that waited longer is shed at dequeue; 0 = off */
     sim_autoscale autoscale;
+    char type[SIM_ID_MAX]; /* the palette type it came from ("load_balancer"), for reports */
 } sim_component;
 
 typedef struct sim_breaker {

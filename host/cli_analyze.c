@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "design_load.h"
 #include "json_writer.h"
+#include "report.h"
 
 static const char *exactness_name(sim_exactness e) {
     return e == SIM_EXACT ? "exact" : e == SIM_APPROXIMATE ? "approximate" : "unstable";
@@ -14,21 +15,23 @@ static const char *exactness_name(sim_exactness e) {
 
 static void print_text(const sim_design *d, const sim_analytic *a, double ms) {
     printf("%s: analytic prediction (solved in %.3f ms)\n\n", d->name, ms);
-    printf("%-20s %-8s %10s %10s %6s %9s %9s %12s  %s\n", "component", "kind", "arrive/s",
+    printf("%-20s %-13s %10s %10s %6s %9s %9s %12s  %s\n", "component", "kind", "arrive/s",
            "demand ms", "util", "wait ms", "resp ms", "saturates at", "formula");
     for (int i = 0; i < a->ncomponents; i++) {
         const sim_analytic_component *c = &a->components[i];
-        printf("%-20.20s %-8.8s %10.1f %10.3f %5.0f%% %9.3f %9.3f %10.0f/s  %s\n",
-               d->components[i].id, sim_behavior_name(d->components[i].behavior),
+        char sat[32];
+        if (isfinite(c->saturation_rps)) snprintf(sat, sizeof sat, "%.0f/s", c->saturation_rps);
+        else snprintf(sat, sizeof sat, "never");
+        printf("%-20.20s %-13.13s %10.1f %10.3f %5.0f%% %9.3f %9.3f %12s  %s\n",
+               d->components[i].id, sdsim_component_kind(&d->components[i]),
                c->arrival_rate, c->service_demand * 1e3, c->utilization * 100,
-               c->mean_wait * 1e3, c->mean_response * 1e3, c->saturation_rps,
-               exactness_name(c->exactness));
+               c->mean_wait * 1e3, c->mean_response * 1e3, sat, exactness_name(c->exactness));
     }
     printf("\n%s %.1f req/s, end-to-end mean %.3f ms\n",
            a->closed ? "throughput (closed population)" : "offered load", a->offered_rps,
            a->e2e_mean * 1e3);
     if (a->bottleneck >= 0)
-        printf("saturates at %.0f req/s: %s\n", a->saturation_rps, a->reason);
+        printf("bottleneck: %s\n", a->reason);
 }
 
 static void print_json(const sim_design *d, const sim_analytic *a) {

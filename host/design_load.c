@@ -525,6 +525,7 @@ static void build_component(build *b, int t, int i) {
     str_at(L, t, "id", id, sizeof id);
     sim_component c = sim_component_defaults(id);
     str_at(L, t, "zone", c.zone, sizeof c.zone);
+    str_at(L, t, "type", c.type, sizeof c.type);
     int v = enum_at(L, t, "behavior", sim_behavior_parse, path, b->problems);
     c.behavior = v < 0 ? SIM_BEHAVIOR_SERVICE : (sim_behavior)v;
     b->failed |= v < 0;

@@ -26,5 +26,10 @@ void sdsim_report_json(FILE *out, const sdsim_report *r);
  * ud is the sdsim_report. */
 int sdsim_report_lookup(const char *name, double *value, void *ud);
 
+/* What to call a component in a report: its palette type, else its engine behaviour. */
+static inline const char *sdsim_component_kind(const sim_component *c) {
+    return c->type[0] ? c->type : sim_behavior_name(c->behavior);
+}
+
 /* The relative difference beyond which simulated and analytic figures are called out. */
 #define SDSIM_ANALYTIC_WARN 0.15

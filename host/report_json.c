@@ -37,6 +37,7 @@ static void write_component(sdsim_json *j, const sdsim_report *r, int i) {
     const sim_component_result *c = &r->results->components[i];
     sdsim_json_key(j, d->id);
     sdsim_json_object_begin(j);
+    sdsim_json_kv_string(j, "type", sdsim_component_kind(d));
     sdsim_json_kv_string(j, "behavior", sim_behavior_name(d->behavior));
     sdsim_json_kv_number(j, "throughput_rps", c->throughput);
     sdsim_json_kv_number(j, "utilization", c->utilization);

@@ -38,7 +38,7 @@ static int id_width(const sim_design *d) {
 }
 
 static void print_header(FILE *out, const sdsim_report *r, int w) {
-    fprintf(out, "%-*s %-8s %5s %6s %9s %8s %8s %8s %8s %7s %7s", w, "component", "kind",
+    fprintf(out, "%-*s %-13s %5s %6s %9s %8s %8s %8s %8s %7s %7s", w, "component", "kind",
             "repl", "util", "thru/s", "mean ms", "p50", "p95", "p99", "dropped", "errors");
     if (r->analytic) fprintf(out, "   %-23s", "analytic util / mean ms");
     fputc('\n', out);
@@ -51,8 +51,8 @@ static void print_component(FILE *out, const sdsim_report *r, int i, int w) {
     char util[16];
     if (d->workers == SIM_INFINITE_SERVERS) snprintf(util, sizeof util, "-");
     else snprintf(util, sizeof util, "%.0f%%", c->utilization * 100);
-    fprintf(out, "%-*.*s %-8.8s %5.1f %6s %9s %8s %8s %8s %8s %7s %7s", w, w, d->id,
-            sim_behavior_name(d->behavior), c->replicas_mean, util,
+    fprintf(out, "%-*.*s %-13.13s %5.1f %6s %9s %8s %8s %8s %8s %7s %7s", w, w, d->id,
+            sdsim_component_kind(d), c->replicas_mean, util,
             fmt_rate(b[0], 32, c->throughput), fmt_ms(b[1], 32, c->response.mean),
             fmt_ms(b[2], 32, c->response.p50), fmt_ms(b[3], 32, c->response.p95),
             fmt_ms(b[4], 32, c->response.p99), fmt_count(b[5], 32, c->dropped),

@@ -1419,7 +1419,7 @@ local function engine_component(c)
     local p = c.params or {}
     local as, rl, shed = p.autoscale, p.rate_limit, p.shed
     return {
-        id = c.id, zone = c.zone or "", behavior = BEHAVIOR_ENGINE[c.behavior],
+        id = c.id, type = c.type, zone = c.zone or "", behavior = BEHAVIOR_ENGINE[c.behavior],
         replicas = c.replicas, workers = p.workers or 1, queue_cap = p.queue or -1,
         service = engine_dist(p.service_time), policy = p.policy or "round_robin",
         hit_ratio = p.hit_ratio or 0, read_ratio = p.read_ratio or 1,
