@@ -375,6 +375,8 @@ static void child_run(const char *src, size_t len, child_result *r) {
         lua_setfenv(L, -2);
         arm_cpu_limit(1);
         rc = lua_pcall(L, 0, LUA_MULTRET, base + 1);
+        if (rc == 0) /* the values' __tostring is user code too: still under the limit */
+            describe_values(r, base + 2);
         arm_cpu_limit(0);
     }
     if (C.mem_tripped) {
@@ -393,7 +395,6 @@ static void child_run(const char *src, size_t len, child_result *r) {
     } else {
         r->status = SDSIM_SANDBOX_OK;
         copy_str(r->file, sizeof r->file, C.name, strlen(C.name));
-        describe_values(r, base + 2);
     }
     lua_settop(L, base);
     lua_gc(L, LUA_GCCOLLECT, 0);

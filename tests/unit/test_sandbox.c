@@ -215,7 +215,8 @@ static void test_hostile_scripts(void) {
 static void test_hostile_scripts_without_jit(void) {
     static const char *const cases[] = {"loop_while.lua", "loop_in_pcall.lua",
                                         "loop_xpcall_handler.lua", "loop_string_find.lua",
-                                        "mem_pcall_swallow.lua", "esc_io_open.lua"};
+                                        "mem_pcall_swallow.lua", "esc_io_open.lua",
+                                        "loop_return_tostring.lua"};
     cases_jit = 0;
     sdsim_sandbox *s = start(HOSTILE_CPU_MS, HOSTILE_MEMORY_MB, 0);
     CHECK(s != NULL);
