@@ -239,6 +239,9 @@ void sim_run_free(sim_run *r) {
             free(r->comps[c].bring);
         }
     free(r->comps);
+    if (r->edges)
+        for (int e = 0; e < r->d->nedges; e++)
+            free(r->edges[e].tq);
     free(r->edges);
     free(r->call_list);
     free(r->fa_list);
@@ -291,7 +294,7 @@ static void dispatch(sim_run *r, const sim_event *ev) {
         sim__call_return(r, ev->a, ev->b);
         break;
     case EV_TIMEOUT:
-        sim__timeout(r, ev->a, ev->b);
+        sim__edge_timeouts(r, (int)ev->a);
         break;
     case EV_SEND:
         sim__send(r, ev->a, ev->b);
@@ -318,7 +321,7 @@ int sim_run_until(sim_run *r, double t) {
     if (r->err[0]) return -1;
     if (r->finished) return 1;
     if (!(t < r->end)) t = r->end;
-    sim_event ev;
+    sim_event ev = {0};
     double clock = next_clock(r);
     for (;;) {
         double te = sim_evq_empty(&r->q) ? INFINITY : sim_evq_peek_time(&r->q);
@@ -329,7 +332,7 @@ int sim_run_until(sim_run *r, double t) {
             continue;
         }
         if (te > t) break;
-        sim_evq_pop(&r->q, &ev);
+        if (sim_evq_pop(&r->q, &ev)) break;
         if (ev.time == r->now && ++r->same_time > r->same_time_limit) {
             snprintf(r->err, sizeof r->err,
                      "simulated time stopped at t=%.6f s: more than %llu "

@@ -20,7 +20,7 @@ enum {
     EV_ARRIVE = 0,  /* a = request: it reaches r->comp */
     EV_SERVICE_END, /* a = request, b = its epoch (stale after a crash) */
     EV_CALL_RETURN, /* a = child, b = call id: the child's answer reaches its caller */
-    EV_TIMEOUT,     /* a = child, b = call id */
+    EV_TIMEOUT,     /* a = edge: its earliest pending call timeout is due */
     EV_SEND,        /* a = child, b = call id: a retry leaves after its backoff */
     EV_SOURCE,      /* a = workload: next open arrival (candidate, when thinning) */
     EV_USER,        /* a = workload: a closed user ends its think time */
@@ -116,6 +116,16 @@ typedef struct sim_comp {
     sim_hist *hist, *whist, *bhist;
 } sim_comp;
 
+/* A call's timeout, queued on its edge. Every call on an edge has the same timeout, so the
+ * deadlines of an edge are in send order: one FIFO per edge and one heap event for its head
+ * replace a heap event per call (most calls answer long before their timeout; their entries
+ * are skipped when they reach the head). */
+typedef struct sim_tmo {
+    double deadline;
+    uint64_t call_id;
+    uint32_t child;
+} sim_tmo;
+
 typedef struct sim_edge_rt {
     uint64_t calls, retries_done; /* retry budget */
     int32_t outstanding;          /* balancer least_conn */
@@ -124,6 +134,10 @@ typedef struct sim_edge_rt {
     /* circuit breaker */
     int bstate, bcount; /* 0 closed, 1 open, 2 half-open */
     double open_until;
+    /* pending timeouts: a ring buffer */
+    sim_tmo *tq;
+    uint32_t tq_head, tq_n, tq_cap;
+    int tq_armed; /* a heap event for the head is pending */
 } sim_edge_rt;
 
 typedef struct sim_src {
@@ -221,7 +235,7 @@ int sim__ring_build(sim_run *r, int c);
 void sim__after_service(sim_run *r, uint32_t i);
 void sim__after_calls(sim_run *r, uint32_t i); /* releases, then forward/async/answer */
 void sim__call_return(sim_run *r, uint32_t child, uint64_t call_id);
-void sim__timeout(sim_run *r, uint32_t child, uint64_t call_id);
+void sim__edge_timeouts(sim_run *r, int e); /* fires the edge's due timeouts */
 void sim__send(sim_run *r, uint32_t child, uint64_t call_id);
 uint32_t sim__copy(sim_run *r, uint32_t i, int to); /* a detached copy bound for `to` */
 void sim__leave(sim_run *r, uint32_t i);            /* balancer outstanding bookkeeping */

@@ -2,6 +2,7 @@
  * fan-out) with their resilience (timeouts, retries with backoff and budget, circuit breaker,
  * partitions and packet loss), then the exclusive forward/async choice. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "sim_internal.h"
 
@@ -118,6 +119,7 @@ void sim__after_calls(sim_run *r, uint32_t i) {
 
 static void attempt(sim_run *r, uint32_t pi, int e, int n);
 static void do_send(sim_run *r, uint32_t ci);
+static int tmo_add(sim_run *r, int e, double deadline, uint32_t k, uint64_t call_id);
 
 static int is_fanout(const sim_comp *c) {
     return c->fanout_all && c->behavior != SIM_BEHAVIOR_BALANCER;
@@ -262,7 +264,7 @@ static void do_send(sim_run *r, uint32_t k) {
             return;
         }
     }
-    if (ed->timeout > 0) sim__push(r, r->now + ed->timeout, EV_TIMEOUT, k, ch->call_id);
+    if (ed->timeout > 0 && tmo_add(r, e, r->now + ed->timeout, k, ch->call_id)) return;
     if (E->partitioned || (E->loss > 0 && sim_rng_uniform(&r->rng) < E->loss)) {
         if (ed->timeout > 0) {
             ch->chstate = CH_LOST; /* nothing arrives; the timeout will tell */
@@ -304,9 +306,9 @@ void sim__call_return(sim_run *r, uint32_t k, uint64_t call_id) {
     if (waits) attempt_result(r, pi, e, n, ok, 1);
 }
 
-void sim__timeout(sim_run *r, uint32_t k, uint64_t call_id) {
+static void timeout(sim_run *r, uint32_t k, uint64_t call_id) {
     sim_req *ch = REQ(r, k);
-    if (ch->call_id != call_id) return;
+    if (ch->call_id != call_id) return; /* answered (and freed) before its deadline */
     int waits = parent_waits(r, ch);
     uint32_t pi = ch->parent;
     int e = ch->edge, n = ch->attempt;
@@ -317,6 +319,61 @@ void sim__timeout(sim_run *r, uint32_t k, uint64_t call_id) {
     if (!waits) return;
     r->comps[REQ(r, pi)->comp].n.timeouts++;
     attempt_result(r, pi, e, n, 0, 1);
+}
+
+/* Drops entries at the head whose call has ended; arms the heap event for the next one. */
+static void tmo_arm(sim_run *r, int e) {
+    sim_edge_rt *E = &r->edges[e];
+    while (E->tq_n > 0) {
+        const sim_tmo *t = &E->tq[E->tq_head];
+        if (REQ(r, t->child)->call_id == t->call_id) break;
+        E->tq_head = E->tq_head + 1 == E->tq_cap ? 0 : E->tq_head + 1;
+        E->tq_n--;
+    }
+    if (E->tq_n > 0 && !E->tq_armed) {
+        E->tq_armed = 1;
+        sim__push(r, E->tq[E->tq_head].deadline, EV_TIMEOUT, (uint32_t)e, 0);
+    }
+}
+
+static int tmo_grow(sim_run *r, sim_edge_rt *E) {
+    uint32_t cap = E->tq_cap ? E->tq_cap * 2 : 64;
+    sim_tmo *q = malloc((size_t)cap * sizeof *q);
+    if (!q) {
+        snprintf(r->err, sizeof r->err, "out of memory for call timeouts");
+        return -1;
+    }
+    for (uint32_t k = 0; k < E->tq_n; k++)
+        q[k] = E->tq[(E->tq_head + k) % E->tq_cap];
+    free(E->tq);
+    E->tq = q;
+    E->tq_head = 0;
+    E->tq_cap = cap;
+    return 0;
+}
+
+static int tmo_add(sim_run *r, int e, double deadline, uint32_t k, uint64_t call_id) {
+    sim_edge_rt *E = &r->edges[e];
+    if (E->tq_n == E->tq_cap && tmo_grow(r, E)) return -1;
+    uint32_t at = E->tq_head + E->tq_n;
+    if (at >= E->tq_cap) at -= E->tq_cap;
+    E->tq[at] = (sim_tmo){deadline, call_id, k};
+    E->tq_n++;
+    tmo_arm(r, e);
+    return 0;
+}
+
+void sim__edge_timeouts(sim_run *r, int e) {
+    sim_edge_rt *E = &r->edges[e];
+    E->tq_armed = 1; /* retries sent from here must not arm a second event */
+    while (E->tq_n > 0 && E->tq[E->tq_head].deadline <= r->now) {
+        sim_tmo t = E->tq[E->tq_head];
+        E->tq_head = E->tq_head + 1 == E->tq_cap ? 0 : E->tq_head + 1;
+        E->tq_n--;
+        timeout(r, t.child, t.call_id);
+    }
+    E->tq_armed = 0;
+    tmo_arm(r, e);
 }
 
 /* ---- after service --------------------------------------------------------------------- */
