@@ -49,6 +49,7 @@ extern int luaopen_cjson(lua_State *L);
 #define STOP_GRACE_MS 100   /* time the child gets to answer WHERE_SIGNAL before SIGKILL */
 #define HOOK_GRACE_MS 250   /* jit = 0: time the count hook gets before the parent steps in */
 #define OUT_CHUNK 8192      /* print output is sent in frames of at most this many bytes */
+#define OUT_LATENCY_MS 50   /* ... and at least this often while a run prints */
 #define MAX_CHILD_FRAME (OUT_CHUNK + 8192) /* anything longer from the child is hostile */
 
 static double now_ms(void) {
@@ -109,6 +110,7 @@ static struct child {
     char short_src[LUA_IDSIZE];        /* Lua's short form of it, as messages show it */
     char pend[OUT_CHUNK];              /* print output not sent yet */
     size_t pend_len, out_total;
+    double last_flush;                 /* ms, monotonic */
     volatile sig_atomic_t in_out;      /* pend is being changed: the handler leaves it alone */
     int err_line;                      /* where the message handler found the error */
     char err_src[LUA_IDSIZE];
@@ -169,6 +171,12 @@ static int child_out(lua_State *L) {
         C.in_out = 0;
         s += k;
         n -= k;
+    }
+    /* Someone may be watching a long run print its progress: do not sit on it. */
+    double now = now_ms();
+    if (now - C.last_flush >= OUT_LATENCY_MS) {
+        child_flush_output();
+        C.last_flush = now;
     }
     return 0;
 }
