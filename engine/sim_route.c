@@ -104,7 +104,8 @@ void sim__after_calls(sim_run *r, uint32_t i) {
     sim__release(r, i);
     sim_req *q = REQ(r, i);
     const sim_comp *c = &r->comps[q->comp];
-    if (c->fa_e > c->fa_b) {
+    /* A balancer took its one edge already (a call); the others are not a second choice. */
+    if (c->fa_e > c->fa_b && c->behavior != SIM_BEHAVIOR_BALANCER) {
         double u = sim_rng_uniform(&r->rng);
         for (uint32_t k = c->fa_b; k < c->fa_e; k++)
             if (u < r->fa_cum[k]) {
