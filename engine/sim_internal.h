@@ -195,6 +195,7 @@ struct sim_run {
     sim_e2e e2e, e2e_at_win, e2e_at_warm, e2e_at_batch;
     uint64_t e2e_win_drop_base, e2e_win_err_base;
     sim_hist *e2e_hist, *e2e_whist, *e2e_bhist;
+    int hists_n; /* histograms per family (mapped, see sim_metrics.c) */
     double *e2e_rbuf;
     uint32_t e2e_nrbuf, e2e_rbuf_cap;
     int nbatch, batches;

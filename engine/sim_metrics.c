@@ -11,12 +11,22 @@
 
 #define HIST_BUDGET (256u << 20) /* bytes for each optional family of histograms */
 
-/* Histograms are large (15 KB each) and touched at random: huge pages spare the TLB. */
+/* Histograms are large (8 KB each) and mostly empty: fresh anonymous pages are zero and
+ * the kernel only backs the pages a component actually touches, so a design with many quiet
+ * components costs little memory and no set-up time. */
 static sim_hist *hists(int n) {
-    size_t align = 2u << 20, bytes = ((size_t)n * sizeof(sim_hist) + align - 1) & ~(align - 1);
-    void *p = aligned_alloc(align, bytes);
-    if (p) madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
+    void *p = mmap(NULL, (size_t)n * sizeof(sim_hist), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap(sim_hist *h, int n) {
+    if (h) munmap(h, (size_t)n * sizeof(sim_hist));
+}
+
+/* Resets only what was used: an untouched histogram's pages stay unbacked. */
+static void reset(sim_hist *h) {
+    if (h && h->count) sim_hist_reset(h);
 }
 
 #define RBUF_BUDGET (64u << 20) /* bytes of response buffers in all */
@@ -30,29 +40,21 @@ int sim__metrics_init(sim_run *r) {
     cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
     double *buf = malloc(((size_t)n * cap + 256) * sizeof(double));
     r->e2e_hist = hists(3);
-    if (!run || !r->e2e_hist || !buf) {
-        free(run);
-        free(win);
-        free(bat);
-        free(buf);
-        return -1;
+    r->hists_n = n;
+    for (int c = 0; c < n; c++) { /* set now, so that a failure below frees them */
+        r->comps[c].hist = run ? &run[c] : NULL;
+        r->comps[c].whist = win ? &win[c] : NULL;
+        r->comps[c].bhist = bat ? &bat[c] : NULL;
+        r->comps[c].rbuf = buf ? buf + (size_t)c * cap : NULL;
     }
+    if (!run || !r->e2e_hist || !buf) return -1;
     r->e2e_whist = r->e2e_hist + 1;
     r->e2e_bhist = r->e2e_hist + 2;
     r->e2e_rbuf = buf + (size_t)n * cap;
     r->e2e_rbuf_cap = 256;
-    for (int k = 0; k < 3; k++)
-        sim_hist_reset(&r->e2e_hist[k]);
     for (int c = 0; c < n; c++) {
         sim_comp *cp = &r->comps[c];
-        cp->rbuf = buf + (size_t)c * cap;
         cp->rbuf_cap = (uint32_t)cap;
-        cp->hist = &run[c];
-        sim_hist_reset(cp->hist);
-        cp->whist = win ? &win[c] : NULL;
-        if (win) sim_hist_reset(cp->whist);
-        cp->bhist = bat ? &bat[c] : NULL;
-        if (bat) sim_hist_reset(cp->bhist);
     }
     if (r->batches >= 2) {
         size_t nb = (size_t)(n + 1) * (size_t)r->batches;
@@ -67,12 +69,12 @@ int sim__metrics_init(sim_run *r) {
 
 void sim__metrics_free(sim_run *r) {
     if (r->comps && r->ncomp > 0) {
-        free(r->comps[0].hist);
-        free(r->comps[0].whist);
-        free(r->comps[0].bhist);
+        unmap(r->comps[0].hist, r->hists_n);
+        unmap(r->comps[0].whist, r->hists_n);
+        unmap(r->comps[0].bhist, r->hists_n);
         free(r->comps[0].rbuf);
     }
-    free(r->e2e_hist);
+    unmap(r->e2e_hist, 3);
     free(r->bmean);
     free(r->bp99);
     free(r->wins);
@@ -135,13 +137,13 @@ void sim__warmup(sim_run *r) {
         cp->at_warm = cp->n;
         cp->at_batch = cp->n;
         cp->peak = cp->nup;
-        sim_hist_reset(cp->hist);
-        if (cp->bhist) sim_hist_reset(cp->bhist);
+        reset(cp->hist);
+        reset(cp->bhist);
     }
     r->e2e_at_warm = r->e2e;
     r->e2e_at_batch = r->e2e;
-    sim_hist_reset(r->e2e_hist);
-    sim_hist_reset(r->e2e_bhist);
+    reset(r->e2e_hist);
+    reset(r->e2e_bhist);
     r->warm = 1;
 }
 
@@ -179,7 +181,7 @@ void sim__window(sim_run *r) {
         fill_quantiles(w, cp->whist);
         w->replicas = (uint16_t)(cp->nup > UINT16_MAX ? UINT16_MAX : cp->nup);
         cp->at_win = cp->n;
-        if (cp->whist) sim_hist_reset(cp->whist);
+        reset(cp->whist);
     }
     sim_window_stat *e = &row[0];
     e->arrivals = u32(r->e2e.started - r->e2e_at_win.started);
@@ -188,7 +190,7 @@ void sim__window(sim_run *r) {
     e->errors = u32(r->e2e.failed - r->e2e_at_win.failed);
     fill_quantiles(e, r->e2e_whist);
     r->e2e_at_win = r->e2e;
-    sim_hist_reset(r->e2e_whist);
+    reset(r->e2e_whist);
     int k = r->nwin++;
     if (r->o.on_window) r->o.on_window(r, k, r->o.ud);
 }
@@ -202,13 +204,13 @@ void sim__batch(sim_run *r) {
         uint64_t dn = cp->n.resp_n - cp->at_batch.resp_n;
         r->bmean[c * B + b] = dn ? (cp->n.resp_sum - cp->at_batch.resp_sum) / (double)dn : NAN;
         r->bp99[c * B + b] = cp->bhist && dn ? sim_hist_quantile(cp->bhist, 0.99) : NAN;
-        if (cp->bhist) sim_hist_reset(cp->bhist);
+        reset(cp->bhist);
         cp->at_batch = cp->n;
     }
     uint64_t dn = r->e2e.completed - r->e2e_at_batch.completed;
     r->bmean[r->ncomp * B + b] = dn ? (r->e2e.sum - r->e2e_at_batch.sum) / (double)dn : NAN;
     r->bp99[r->ncomp * B + b] = dn ? sim_hist_quantile(r->e2e_bhist, 0.99) : NAN;
-    sim_hist_reset(r->e2e_bhist);
+    reset(r->e2e_bhist);
     r->e2e_at_batch = r->e2e;
 }
 
