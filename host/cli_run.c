@@ -10,11 +10,10 @@
 #include "assert_expr.h"
 #include "cli.h"
 #include "design_load.h"
-#include "replications.h"
 #include "report.h"
+#include "run_design.h"
 
 #define MAX_DURATION 1e7     /* simulated seconds: 115 days is plenty for capacity planning */
-#define MAX_WINDOWS 3600.0   /* metrics windows per run: the window widens for long runs */
 #define MAX_REPLICATIONS 1000
 
 typedef struct run_args {
@@ -111,55 +110,26 @@ static double wall_now(void) {
 /* A progress bar on stderr, only on a terminal and only once a run has taken a second. */
 typedef struct progress {
     int enabled, shown;
-    double started, last_drawn, duration, window;
-    int replication, replications;
+    double started, last_drawn, duration;
+    int replications;
 } progress;
 
-static void progress_draw(const sim_run *run, int window_index, void *ud) {
+static void progress_draw(const sim_run *run, int replication, int window_index,
+                          double window, void *ud) {
     progress *p = ud;
     double now = wall_now();
     if (!p->enabled || now - p->started < 1.0 || now - p->last_drawn < 0.1) return;
     p->last_drawn = now;
     p->shown = 1;
-    double done = ((window_index + 1) * p->window) / p->duration;
-    double frac = (p->replication + (done > 1 ? 1 : done)) / p->replications;
+    double done = ((window_index + 1) * window) / p->duration;
+    double frac = (replication + (done > 1 ? 1 : done)) / p->replications;
     int filled = (int)(frac * 30);
     fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %.0f s of %.0f s simulated", filled,
             "##############################", 30 - filled, "", frac * 100,
             sim_run_now(run), p->duration);
     if (p->replications > 1)
-        fprintf(stderr, " (replication %d of %d)", p->replication + 1, p->replications);
+        fprintf(stderr, " (replication %d of %d)", replication + 1, p->replications);
     fflush(stderr);
-}
-
-static int run_one(const sim_design *d, const run_args *a, uint64_t seed, progress *prog,
-                   sdsim_replications *reps) {
-    sim_options o = sim_options_defaults();
-    o.duration = a->duration;
-    o.warmup = a->warmup;
-    o.seed = seed;
-    o.window = a->duration / MAX_WINDOWS > 1 ? a->duration / MAX_WINDOWS : 1;
-    prog->window = o.window;
-    o.on_window = progress_draw;
-    o.ud = prog;
-    char err[512];
-    sim_run *run = sim_run_new(d, &o, err, sizeof err);
-    if (!run) {
-        fprintf(stderr, "sdsim: cannot run %s: %s\n", a->file, err);
-        return -1;
-    }
-    int rc;
-    while ((rc = sim_run_until(run, a->duration)) == 0) {
-    }
-    if (rc < 0) {
-        fprintf(stderr, "sdsim: the run of %s stopped: %s\n", a->file, sim_run_error(run));
-        sim_run_free(run);
-        return -1;
-    }
-    rc = sdsim_replications_add(reps, sim_run_results(run));
-    sim_run_free(run);
-    if (rc) fprintf(stderr, "sdsim: out of memory keeping the results\n");
-    return rc;
 }
 
 static int check_assertion(const char *expr, sdsim_report *report) {
@@ -213,30 +183,22 @@ int sdsim_cli_run(int argc, char **argv) {
     }
     progress prog = {.enabled = isatty(2), .started = wall_now(), .duration = a.duration,
                      .replications = (int)a.replications};
-    sdsim_replications reps = {0};
-    int rc = 0;
-    for (int k = 0; k < (int)a.replications && rc == 0; k++) {
-        prog.replication = k;
-        rc = run_one(d, &a, (uint64_t)a.seed + (uint64_t)k, &prog, &reps);
-    }
+    sdsim_run_spec spec = {.duration = a.duration, .warmup = a.warmup, .seed = (uint64_t)a.seed,
+                           .replications = (int)a.replications, .progress = progress_draw,
+                           .ud = &prog};
+    sdsim_run_output out;
+    char err[600];
+    int rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
     if (prog.shown) fprintf(stderr, "\r%*s\r", 80, "");
-    if (rc == 0) rc = sdsim_replications_summarise(&reps);
     int exit_code = SDSIM_EXIT_USAGE;
     if (rc == 0) {
-        sim_analytic an;
-        char an_err[256] = "";
-        int have_an = sim_analyze(d, &an, an_err, sizeof an_err) == 0;
-        sdsim_report report = {.design = d, .results = &reps.summary,
-                               .analytic = have_an ? &an : NULL, .analytic_error = an_err,
-                               .duration = a.duration, .warmup = a.warmup,
-                               .seed = (uint64_t)a.seed, .replications = (int)a.replications,
-                               .wall_seconds = wall_now() - prog.started};
-        if (a.json) sdsim_report_json(stdout, &report);
-        else sdsim_report_text(stdout, &report);
-        exit_code = a.assertion ? check_assertion(a.assertion, &report) : SDSIM_EXIT_OK;
-        if (have_an) sim_analytic_free(&an);
+        if (a.json) sdsim_report_json(stdout, &out.report);
+        else sdsim_report_text(stdout, &out.report);
+        exit_code = a.assertion ? check_assertion(a.assertion, &out.report) : SDSIM_EXIT_OK;
+    } else {
+        fprintf(stderr, "sdsim: %s: %s\n", a.file, err);
     }
-    sdsim_replications_free(&reps);
+    sdsim_run_output_free(&out);
     sim_design_free(d);
     return exit_code;
 }
