@@ -772,12 +772,21 @@ done:
     return status;
 }
 
-/* Ends the child now (a discarded state, a broken protocol). */
+/* Ends the child now (a discarded state, a broken protocol). A SIGKILLed process is gone
+ * at once, so waiting for it does not block for long. */
 static int kill_child(sdsim_sandbox *s) {
     if (!s->pid)
         return 0;
     kill(s->pid, SIGKILL);
-    return reap(s);
+    int status = 0;
+    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    s->pid = 0;
+    s->ready = 0;
+    return status;
 }
 
 sdsim_sandbox *sdsim_sandbox_start(const sdsim_sandbox_limits *lim, char *err, int errlen) {
