@@ -103,7 +103,8 @@ static int fail(char *err, int errlen, const char *fmt, ...) {
 
 /* Empirical lists carry their own mean and scv (population variance over mean squared). */
 static int prepare_empirical(sim_dist *d, char *err, int errlen) {
-    if (!d->values || d->nvalues < 1) return fail(err, errlen, "empirical needs at least one value");
+    if (!d->values || d->nvalues < 1)
+        return fail(err, errlen, "empirical needs at least one value");
     double sum = 0;
     for (int i = 0; i < d->nvalues; i++) {
         double v = d->values[i];
@@ -155,8 +156,12 @@ static int prepare_scv_kind(sim_dist *d, char *err, int errlen) {
 
 /* Erlang accepts k directly, or derives it from an scv of 1/k when k is not given. */
 static int prepare_erlang(sim_dist *d, char *err, int errlen) {
-    if (d->k <= 0 && isfinite(d->scv) && d->scv > 0 && d->scv <= 1) d->k = (int)lround(1 / d->scv);
+    if (d->k <= 0 && isfinite(d->scv) && d->scv >= 1.0 / SIM_DIST_ERLANG_MAX_K && d->scv <= 1)
+        d->k = (int)lround(1 / d->scv);
     if (d->k < 1) return fail(err, errlen, "erlang needs k >= 1 phases");
+    /* A sample costs k draws: a bound keeps a design from stalling the engine. */
+    if (d->k > SIM_DIST_ERLANG_MAX_K)
+        return fail(err, errlen, "erlang needs k <= %d phases", SIM_DIST_ERLANG_MAX_K);
     d->scv = 1.0 / d->k;
     d->a = d->mean / d->k;
     return 0;
@@ -184,8 +189,8 @@ int sim_dist_prepare(sim_dist *d, char *err, int errlen) {
     }
 }
 
-/* For large k, the product of uniforms replaces a sum of logarithms (one log per sample instead of k);
- * it is folded into the sum before it could underflow, so any k works. */
+/* For large k, the product of uniforms replaces a sum of logarithms (one log per sample
+ * instead of k); it is folded into the sum before it could underflow, so any k works. */
 static double sample_erlang(const sim_dist *d, sim_rng *r) {
     if (d->k <= 8) { /* a few ziggurat draws beat a product of uniforms and a logarithm */
         double sum = 0;

@@ -15,6 +15,7 @@ typedef enum sim_dist_kind {
 } sim_dist_kind;
 
 #define SIM_DIST_KIND_COUNT 7
+#define SIM_DIST_ERLANG_MAX_K 1000 /* phases; scv >= 0.001 */
 
 typedef struct sim_dist {
     sim_dist_kind kind;

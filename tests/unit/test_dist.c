@@ -133,6 +133,21 @@ static void erlang_moments(void) {
     check_moments(make(SIM_DIST_ERLANG, 0.01, 0, 4), 0.25);
     check_moments(make(SIM_DIST_ERLANG, 0.01, 0, 1), 1);
     check_moments(make(SIM_DIST_ERLANG, 3.0, 0, 50), 0.02);
+    /* k = 1000, the product-of-uniforms path: 20,000 samples (each is 1,000 draws); the
+     * standard error of the sample scv is about sqrt(2 / 20000) = 1 % of it: 5 % is 5 sd, and
+     * of the mean sqrt(0.001 / 20000) = 0.02 %. */
+    sim_dist big = make(SIM_DIST_ERLANG, 3.0, 0, 1000);
+    CHECK(sim_dist_prepare(&big, NULL, 0) == 0);
+    sim_rng r;
+    sim_rng_seed(&r, 6);
+    double sum = 0, sum2 = 0;
+    for (int i = 0; i < 20000; i++) {
+        double x = sim_dist_sample(&big, &r);
+        sum += x, sum2 += x * x;
+    }
+    double mean = sum / 20000;
+    CHECK_REL(mean, 3.0, 0.002);
+    CHECK_REL((sum2 / 20000 - mean * mean) / (mean * mean), 0.001, 0.05);
     /* k derived from scv = 1/k when k is not given. */
     sim_dist d = make(SIM_DIST_ERLANG, 1, 0.5, 0);
     CHECK(sim_dist_prepare(&d, NULL, 0) == 0);
@@ -224,6 +239,7 @@ static void bad_parameters_are_refused(void) {
     check_rejects(make(SIM_DIST_HYPEREXP, 1, 0.5, 0), "hyperexp needs scv >= 1");
     check_rejects(make(SIM_DIST_UNIFORM, 1, 0.5, 0), "uniform needs scv <= 1/3");
     check_rejects(make(SIM_DIST_ERLANG, 1, 0, 0), "erlang needs k >= 1");
+    check_rejects(make(SIM_DIST_ERLANG, 1, 0, 1001), "erlang needs k <= 1000");
     check_rejects(make(SIM_DIST_LOGNORMAL, 1, NAN, 0), "finite scv");
     check_rejects(make((sim_dist_kind)42, 1, 1, 0), "unknown distribution");
     sim_dist e = make(SIM_DIST_EMPIRICAL, 0, 0, 0);
