@@ -20,10 +20,12 @@ extern int luaopen_cjson(lua_State *L);
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *out) {
-    fputs("usage: sdsim script [--sandbox [--cpu-ms N] [--memory-mb N] [--no-jit]] FILE.lua\n"
+    fputs("usage: sdsim script [--sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--no-jit]]"
+          " FILE.lua\n"
           "  --sandbox      run FILE as untrusted code: allow-listed globals, its own process,\n"
           "                 CPU and memory limits (docs/sandbox.md)\n"
           "  --cpu-ms N     CPU time the script may use (default 1000)\n"
+          "  --wall-ms N    wall-clock time it may take (default 5 x CPU + 1000)\n"
           "  --memory-mb N  Lua memory the script may hold (default 64)\n"
           "  --no-jit       interpreter only, stopped by a count hook (slower; for comparison)\n",
           out);
@@ -114,6 +116,10 @@ int sdsim_cli_script(int argc, char **argv) {
             if (parse_int(a, i + 1 < argc ? argv[++i] : NULL, 1, 3600000, &v) != 0)
                 return EXIT_USAGE;
             lim.cpu_ms = (int)v;
+        } else if (!strcmp(a, "--wall-ms")) {
+            if (parse_int(a, i + 1 < argc ? argv[++i] : NULL, 1, 3600000, &v) != 0)
+                return EXIT_USAGE;
+            lim.wall_ms = (int)v;
         } else if (!strcmp(a, "--memory-mb")) {
             if (parse_int(a, i + 1 < argc ? argv[++i] : NULL, 1, 1 << 20, &v) != 0)
                 return EXIT_USAGE;

@@ -680,7 +680,8 @@ static void complete_limits(sdsim_sandbox_limits *lim) {
     if (lim->cpu_ms <= 0)
         lim->cpu_ms = d.cpu_ms;
     if (lim->wall_ms <= 0)
-        lim->wall_ms = 2 * lim->cpu_ms + 1000;
+        lim->wall_ms = 5 * lim->cpu_ms + 1000; /* CPU-bound code meets the CPU limit first,
+                                                   even on a loaded machine */
     if (!lim->memory_bytes)
         lim->memory_bytes = d.memory_bytes;
     if (!lim->output_bytes)

@@ -22,7 +22,7 @@ typedef struct sdsim_sandbox sdsim_sandbox;
 
 typedef struct sdsim_sandbox_limits {
     int cpu_ms;            /* CPU time one run may use (default 1000) */
-    int wall_ms;           /* wall-clock time one run may take (default 2 * cpu_ms + 1000) */
+    int wall_ms;           /* wall-clock time one run may take (default 5 * cpu_ms + 1000) */
     size_t memory_bytes;   /* the Lua heap cap (default 64 MB) */
     size_t output_bytes;   /* print output kept per run, the rest is cut (default 1 MB) */
     size_t source_bytes;   /* largest chunk accepted (default 4 MB) */
@@ -54,7 +54,8 @@ typedef struct sdsim_sandbox_result {
     double wall_ms;       /* from submit to result */
 } sdsim_sandbox_result;
 
-/* Fills in the defaults above. */
+/* Fills in the defaults above. Always start from these: a zeroed struct would mean jit = 0
+ * and seccomp = 0 (the numeric fields left at 0 do take their defaults). */
 void sdsim_sandbox_limits_default(sdsim_sandbox_limits *lim);
 
 /* Starts a sandbox process (lim NULL = defaults) and waits (at most 5 s) until it is ready.

@@ -45,8 +45,9 @@ run_case() {
   name=$(basename "$file")
   read_headers "$file"
   local expect=$h_expect message=$h_message lines=$h_line
-  "$sdsim" script --sandbox --cpu-ms "${h_cpu_ms:-300}" --memory-mb 32 "$file" >"$tmp/out" \
-    2>"$tmp/err"
+  # The wall-clock limit stays out of the way of the CPU limit on a loaded machine.
+  "$sdsim" script --sandbox --cpu-ms "${h_cpu_ms:-300}" --wall-ms 20000 --memory-mb 32 "$file" \
+    >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   local err errlines
   mapfile -t errlines <"$tmp/err"
@@ -100,10 +101,17 @@ check "a runtime error names file and line" \
 check "--no-jit stops a loop too" test "$(cat "$tmp/err")" = \
   "$tmp/spin.lua:5: CPU limit of 200 ms exceeded"
 
+# --wall-ms: the wall-clock limit cuts a run off too (here before the CPU limit can).
+printf 'while true do end\n' >"$tmp/stuck.lua"
+"$sdsim" script --sandbox --cpu-ms 5000 --wall-ms 300 "$tmp/stuck.lua" 2>"$tmp/err"
+check "--wall-ms cuts a run off" test "$(cat "$tmp/err")" = \
+  "$tmp/stuck.lua:1: time limit of 300 ms (wall clock) exceeded"
+
 # print goes to stdout; a closed stdout does not kill the command.
 printf 'for i = 1, 3 do print("line", i) end\n' >"$tmp/print.lua"
 "$sdsim" script --sandbox "$tmp/print.lua" >"$tmp/out"
-check "print output reaches stdout" test "$(cat "$tmp/out")" = "$(printf 'line\t1\nline\t2\nline\t3')"
+check "print output reaches stdout" \
+  test "$(cat "$tmp/out")" = "$(printf 'line\t1\nline\t2\nline\t3')"
 printf 'for i = 1, 1e6 do print(i) end\n' >"$tmp/spam.lua"
 "$sdsim" script --sandbox "$tmp/spam.lua" 2>/dev/null | head -1 >/dev/null
 rc=${PIPESTATUS[0]}
