@@ -23,7 +23,8 @@ void sim_hist_merge(sim_hist *dst, const sim_hist *src) {
 
 /* The bucket holding rank ceil(q * count) (at least 1), reported at its midpoint and never
  * above the largest value recorded; the last bucket also holds the overflow, so it reports
- * the max itself. */
+ * the max itself. The scan runs down from the max's bucket: latencies sit in a few hundred
+ * buckets near the top, while below them lie hundreds of empty ones (1 ms is bucket 576). */
 double sim_hist_quantile(const sim_hist *h, double q) {
     if (h->count == 0) return 0;
     if (!(q > 0)) q = 0;
@@ -31,13 +32,17 @@ double sim_hist_quantile(const sim_hist *h, double q) {
     uint64_t rank = (uint64_t)ceil(q * (double)h->count);
     if (rank < 1) rank = 1;
     if (rank > h->count) rank = h->count;
-    uint64_t seen = 0;
-    uint32_t i = 0;
-    for (; i < SIM_HIST_BUCKETS - 1; i++) {
-        seen += h->counts[i];
-        if (seen >= rank) break;
+    uint32_t top = sim__hist_bucket(h->max * 1e6);
+    if (top == SIM_HIST_BUCKETS - 1 && h->counts[top] > h->count - rank) return h->max;
+    /* at_or_below = values in buckets 0..i; bucket i holds the rank when the values below it
+     * are fewer than the rank. */
+    uint64_t at_or_below = h->count;
+    uint32_t i = top;
+    for (; i > 0; i--) {
+        uint64_t below = at_or_below - h->counts[i];
+        if (below < rank) break;
+        at_or_below = below;
     }
-    if (i == SIM_HIST_BUCKETS - 1) return h->max;
     double v = bucket_mid_us(i) * 1e-6;
     return v < h->max ? v : h->max;
 }
