@@ -11,6 +11,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "lua_sim.h"
 #include "sandbox.h"
 
 int sdsim_cli_script(int argc, char **argv);
@@ -82,6 +83,7 @@ static int run_trusted(const char *path) {
     lua_pushcfunction(L, luaopen_cjson);
     lua_setfield(L, -2, "cjson");
     lua_pop(L, 2);
+    sdsim_lua_sim_install(L); /* the global `sim` (host/lua_sim.h); trusted scripts only */
     int rc = luaL_loadfile(L, path);
     if (rc == 0)
         rc = lua_pcall(L, 0, 0, 0);
