@@ -368,11 +368,13 @@ static void child_run(const char *src, size_t len, child_result *r) {
     snprintf(chunk, sizeof chunk, "@%s", C.name);
     lua_pushcfunction(L, child_msgh);
     int rc;
-    if (len && src[0] == LUA_SIGNATURE[0]) {
+    /* LuaJIT looks for bytecode after a "#" line or a BOM too: refuse any ESC byte (the
+     * signature's first), and load in text mode besides. */
+    if (memchr(src, LUA_SIGNATURE[0], len)) {
         lua_pushstring(L, "bytecode is not allowed in the sandbox");
         rc = LUA_ERRSYNTAX;
     } else {
-        rc = luaL_loadbuffer(L, src, len, chunk);
+        rc = luaL_loadbufferx(L, src, len, chunk, "t");
     }
     if (rc == 0) {
         lua_Debug ar;
