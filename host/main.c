@@ -14,6 +14,7 @@ static const command commands[] = {
     {"analyze", sdsim_cli_analyze, "the instant analytic prediction of a design"},
     {"validate", sdsim_cli_validate, "list every problem of a design with its JSON path"},
     {"script", sdsim_cli_script, "run a Lua script (--sandbox: with a user's limits)"},
+    {"repl", sdsim_cli_repl, "a Lua prompt with the sim module for what-if scripting"},
 };
 
 static void usage(FILE *out) {
