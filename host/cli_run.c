@@ -1,5 +1,5 @@
 /* `sdsim run FILE [--duration S] [--warmup S] [--seed N] [--replications N] [--json]
- *                 [--assert EXPR]` */
+ *                 [--assert EXPR] [--scenario NAME [--scenario-param K=V ...]]` */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,16 @@
 
 #define MAX_DURATION 1e7     /* simulated seconds: 115 days is plenty for capacity planning */
 #define MAX_REPLICATIONS 1000
+#define MAX_SCENARIO_PARAMS 64
 
 typedef struct run_args {
     const char *file;
     double duration, warmup, seed, replications;
     int warmup_given, json;
     const char *assertion;
+    const char *scenario; /* --scenario NAME or path; "list" prints the catalogue */
+    const char *scenario_params[MAX_SCENARIO_PARAMS];
+    int nscenario_params;
 } run_args;
 
 static void usage(FILE *out) {
@@ -36,7 +40,14 @@ static void usage(FILE *out) {
           "                      dropped cost_month max_utilization, and <id>.<figure> with\n"
           "                      figure one of utilization throughput_rps mean_response_ms p50_ms\n"
           "                      p95_ms p99_ms mean_wait_ms errors dropped timeouts mean_queue\n"
-          "                      replicas cost_month\n",
+          "                      replicas cost_month\n"
+          "  --scenario NAME     apply a failure scenario first: a file scripts/scenarios/NAME.lua\n"
+          "                      or a path to a .lua file (docs/scenarios.md); shipped:\n"
+          "                      db_failover chaos_monkey zone_outage dependency_slowdown\n"
+          "                      retry_storm cache_miss_storm thread_pool_exhaustion\n"
+          "                      packet_loss traffic_spike ramp_to_saturation\n"
+          "                      (--scenario list: each with its description and parameters)\n"
+          "  --scenario-param K=V  a parameter of the scenario, e.g. target=db or at_s=30\n",
           out);
 }
 
@@ -72,6 +83,20 @@ static int parse_args(int argc, char **argv, run_args *a) {
             rc = sdsim_cli_number(arg, val, 0, 9007199254740992.0, &a->seed);
         } else if (!strcmp(arg, "--replications")) {
             rc = sdsim_cli_number(arg, val, 1, MAX_REPLICATIONS, &a->replications);
+        } else if (!strcmp(arg, "--scenario")) {
+            if (!val) rc = -1, fprintf(stderr, "sdsim: --scenario needs a name (or 'list')\n");
+            a->scenario = val;
+        } else if (!strcmp(arg, "--scenario-param")) {
+            if (!val || !strchr(val, '=')) {
+                fprintf(stderr, "sdsim: --scenario-param needs KEY=VALUE, not '%s'\n",
+                        val ? val : "");
+                return -1;
+            }
+            if (a->nscenario_params == MAX_SCENARIO_PARAMS) {
+                fprintf(stderr, "sdsim: at most %d --scenario-param\n", MAX_SCENARIO_PARAMS);
+                return -1;
+            }
+            a->scenario_params[a->nscenario_params++] = val;
         } else if (!strcmp(arg, "--assert")) {
             if (!val) rc = -1, fprintf(stderr, "sdsim: --assert needs an expression\n");
             a->assertion = val;
@@ -88,8 +113,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
         if (rc) return -1;
         i++; /* the option's value */
     }
+    if (a->scenario && !strcmp(a->scenario, "list")) return 0; /* no design needed */
     if (!a->file) {
         usage(stderr);
+        return -1;
+    }
+    if (a->nscenario_params && !a->scenario) {
+        fprintf(stderr, "sdsim: --scenario-param without --scenario\n");
         return -1;
     }
     if (!a->warmup_given) a->warmup = a->duration / 10;
@@ -155,16 +185,49 @@ static void print_problems(const char *file, const sdsim_problems *p) {
         fprintf(stderr, "  %s: %s\n", p->items[i].path, p->items[i].reason);
 }
 
+/* `--scenario list`: the shipped scenarios, their descriptions and parameters. */
+static int list_scenarios(void) {
+    char err[1024];
+    char *text = sdsim_scenario_catalog(err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "sdsim: %s\n", err);
+        return SDSIM_EXIT_USAGE;
+    }
+    fputs(text, stdout);
+    free(text);
+    return SDSIM_EXIT_OK;
+}
+
+/* Loads the design, with the scenario applied when one is given; NULL after saying why. */
+static sim_design *load_design(const run_args *a, sdsim_scenario *sc, char *path, size_t cap) {
+    sdsim_problems problems = {0};
+    sim_design *d;
+    if (a->scenario) {
+        char err[1024];
+        if (sdsim_scenario_resolve(a->scenario, path, cap, err, sizeof err) != 0) {
+            fprintf(stderr, "sdsim: --scenario: %s\n", err);
+            return NULL;
+        }
+        *sc = (sdsim_scenario){.file = path, .params = a->scenario_params,
+                               .nparams = a->nscenario_params, .duration = a->duration};
+        d = sdsim_load_design_file_scenario(a->file, sc, &problems);
+        if (!d && sc->error[0]) fprintf(stderr, "sdsim: scenario failed: %s\n", sc->error);
+    } else {
+        d = sdsim_load_design_file(a->file, &problems);
+    }
+    if (!d && problems.n > 0) print_problems(a->file, &problems);
+    sdsim_problems_free(&problems);
+    return d;
+}
+
 int sdsim_cli_run(int argc, char **argv) {
     run_args a;
     if (parse_args(argc, argv, &a)) return SDSIM_EXIT_USAGE;
-    sdsim_problems problems = {0};
-    sim_design *d = sdsim_load_design_file(a.file, &problems);
-    if (!d) {
-        print_problems(a.file, &problems);
-        sdsim_problems_free(&problems);
-        return SDSIM_EXIT_USAGE;
-    }
+    if (a.scenario && !strcmp(a.scenario, "list")) return list_scenarios();
+    sdsim_scenario sc = {0};
+    char scenario_path[4096];
+    sim_design *d = load_design(&a, &sc, scenario_path, sizeof scenario_path);
+    if (!d) return SDSIM_EXIT_USAGE;
     /* Validate the assertion's syntax before spending the run on it. */
     if (a.assertion) {
         char err[256];
@@ -192,6 +255,7 @@ int sdsim_cli_run(int argc, char **argv) {
     if (prog.shown) fprintf(stderr, "\r%*s\r", 80, "");
     int exit_code = SDSIM_EXIT_USAGE;
     if (rc == 0) {
+        out.report.scenario = a.scenario ? sc.summary : NULL;
         if (a.json) sdsim_report_json(stdout, &out.report);
         else sdsim_report_text(stdout, &out.report);
         exit_code = a.assertion ? check_assertion(a.assertion, &out.report) : SDSIM_EXIT_OK;

@@ -274,7 +274,59 @@ static int host_run_file(lua_State *L) {
     return 2;
 }
 
+/* host.sandbox_load(path) -> function | nil, message: the file compiled (never run) with a
+ * fresh sandbox environment as its globals, for code that the caller then runs itself
+ * (scenario files: their chunk and their build function under one budget). */
+static int host_sandbox_load(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    sdsim_lua_push_sandbox_env(L);
+    char err[1024];
+    if (sdsim_lua_load_file(L, path, 2, MAX_DESIGN_BYTES, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+/* host.pcall_budget(budget, f, ...) -> true, result | false, message (first line only).
+ * f runs interpreted (the JIT is flushed and off meanwhile, so the count hook always fires)
+ * under at most `budget` VM instructions; a pcall inside f cannot swallow the cut-off. */
+static int host_pcall_budget(lua_State *L) {
+    long budget = (long)luaL_checknumber(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    int nargs = lua_gettop(L) - 2;
+    lua_remove(L, 1);
+    char err[1024];
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_FLUSH);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    int rc = sdsim_lua_pcall(L, nargs, 1, budget, err, sizeof err);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_FLUSH);
+    if (rc != 0) {
+        lua_gc(L, LUA_GCCOLLECT, 0); /* what a memory bomb left behind */
+        first_line(err);
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* host.cap_memory(bytes): from now on the state may hold at most `bytes` more than it holds
+ * now (never more than its cap so far). */
+static int host_cap_memory(lua_State *L) {
+    size_t more = (size_t)luaL_checknumber(L, 1);
+    size_t outer = sdsim_lua_mem_limit(L), want = sdsim_lua_mem_used(L) + more;
+    sdsim_lua_set_mem_limit(L, outer && outer < want ? outer : want);
+    return 0;
+}
+
 static int host_run_template(lua_State *L);
+static int host_run_scenario(lua_State *L);
+static int host_list_scenarios(lua_State *L);
 
 static void push_host_table(lua_State *L) {
     lua_newtable(L);
@@ -284,58 +336,79 @@ static void push_host_table(lua_State *L) {
     lua_setfield(L, -2, "run_file");
     lua_pushcfunction(L, host_run_template);
     lua_setfield(L, -2, "run_template");
+    lua_pushcfunction(L, host_sandbox_load);
+    lua_setfield(L, -2, "sandbox_load");
+    lua_pushcfunction(L, host_pcall_budget);
+    lua_setfield(L, -2, "pcall_budget");
+    lua_pushcfunction(L, host_cap_memory);
+    lua_setfield(L, -2, "cap_memory");
+    lua_pushcfunction(L, host_run_scenario);
+    lua_setfield(L, -2, "run_scenario");
+    lua_pushcfunction(L, host_list_scenarios);
+    lua_setfield(L, -2, "list_scenarios");
 }
 
 /* ------------------------------------------------------------------------------------- */
-/* Templates run in a child process: some pure-Lua code crashes the VM itself (recursion
- * through string.gsub callbacks or nested coroutines overflows the C stack), and a crash
- * there must cost only the child. The child runs design.lua's D.template_json(path) and
- * writes the JSON text ({doc, problems}) to a pipe; the parent reads it under a wall-clock
- * deadline and kills the child when it passes. */
+/* Templates and scenarios run in a child process: some pure-Lua code crashes the VM itself
+ * (recursion through string.gsub callbacks or nested coroutines overflows the C stack), and
+ * a crash there must cost only the child. The child calls one function of an SDK module
+ * (design.lua's D.template_json(path), scenario.lua's S.apply_json(file, input) ...) and
+ * writes the string it returns to a pipe; the parent reads it under a wall-clock deadline
+ * and kills the child when it passes. */
 
 #define TEMPLATE_WALL_MS 20000
 #define TEMPLATE_MAX_OUTPUT ((size_t)64 << 20)
 
 static int load_sdk(lua_State *L, char *err, size_t errlen);
+static int load_scenario_sdk(lua_State *L, int with_design, char *err, size_t errlen);
 
 typedef struct child_args {
-    const char *path;
+    int scenario_sdk;   /* 0: call D[fn] of design.lua; 1: S[fn] of scenario.lua */
+    const char *fn;
+    const char *a, *b;  /* the string arguments (b may be NULL) */
+    size_t alen, blen;
     int out;
 } child_args;
 
 static int child_main(lua_State *L) {
     child_args *args = lua_touserdata(L, 1);
-    const char *path = args->path;
-    int out = args->out;
     char err[1024];
-    if (load_sdk(L, err, sizeof err) != 0)
+    int rc = args->scenario_sdk ? load_scenario_sdk(L, 0, err, sizeof err)
+                                : load_sdk(L, err, sizeof err);
+    if (rc != 0)
         return luaL_error(L, "%s", err);
-    lua_getfield(L, -1, "template_json");
-    lua_pushstring(L, path);
-    if (sdsim_lua_pcall(L, 1, 1, 0, err, sizeof err) != 0)
+    lua_getfield(L, -1, args->fn);
+    lua_pushlstring(L, args->a, args->alen);
+    int nargs = 1;
+    if (args->b) {
+        lua_pushlstring(L, args->b, args->blen);
+        nargs++;
+    }
+    if (sdsim_lua_pcall(L, nargs, 1, 0, err, sizeof err) != 0)
         return luaL_error(L, "%s", err);
     size_t len = 0;
-    const char *json = lua_tolstring(L, -1, &len);
-    while (json && len > 0) {
-        ssize_t w = write(out, json, len);
+    const char *text = lua_tolstring(L, -1, &len);
+    while (text && len > 0) {
+        ssize_t w = write(args->out, text, len);
         if (w <= 0)
             break;
-        json += w;
+        text += w;
         len -= (size_t)w;
     }
     return 0;
 }
 
-static void run_child(const char *path, int out) {
+static void run_child(child_args *args) {
     /* Die by the signal itself (a sanitizer's handler would turn it into an exit code). */
     signal(SIGSEGV, SIG_DFL);
     signal(SIGBUS, SIG_DFL);
-    sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
+    /* A scenario's user code and the SDK around it share one state: interpreted throughout,
+     * so the instruction budget of host.pcall_budget always fires. */
+    sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = !args->scenario_sdk};
     lua_State *L = sdsim_lua_new(&opts);
     if (!L)
         _exit(3);
-    child_args args = {path, out};
-    _exit(lua_cpcall(L, child_main, &args) == 0 ? 0 : 4);
+    _exit(lua_cpcall(L, child_main, args) == 0 ? 0 : 4);
 }
 
 /* Reads the child's output until EOF or the deadline; -1 on timeout or overflow. */
@@ -366,16 +439,15 @@ static int read_child(int fd, luaL_Buffer *b, const char **why) {
             return 0;
         total += (size_t)n;
         if (total > TEMPLATE_MAX_OUTPUT) {
-            *why = "returned a design larger than 64 MB";
+            *why = "returned a result larger than 64 MB";
             return -1;
         }
         luaL_addlstring(b, chunk, (size_t)n);
     }
 }
 
-/* host.run_template(path) -> JSON text of {doc, problems}, or nil, reason. */
-static int host_run_template(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+/* Runs args in a child; pushes the text it wrote, or nil and the reason. Returns 1 or 2. */
+static int run_isolated(lua_State *L, child_args *args) {
     int fds[2];
     if (pipe(fds) != 0) {
         lua_pushnil(L);
@@ -393,7 +465,8 @@ static int host_run_template(lua_State *L) {
     }
     if (pid == 0) {
         close(fds[0]);
-        run_child(path, fds[1]);
+        args->out = fds[1];
+        run_child(args);
     }
     close(fds[1]);
     luaL_Buffer b;
@@ -428,6 +501,29 @@ static int host_run_template(lua_State *L) {
         return 2;
     }
     return 1;
+}
+
+/* host.run_template(path) -> JSON text of {doc, problems}, or nil, reason. */
+static int host_run_template(lua_State *L) {
+    size_t len = 0;
+    const char *path = luaL_checklstring(L, 1, &len);
+    child_args args = {.fn = "template_json", .a = path, .alen = len};
+    return run_isolated(L, &args);
+}
+
+/* host.run_scenario(file, input_json) -> JSON text of the scenario's patch, or nil, reason. */
+static int host_run_scenario(lua_State *L) {
+    child_args args = {.scenario_sdk = 1, .fn = "apply_json"};
+    args.a = luaL_checklstring(L, 1, &args.alen);
+    args.b = luaL_checklstring(L, 2, &args.blen);
+    return run_isolated(L, &args);
+}
+
+/* host.list_scenarios(dir) -> the catalogue as text, or nil, reason. */
+static int host_list_scenarios(lua_State *L) {
+    child_args args = {.scenario_sdk = 1, .fn = "list_text"};
+    args.a = luaL_checklstring(L, 1, &args.alen);
+    return run_isolated(L, &args);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -699,6 +795,7 @@ typedef struct load_ctx {
     const char *default_name;
     sdsim_problems *problems;
     sim_design *design;
+    sdsim_scenario *scenario; /* NULL: none */
 } load_ctx;
 
 static void add_problems_from(lua_State *L, int t, sdsim_problems *problems) {
@@ -730,6 +827,70 @@ static int load_sdk(lua_State *L, char *err, size_t errlen) {
     return 0;
 }
 
+/* Pushes the module table of scripts/sdk/scenario.lua, given design.lua's module (on top of
+ * the stack, when with_design) and the host table; -1 with a message on failure. */
+static int load_scenario_sdk(lua_State *L, int with_design, char *err, size_t errlen) {
+    char path[4096], why[768];
+    snprintf(path, sizeof path, "%s/scripts/sdk/scenario.lua", sdsim_root());
+    if (sdsim_lua_load_file(L, path, 0, 0, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cannot load the scenario SDK: %s", why);
+        return -1;
+    }
+    if (with_design)
+        lua_pushvalue(L, -2);
+    else
+        lua_pushnil(L);
+    push_host_table(L);
+    if (sdsim_lua_pcall(L, 2, 1, 0, why, sizeof why) != 0) {
+        first_line(why);
+        snprintf(err, errlen, "the scenario SDK failed: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Pushes {file=, params={"k=v", ...}, duration=} for S.load. */
+static void push_scenario_args(lua_State *L, const sdsim_scenario *sc) {
+    lua_newtable(L);
+    lua_pushstring(L, sc->file);
+    lua_setfield(L, -2, "file");
+    lua_pushnumber(L, sc->duration);
+    lua_setfield(L, -2, "duration");
+    lua_createtable(L, sc->nparams, 0);
+    for (int i = 0; i < sc->nparams; i++) {
+        lua_pushstring(L, sc->params[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "params");
+}
+
+/* Copies S.load's fourth result ({summary=, error=}) into the scenario. */
+static void take_scenario_info(lua_State *L, int info, sdsim_scenario *sc) {
+    if (!lua_istable(L, info))
+        return;
+    str_at(L, info, "summary", sc->summary, sizeof sc->summary);
+    str_at(L, info, "error", sc->error, sizeof sc->error);
+}
+
+/* Calls D.load, or S.load when a scenario is given; leaves engine, problems (and the
+ * scenario's info) on the stack. 0, or -1 with a message. */
+static int call_load(lua_State *L, load_ctx *ctx, char *err, size_t errlen) {
+    if (ctx->scenario && load_scenario_sdk(L, 1, err, errlen) != 0)
+        return -1;
+    lua_getfield(L, -1, "load");
+    lua_pushstring(L, ctx->kind);
+    lua_pushlstring(L, ctx->arg, ctx->len);
+    lua_pushstring(L, sdsim_root());
+    lua_pushstring(L, ctx->default_name);
+    if (ctx->scenario)
+        push_scenario_args(L, ctx->scenario);
+    if (sdsim_lua_pcall(L, ctx->scenario ? 5 : 4, 4, 0, err, errlen) != 0) {
+        first_line(err);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_protected(lua_State *L) {
     load_ctx *ctx = lua_touserdata(L, 1);
     char err[1024];
@@ -737,17 +898,19 @@ static int load_protected(lua_State *L) {
         sdsim_problems_add(ctx->problems, "$", "%s", err);
         return 0;
     }
-    lua_getfield(L, -1, "load");
-    lua_pushstring(L, ctx->kind);
-    lua_pushlstring(L, ctx->arg, ctx->len);
-    lua_pushstring(L, sdsim_root());
-    lua_pushstring(L, ctx->default_name);
-    if (sdsim_lua_pcall(L, 4, 3, 0, err, sizeof err) != 0) {
-        first_line(err);
-        sdsim_problems_add(ctx->problems, "$", "validation failed: %s", err);
+    if (call_load(L, ctx, err, sizeof err) != 0) {
+        if (ctx->scenario)
+            snprintf(ctx->scenario->error, sizeof ctx->scenario->error, "%s", err);
+        else
+            sdsim_problems_add(ctx->problems, "$", "validation failed: %s", err);
         return 0;
     }
-    int engine = lua_gettop(L) - 2, problems = lua_gettop(L);
+    int engine = lua_gettop(L) - 3, problems = lua_gettop(L) - 1;
+    if (ctx->scenario) {
+        take_scenario_info(L, lua_gettop(L), ctx->scenario);
+        if (ctx->scenario->error[0])
+            return 0;
+    }
     if (lua_istable(L, problems))
         add_problems_from(L, problems, ctx->problems);
     if (ctx->problems->n == 0 && lua_istable(L, engine))
@@ -773,7 +936,8 @@ static sim_design *load(load_ctx *ctx) {
                            : msg ? msg : "unknown error");
     }
     sdsim_lua_close(L);
-    if (ctx->design && ctx->problems->n > before) {
+    int scenario_failed = ctx->scenario && ctx->scenario->error[0];
+    if (ctx->design && (ctx->problems->n > before || scenario_failed)) {
         sim_design_free(ctx->design);
         ctx->design = NULL;
     }
@@ -796,9 +960,16 @@ static int ends_with(const char *s, const char *suffix) {
 }
 
 sim_design *sdsim_load_design_file(const char *path, sdsim_problems *problems) {
+    return sdsim_load_design_file_scenario(path, NULL, problems);
+}
+
+sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc,
+                                            sdsim_problems *problems) {
     char name[128];
     base_name(path, name, sizeof name);
-    load_ctx ctx = {.default_name = name, .problems = problems};
+    load_ctx ctx = {.default_name = name, .problems = problems, .scenario = sc};
+    if (sc)
+        sc->summary[0] = sc->error[0] = '\0';
     if (ends_with(path, ".lua")) {
         ctx.kind = "lua";
         ctx.arg = path;
@@ -826,4 +997,97 @@ sim_design *sdsim_load_design_json(const char *json, size_t len, sdsim_problems 
     load_ctx ctx = {.kind = "json", .arg = json, .len = len, .default_name = "design",
                     .problems = problems};
     return load(&ctx);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Finding and listing scenarios */
+
+/* The shipped scenario names, ", "-separated, into out. */
+static void shipped_names(char *out, size_t cap) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/scripts/scenarios", sdsim_root());
+    out[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char *names[256];
+    int n = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) && n < 256) {
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] != '.' && len > 4 && !strcmp(ent->d_name + len - 4, ".lua") &&
+            (names[n] = strndup(ent->d_name, len - 4)))
+            n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", names[i]);
+        if (w > 0 && (size_t)w < cap - used)
+            used += (size_t)w;
+        free(names[i]);
+    }
+}
+
+int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, size_t errlen) {
+    int is_path = strchr(name, '/') || ends_with(name, ".lua");
+    if (is_path)
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "%s/scripts/scenarios/%s.lua", sdsim_root(), name);
+    if (access(out, R_OK) == 0)
+        return 0;
+    char names[2048];
+    shipped_names(names, sizeof names);
+    if (is_path)
+        snprintf(err, errlen, "cannot read the scenario file %s: %s", out, strerror(errno));
+    else
+        snprintf(err, errlen, "no scenario named '%s' (shipped: %s; or give the path of a .lua "
+                 "file)", name, names[0] ? names : "none");
+    return -1;
+}
+
+typedef struct catalog_ctx {
+    char *text;
+    char err[1024];
+} catalog_ctx;
+
+static int catalog_protected(lua_State *L) {
+    catalog_ctx *ctx = lua_touserdata(L, 1);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/scripts/scenarios", sdsim_root());
+    lua_pushcfunction(L, host_list_scenarios);
+    lua_pushstring(L, dir);
+    lua_call(L, 1, 2);
+    size_t len = 0;
+    const char *text = lua_tolstring(L, -2, &len);
+    if (!text) {
+        snprintf(ctx->err, sizeof ctx->err, "listing %.500s: %.400s", dir,
+                 lua_tostring(L, -1) ? lua_tostring(L, -1) : "failed");
+        return 0;
+    }
+    ctx->text = malloc(len + 1);
+    if (ctx->text)
+        memcpy(ctx->text, text, len + 1);
+    else
+        snprintf(ctx->err, sizeof ctx->err, "out of memory");
+    return 0;
+}
+
+char *sdsim_scenario_catalog(char *err, size_t errlen) {
+    sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
+    lua_State *L = sdsim_lua_new(&opts);
+    if (!L) {
+        snprintf(err, errlen, "out of memory creating a Lua state");
+        return NULL;
+    }
+    catalog_ctx ctx = {0};
+    if (lua_cpcall(L, catalog_protected, &ctx) != 0)
+        snprintf(ctx.err, sizeof ctx.err, "%s",
+                 lua_tostring(L, -1) ? lua_tostring(L, -1) : "listing failed");
+    sdsim_lua_close(L);
+    if (!ctx.text)
+        snprintf(err, errlen, "%s", ctx.err);
+    return ctx.text;
 }

@@ -35,3 +35,33 @@ sim_design *sdsim_load_design_file(const char *path, sdsim_problems *problems);
 
 /* The same from a JSON text already in memory (the server's request bodies). */
 sim_design *sdsim_load_design_json(const char *json, size_t len, sdsim_problems *problems);
+
+/* ------------------------------------------------------------------------------------- */
+/* Scenarios (docs/scenarios.md): a Lua file under scripts/scenarios/ (or anywhere) whose
+ * build function adds faults and extra workload sources to a design document, and may change
+ * the resilience fields of call edges, before the document is validated. It runs like a
+ * template: in a forked child, in the sandbox, under 50 M instructions, 256 MB and 20 s. */
+
+typedef struct sdsim_scenario {
+    const char *file;          /* the scenario's .lua file (sdsim_scenario_resolve) */
+    const char *const *params; /* "key=value" texts (--scenario-param), nparams of them */
+    int nparams;
+    double duration;           /* the run's simulated seconds: default times scale with it */
+    char summary[1024];        /* out: "db_failover — crash db replica 0 at 20 s for 20 s" */
+    char error[1024];          /* out: why the scenario itself failed ("file:line: message") */
+} sdsim_scenario;
+
+/* Like sdsim_load_design_file, with the scenario applied to the document first (sc may be
+ * NULL). On failure either sc->error is set (the scenario failed: nothing in problems) or
+ * problems lists what is wrong with the design, the scenario's additions included (their
+ * reasons then start with the scenario's file:line that added them). */
+sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc,
+                                            sdsim_problems *problems);
+
+/* NAME (a file scripts/scenarios/NAME.lua under sdsim_root()) or a path to a .lua file ->
+ * the file's path in out. -1 with a message naming the shipped scenarios in err. */
+int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, size_t errlen);
+
+/* The shipped scenarios with their descriptions and parameters, as text for people
+ * (malloc'd), or NULL with a message in err. */
+char *sdsim_scenario_catalog(char *err, size_t errlen);

@@ -15,6 +15,7 @@ typedef struct sdsim_report {
     uint64_t seed;
     int replications;
     double wall_seconds;
+    const char *scenario; /* the scenario applied ("db_failover — crash db ..."), or NULL */
 } sdsim_report;
 
 void sdsim_report_text(FILE *out, const sdsim_report *r);

@@ -149,5 +149,6 @@ void sdsim_report_json(FILE *out, const sdsim_report *r) {
     sdsim_json_kv_number(&j, "cost_month", res->cost_month);
     write_slo(&j, r);
     write_analytic(&j, r);
+    if (r->scenario) sdsim_json_kv_string(&j, "scenario", r->scenario);
     sdsim_json_object_end(&j);
 }

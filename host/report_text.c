@@ -135,7 +135,9 @@ void sdsim_report_text(FILE *out, const sdsim_report *r) {
     fprintf(out, "%s: %.0f s simulated (%.0f s warm-up left out), seed %llu", r->design->name,
             r->duration, r->warmup, (unsigned long long)r->seed);
     if (r->replications > 1) fprintf(out, ", means of %d replications", r->replications);
-    fprintf(out, "; %.2fM events in %.2f s\n\n", res->events / 1e6, r->wall_seconds);
+    fprintf(out, "; %.2fM events in %.2f s\n", res->events / 1e6, r->wall_seconds);
+    if (r->scenario) fprintf(out, "scenario: %s\n", r->scenario);
+    fputc('\n', out);
     print_header(out, r, w);
     for (int i = 0; i < res->ncomponents; i++) print_component(out, r, i, w);
     print_e2e(out, r);
