@@ -142,7 +142,7 @@ static int build_edges(sim_run *r) {
 static int build_components(sim_run *r) {
     const sim_design *d = r->d;
     r->ncomp = d->ncomponents;
-    r->comps = calloc((size_t)r->ncomp, sizeof *r->comps);
+    r->comps = sim__big_alloc((size_t)r->ncomp * sizeof *r->comps);
     if (!r->comps) return -1;
     for (int c = 0; c < r->ncomp; c++) {
         const sim_component *cfg = &d->components[c];
@@ -238,7 +238,7 @@ void sim_run_free(sim_run *r) {
             free(r->comps[c].ring);
             free(r->comps[c].bring);
         }
-    free(r->comps);
+    sim__big_free(r->comps, (size_t)r->ncomp * sizeof *r->comps);
     if (r->edges)
         for (int e = 0; e < r->d->nedges; e++)
             free(r->edges[e].tq);

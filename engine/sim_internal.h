@@ -196,6 +196,7 @@ struct sim_run {
     uint64_t e2e_win_drop_base, e2e_win_err_base;
     sim_hist *e2e_hist, *e2e_whist, *e2e_bhist;
     int hists_n; /* histograms per family (mapped, see sim_metrics.c) */
+    size_t rbuf_bytes;
     double *e2e_rbuf;
     uint32_t e2e_nrbuf, e2e_rbuf_cap;
     int nbatch, batches;
@@ -212,6 +213,8 @@ static inline sim_req *REQ(const sim_run *r, uint32_t i) {
 uint32_t sim__req_alloc(sim_run *r); /* SIM_NONE when the pool limit is reached (err set) */
 void sim__req_free(sim_run *r, uint32_t i);
 void sim__pool_free(sim_run *r);
+void *sim__big_alloc(size_t bytes); /* zeroed; huge pages when large */
+void sim__big_free(void *p, size_t bytes);
 
 static inline int sim__push(sim_run *r, double t, uint32_t kind, uint32_t a, uint64_t b) {
     if (sim_evq_push(&r->q, t, kind, a, b) == 0) return 0;

@@ -4,24 +4,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "sim_internal.h"
 #include "stats.h"
 
-#define HIST_BUDGET (256u << 20) /* bytes for each optional family of histograms */
+/* Bytes allowed for the optional histogram families. Window percentiles per component feed
+ * the live charts; per-component batch p99s only give the p99 CI, so they go first. */
+#define WIN_HIST_BUDGET (256u << 20)  /* ~32,000 components */
+#define BATCH_HIST_BUDGET (32u << 20) /* ~4,000 components */
 
 /* Histograms are large (8 KB each) and mostly empty: fresh anonymous pages are zero and
  * the kernel only backs the pages a component actually touches, so a design with many quiet
  * components costs little memory and no set-up time. */
 static sim_hist *hists(int n) {
-    void *p = mmap(NULL, (size_t)n * sizeof(sim_hist), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    return sim__big_alloc((size_t)n * sizeof(sim_hist));
 }
 
 static void unmap(sim_hist *h, int n) {
-    if (h) munmap(h, (size_t)n * sizeof(sim_hist));
+    sim__big_free(h, (size_t)n * sizeof(sim_hist));
 }
 
 /* Resets only what was used: an untouched histogram's pages stay unbacked. */
@@ -34,11 +34,12 @@ static void reset(sim_hist *h) {
 int sim__metrics_init(sim_run *r) {
     int n = r->ncomp;
     size_t fam = (size_t)n * sizeof(sim_hist);
-    sim_hist *run = hists(n), *win = fam <= HIST_BUDGET ? hists(n) : NULL;
-    sim_hist *bat = fam <= HIST_BUDGET && r->batches >= 2 ? hists(n) : NULL;
+    sim_hist *run = hists(n), *win = fam <= WIN_HIST_BUDGET ? hists(n) : NULL;
+    sim_hist *bat = fam <= BATCH_HIST_BUDGET && r->batches >= 2 ? hists(n) : NULL;
     size_t cap = RBUF_BUDGET / ((size_t)n * sizeof(double));
     cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
-    double *buf = malloc(((size_t)n * cap + 256) * sizeof(double));
+    r->rbuf_bytes = ((size_t)n * cap + 256) * sizeof(double);
+    double *buf = sim__big_alloc(r->rbuf_bytes);
     r->e2e_hist = hists(3);
     r->hists_n = n;
     for (int c = 0; c < n; c++) { /* set now, so that a failure below frees them */
@@ -72,7 +73,7 @@ void sim__metrics_free(sim_run *r) {
         unmap(r->comps[0].hist, r->hists_n);
         unmap(r->comps[0].whist, r->hists_n);
         unmap(r->comps[0].bhist, r->hists_n);
-        free(r->comps[0].rbuf);
+        sim__big_free(r->comps[0].rbuf, r->rbuf_bytes);
     }
     unmap(r->e2e_hist, 3);
     free(r->bmean);
