@@ -105,6 +105,17 @@ function sim.load(path)
     return doc
 end
 
+-- The project directory (templates/, components/, scripts/): SDSIM_ROOT or the source tree.
+function sim.root() return C.root() end
+
+-- sim.template("ecommerce") -> sim.load(<root>/templates/ecommerce.lua)
+function sim.template(name)
+    if type(name) ~= "string" or not name:match("^[%w_.-]+$") then
+        error("sim.template(name): a template name like 'ecommerce' is needed", 2)
+    end
+    return sim.load(C.root() .. "/templates/" .. name:gsub("%.lua$", "") .. ".lua")
+end
+
 ---------------------------------------------------------------------------------------------
 -- Finding things in a document
 
