@@ -657,7 +657,7 @@ struct sdsim_sandbox {
     /* The run in progress. */
     int active;
     int stopping;             /* WHERE_SIGNAL sent; SIGKILL at stop_deadline */
-    const char *stop_reason;  /* the message a kill at the deadline gives */
+    char stop_reason[96];     /* the message a kill at the deadline gives */
     double t_submit, stop_deadline, cpu_start;
     sdsim_sandbox_result res;
     size_t output_cap;
@@ -1090,9 +1090,8 @@ static double cpu_used_ms(const sdsim_sandbox *s) {
 }
 
 /* Starts the stop: ask the child where it is, SIGKILL after a short grace. */
-static void begin_stop(sdsim_sandbox *s, const char *reason) {
+static void begin_stop(sdsim_sandbox *s) {
     s->stopping = 1;
-    s->stop_reason = reason;
     s->stop_deadline = now_ms() + STOP_GRACE_MS;
     kill(s->pid, WHERE_SIGNAL);
 }
@@ -1104,14 +1103,14 @@ static void check_deadlines(sdsim_sandbox *s) {
             kill(s->pid, SIGKILL); /* the EOF that follows ends the run */
         return;
     }
-    static char reason[96];
     if (cpu_used_ms(s) >= cpu_limit_ms(s)) {
-        snprintf(reason, sizeof reason, "CPU limit of %d ms exceeded", s->lim.cpu_ms);
-        begin_stop(s, reason);
+        snprintf(s->stop_reason, sizeof s->stop_reason, "CPU limit of %d ms exceeded",
+                 s->lim.cpu_ms);
+        begin_stop(s);
     } else if (now - s->t_submit >= s->lim.wall_ms) {
-        snprintf(reason, sizeof reason, "time limit of %d ms (wall clock) exceeded",
-                 s->lim.wall_ms);
-        begin_stop(s, reason);
+        snprintf(s->stop_reason, sizeof s->stop_reason,
+                 "time limit of %d ms (wall clock) exceeded", s->lim.wall_ms);
+        begin_stop(s);
     }
 }
 

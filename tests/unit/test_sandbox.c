@@ -474,6 +474,41 @@ static void test_async_runs_do_not_block(void) {
     sdsim_sandbox_stop(fast);
 }
 
+/* Two runs cut off side by side, with different limits: each result keeps its own message. */
+static void test_concurrent_kills(void) {
+    sdsim_sandbox *a = start(200, 32, 1), *b = start(400, 32, 1);
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    const char *loop = "local n = 0\nwhile true do n = n + 1 end";
+    CHECK(sdsim_sandbox_submit(a, "a.lua", loop, strlen(loop)) == 0);
+    CHECK(sdsim_sandbox_submit(b, "b.lua", loop, strlen(loop)) == 0);
+    sdsim_sandbox_result ra = {0}, rb = {0};
+    int done_a = 0, done_b = 0;
+    double t0 = now_ms();
+    while ((!done_a || !done_b) && now_ms() - t0 < 10000) {
+        struct pollfd p[2] = {{sdsim_sandbox_fd(a), POLLIN, 0}, {sdsim_sandbox_fd(b), POLLIN, 0}};
+        int ta = done_a ? 1000 : sdsim_sandbox_timeout_ms(a);
+        int tb = done_b ? 1000 : sdsim_sandbox_timeout_ms(b);
+        poll(p, 2, ta < tb ? ta : tb);
+        if (!done_a)
+            done_a = sdsim_sandbox_poll(a, &ra) == 1;
+        if (!done_b)
+            done_b = sdsim_sandbox_poll(b, &rb) == 1;
+    }
+    char la[1400], lb[1400];
+    sdsim_sandbox_result_line(&ra, la, sizeof la);
+    sdsim_sandbox_result_line(&rb, lb, sizeof lb);
+    CHECK(!strcmp(la, "a.lua:2: CPU limit of 200 ms exceeded"));
+    CHECK(!strcmp(lb, "b.lua:2: CPU limit of 400 ms exceeded"));
+    CHECK(ra.cpu_ms >= 200 && ra.cpu_ms < 200 + 100); /* killed within the stop grace */
+    CHECK(rb.cpu_ms >= 400 && rb.cpu_ms < 400 + 100);
+    sdsim_sandbox_result_free(&ra);
+    sdsim_sandbox_result_free(&rb);
+    sdsim_sandbox_stop(a);
+    sdsim_sandbox_stop(b);
+}
+
 /* ---- costs --------------------------------------------------------------------------- */
 
 static const char loop_src[] = "local x = 0\n"
@@ -575,4 +610,5 @@ TEST_MAIN(TEST(test_hostile_scripts), TEST(test_hostile_scripts_without_jit),
           TEST(test_kill_discards_state), TEST(test_wall_clock_limit),
           TEST(test_lifetime_cpu_backstop), TEST(test_output_is_bounded_and_survives_a_kill),
           TEST(test_child_is_locked_down), TEST(test_async_runs_do_not_block),
+          TEST(test_concurrent_kills),
           TEST(test_costs))
