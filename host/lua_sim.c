@@ -4,6 +4,7 @@
 #include "lua_sim.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,16 @@ extern int luaopen_cjson(lua_State *L);
 #define MAX_REPLICATIONS 1000
 #define BUDGET_KEY "sdsim.sim.budget"
 #define HOOK_STEP 1000
+
+/* Raises a message without a "file:line:" prefix: these are the design's or the caller's
+ * errors, and the position inside sim.lua would only mislead. */
+static int raise(lua_State *L, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return lua_error(L);
+}
 
 /* ------------------------------------------------------------------------------------- */
 /* Files and templates */
@@ -105,7 +116,7 @@ static int l_run_template(lua_State *L) {
     sdsim_lua_push_sandbox_env(L);
     char err[1024];
     if (sdsim_lua_load_file(L, path, 2, MAX_FILE_BYTES, err, sizeof err) != 0)
-        return luaL_error(L, "template %s", err);
+        return raise(L, "template %s", err);
     budget *b = lua_newuserdata(L, sizeof *b);
     *b = (budget){.left = total, .total = total};
     lua_setfield(L, LUA_REGISTRYINDEX, BUDGET_KEY);
@@ -122,7 +133,7 @@ static int l_run_template(lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, BUDGET_KEY);
     if (rc != 0) {
         const char *msg = lua_tostring(L, -1);
-        return luaL_error(L, "template %s", msg ? msg : "failed (error object is not a string)");
+        return raise(L, "template %s", msg ? msg : "failed (error object is not a string)");
     }
     return 1;
 }
@@ -130,15 +141,17 @@ static int l_run_template(lua_State *L) {
 /* ------------------------------------------------------------------------------------- */
 /* Validation, runs and the analytic pass */
 
-/* Raises "the design is not valid (N problems):\n  PATH: REASON ..." after freeing them. */
+/* Raises "the design is not valid: PATH: REASON (N problems)\n  PATH: REASON ..." after
+ * freeing them. The first line names the first problem: some hosts show only that line. */
 static int raise_problems(lua_State *L, sdsim_problems *p) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     char line[1024];
-    snprintf(line, sizeof line, "the design is not valid (%d problem%s):", p->n,
-             p->n == 1 ? "" : "s");
+    snprintf(line, sizeof line, "the design is not valid: %s: %s (%d problem%s%s)",
+             p->n ? p->items[0].path : "$", p->n ? p->items[0].reason : "?", p->n,
+             p->n == 1 ? "" : "s", p->n > 1 ? ", all below" : "");
     luaL_addstring(&b, line);
-    for (int i = 0; i < p->n; i++) {
+    for (int i = 0; p->n > 1 && i < p->n; i++) {
         snprintf(line, sizeof line, "\n  %s: %s", p->items[i].path, p->items[i].reason);
         luaL_addstring(&b, line);
     }
@@ -161,7 +174,7 @@ static sim_design *check_design(lua_State *L) {
 static double number_arg(lua_State *L, int i, const char *name, double min, double max) {
     double v = luaL_checknumber(L, i);
     if (!isfinite(v) || v < min || v > max)
-        luaL_error(L, "sim.run: %s must be from %g to %g, not %g", name, min, max, v);
+        raise(L, "sim.run: %s must be from %f to %f, not %f", name, min, max, v);
     return v;
 }
 
@@ -174,7 +187,7 @@ static int l_run(lua_State *L) {
     spec.seed = (uint64_t)number_arg(L, 4, "seed", 0, 9007199254740992.0);
     spec.replications = (int)number_arg(L, 5, "replications", 1, MAX_REPLICATIONS);
     if (spec.warmup >= spec.duration)
-        return luaL_error(L, "sim.run: warmup (%f s) must be shorter than duration (%f s)",
+        return raise(L, "sim.run: warmup (%f s) must be shorter than duration (%f s)",
                           spec.warmup, spec.duration);
     sim_design *d = check_design(L);
     sdsim_run_output out;
@@ -196,7 +209,7 @@ static int l_run(lua_State *L) {
     sim_design_free(d);
     if (rc != 0) {
         free(text);
-        return luaL_error(L, "sim.run: %s", err);
+        return raise(L, "sim.run: %s", err);
     }
     lua_pushlstring(L, text, len);
     free(text);
@@ -256,7 +269,7 @@ static int l_analyze(lua_State *L) {
     char err[256];
     if (sim_analyze(d, &a, err, sizeof err) != 0) {
         sim_design_free(d);
-        return luaL_error(L, "sim.analyze: %s", err);
+        return raise(L, "sim.analyze: %s", err);
     }
     /* Pushing may raise only when out of memory; the design and result leak then. */
     push_analytic(L, d, &a);
