@@ -8,12 +8,13 @@ return {
     params = {
         target = { type = "string", help = "the database (default: the first of type database)" },
         at_s = { type = "number", min = 0, help = "when it crashes, s (default: a third of the run)" },
-        for_s = { type = "number", min = 0, help = "how long it stays down, s (default: a third of the run; 0 = never back)" },
+        for_s = { type = "number", min = 0,
+                  help = "how long it stays down, s (default: a third of the run; 0 = for good)" },
         replica = { type = "int", min = 0, default = 0, help = "the replica that crashes" },
     },
     build = function(design, s, p)
         local db = s.pick(p.target, { type = "database" }, "database")
-        local third = math.floor(s.duration / 3 + 0.5)
-        s.at(p.at_s or third, s.crash(db, { for_s = p.for_s or third, replica = p.replica }))
+        local at, dur = s.window(p.at_s, p.for_s)
+        s.at(at, s.crash(db, { for_s = dur, replica = p.replica }))
     end,
 }

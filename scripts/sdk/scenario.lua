@@ -17,7 +17,7 @@ local huge = math.huge
 
 local S = {}
 S.BUDGET = 50000000             -- VM instructions for the file and its build, as templates
-S.MEMORY = 256 * 1024 * 1024    -- bytes beyond what the child holds before the file runs
+S.MEMORY = 64 * 1024 * 1024     -- bytes beyond what the child holds before the file runs
 -- The validator asks rps > 0 of every open source, so an extra source that should send
 -- nothing outside its window sends this instead: one request per 11.6 days.
 S.IDLE_RPS = 1e-6
@@ -316,6 +316,15 @@ local function new_dsl(file, input, params)
         end
         fail("no %s in design '%s' to pick; name one with --scenario-param target=FROM->TO",
              what, design_name)
+    end
+    -- s.window(at_s, for_s): the given times, or the run's middle third for those not given.
+    function s.window(at_s, for_s)
+        local third = floor(input.duration / 3 + 0.5)
+        return at_s or third, for_s or third
+    end
+    -- s.callers(id): the call edges into a component (copies).
+    function s.callers(id)
+        return s.edges({ to = component("s.callers", id).id, mode = "call" })
     end
     function s.describe(text)
         if type(text) ~= "string" then fail("s.describe: needs a string, got %s", type(text)) end
@@ -643,10 +652,27 @@ local function chaos_entries(a, label, faults)
                num_text(a.mean), num_text(a.down))
 end
 
+-- "timeout 100 ms, 4 retries, no retry budget, backoff 1-10 ms, no breaker"
+local function resilience_text(a)
+    local set, bits = a.set, {}
+    if set.timeout_ms then bits[#bits + 1] = "timeout " .. num_text(set.timeout_ms) .. " ms" end
+    if set.retries then bits[#bits + 1] = num_text(set.retries) .. " retries" end
+    if set.retry_budget == 0 then bits[#bits + 1] = "no retry budget"
+    elseif set.retry_budget then bits[#bits + 1] = "retry budget " .. pct(set.retry_budget) end
+    if set.backoff_ms then
+        bits[#bits + 1] = fmt("backoff %s-%s ms", num_text(set.backoff_ms.base),
+                              num_text(set.backoff_ms.max))
+    end
+    if set.jitter ~= nil then bits[#bits + 1] = set.jitter and "jitter" or "no jitter" end
+    if set.breaker then bits[#bits + 1] = "a breaker" end
+    for _, k in ipairs(a.remove) do bits[#bits + 1] = "no " .. k end
+    return concat(bits, ", ")
+end
+
 local function materialize(name, file, actions)
     local patch = { faults = {}, workload = {}, edges = {} }
     local origins = { faults = {}, workload = {}, edges = {} }
-    local parts = {}
+    local parts, edge_parts = {}, {}
     local function origin(list, a, before)
         for i = before + 1, #patch[list] do
             origins[list][i] = a.line and (file .. ":" .. a.line) or file
@@ -673,13 +699,13 @@ local function materialize(name, file, actions)
         elseif a.type == "edge" then
             patch.edges[#patch.edges + 1] = { from = a.from, to = a.to, set = a.set,
                                               remove = a.remove }
-            local bits = {}
-            for _, k in ipairs(sorted_keys(a.set)) do
-                local v = a.set[k]
-                bits[#bits + 1] = k .. " " .. (type(v) == "table" and "{...}" or tostring(v))
+            local text = resilience_text(a)
+            local last = edge_parts[#edge_parts]
+            if last and last.text == text then
+                last.names[#last.names + 1] = a.name
+            else
+                edge_parts[#edge_parts + 1] = { text = text, names = { a.name } }
             end
-            if #a.remove > 0 then bits[#bits + 1] = "no " .. concat(a.remove, ", no ") end
-            parts[#parts + 1] = a.name .. ": " .. concat(bits, ", ")
         end
         origin("faults", a, nf)
         origin("workload", a, nw)
@@ -688,6 +714,10 @@ local function materialize(name, file, actions)
             error(fmt("%s: the scenario adds more than %d faults and sources", file,
                       S.MAX_ACTIONS), 0)
         end
+    end
+    -- Edge changes last, edges with the same change named together.
+    for _, g in ipairs(edge_parts) do
+        parts[#parts + 1] = concat(g.names, ", ") .. ": " .. g.text
     end
     return patch, origins, parts
 end
@@ -739,7 +769,12 @@ function S.apply_json(file, input_text)
     local input = j.decode(input_text)
     host.cap_memory(S.MEMORY)
     local ok, res = host.pcall_budget(S.BUDGET, run, file, input)
-    local out = ok and res or { ok = false, error = first_line(res) }
+    local out = res
+    if not ok then
+        local msg = first_line(res)
+        if msg:sub(1, #file) ~= file then msg = file .. ": " .. msg end
+        out = { ok = false, error = msg }
+    end
     local eok, text = pcall(j.encode, out)
     if not eok then
         text = j.encode({ ok = false, error = file .. ": the scenario's result cannot be "
