@@ -288,7 +288,8 @@ function sim.get(d, path)
     return t[k]
 end
 
--- sim.set(d, path, value) -> d (so calls chain). See docs/scripting.md for the paths.
+-- sim.set(d, path, value): see docs/scripting.md for the paths. Returns nothing, so that
+-- the REPL does not print the whole document after each change.
 function sim.set(d, path, value)
     if path == "load" then
         set_load(d, value)
@@ -301,7 +302,6 @@ function sim.set(d, path, value)
         if t == nil then error(fmt("cannot set '%s': a value on the way is not a table", path), 2) end
         t[k] = value
     end
-    return d
 end
 
 ---------------------------------------------------------------------------------------------
@@ -427,10 +427,14 @@ local function report_text(r)
     return concat(lines, "\n")
 end
 
--- Pretty text of any value: a report as a summary, tables as nested literals (sorted keys,
--- at most `depth` levels, default 6).
+-- Pretty text of any value: a report as a summary (inside a table, as one line), tables as
+-- nested literals (sorted keys, at most `depth` levels, default 6).
 function sim.format(v, depth, indent)
-    if is_report(v) and not indent then return report_text(v) end
+    if is_report(v) then
+        if not indent then return report_text(v) end
+        return fmt("<report %s: %s rps, p99 %s ms, errors %s>", tostring(v.design),
+            sim.num(v.e2e.throughput_rps), sim.num(v.e2e.p99_ms), sim.num(v.e2e.error_rate))
+    end
     indent = indent or ""
     depth = depth or 6
     local t = type(v)
