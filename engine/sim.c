@@ -139,11 +139,22 @@ static int build_edges(sim_run *r) {
     return rc;
 }
 
+static int comp_slots(const sim_component *cfg) {
+    return cfg->autoscale.enabled && cfg->autoscale.max > cfg->replicas ? cfg->autoscale.max
+                                                                        : cfg->replicas;
+}
+
 static int build_components(sim_run *r) {
     const sim_design *d = r->d;
     r->ncomp = d->ncomponents;
     r->comps = sim__big_alloc((size_t)r->ncomp * sizeof *r->comps);
-    if (!r->comps) return -1;
+    size_t slots = 0;
+    for (int c = 0; c < r->ncomp; c++)
+        slots += (size_t)comp_slots(&d->components[c]);
+    r->rep_block = calloc(slots, sizeof *r->rep_block);
+    r->usable_block = malloc(slots * sizeof *r->usable_block);
+    if (!r->comps || !r->rep_block || !r->usable_block) return -1;
+    size_t at = 0;
     for (int c = 0; c < r->ncomp; c++) {
         const sim_component *cfg = &d->components[c];
         sim_comp *cp = &r->comps[c];
@@ -163,11 +174,10 @@ static int build_components(sim_run *r) {
         cp->lat_mul = cp->cap_mul = 1;
         cp->hit_over = -1;
         cp->tokens = cfg->rate_burst;
-        int n = cfg->autoscale.enabled && cfg->autoscale.max > cfg->replicas ? cfg->autoscale.max
-                                                                             : cfg->replicas;
-        cp->reps = calloc((size_t)n, sizeof *cp->reps);
-        cp->usable = malloc((size_t)n * sizeof *cp->usable);
-        if (!cp->reps || !cp->usable) return -1;
+        int n = comp_slots(cfg);
+        cp->reps = r->rep_block + at;
+        cp->usable = r->usable_block + at;
+        at += (size_t)n;
         cp->nalloc = n;
         for (int k = 0; k < n; k++) {
             sim_replica *R = &cp->reps[k];
@@ -233,12 +243,16 @@ void sim_run_free(sim_run *r) {
     sim__metrics_free(r);
     if (r->comps)
         for (int c = 0; c < r->ncomp; c++) {
-            free(r->comps[c].reps);
-            free(r->comps[c].usable);
+            if (r->comps[c].own_reps) {
+                free(r->comps[c].reps);
+                free(r->comps[c].usable);
+            }
             free(r->comps[c].ring);
             free(r->comps[c].bring);
         }
     sim__big_free(r->comps, (size_t)r->ncomp * sizeof *r->comps);
+    free(r->rep_block);
+    free(r->usable_block);
     if (r->edges)
         for (int e = 0; e < r->d->nedges; e++)
             free(r->edges[e].tq);

@@ -184,12 +184,23 @@ int sim_run_inject(sim_run *r, const sim_fault *f) {
 static int grow_replicas(sim_run *r, int c, int n) {
     sim_comp *cp = &r->comps[c];
     if (n <= cp->nalloc) return 0;
-    sim_replica *reps = realloc(cp->reps, (size_t)n * sizeof *reps);
-    if (!reps) return -1;
+    /* The first arrays live in the run's shared block: copy out of it, then grow freely. */
+    sim_replica *reps = malloc((size_t)n * sizeof *reps);
+    int *usable = malloc((size_t)n * sizeof *usable);
+    if (!reps || !usable) {
+        free(reps);
+        free(usable);
+        return -1;
+    }
+    memcpy(reps, cp->reps, (size_t)cp->nalloc * sizeof *reps);
+    memcpy(usable, cp->usable, (size_t)cp->nusable * sizeof *usable);
+    if (cp->own_reps) {
+        free(cp->reps);
+        free(cp->usable);
+    }
     cp->reps = reps;
-    int *usable = realloc(cp->usable, (size_t)n * sizeof *usable);
-    if (!usable) return -1;
     cp->usable = usable;
+    cp->own_reps = 1;
     for (int k = cp->nalloc; k < n; k++) {
         sim_replica *R = &reps[k];
         memset(R, 0, sizeof *R);

@@ -84,6 +84,7 @@ typedef struct sim_comp {
     int32_t busy, insys, waiting;
     int nup;     /* replicas counted as capacity */
     int nusable; /* replicas that take new requests */
+    int usable0; /* the first of them (often the only one) */
     int *usable; /* their indices, ascending */
     sim_replica *reps;
     double last_t;
@@ -106,6 +107,7 @@ typedef struct sim_comp {
     const sim_component *cfg;
     double bal_wsum; /* balancer weights: r->out_cum */
     int nalloc;      /* replicas allocated */
+    int own_reps;    /* reps/usable were grown out of the run's shared block */
     int peak;
     sim_ring_node *ring; /* consistent hash over replicas (built on demand) */
     int nring, ring_reps;
@@ -180,6 +182,8 @@ struct sim_run {
     /* components and edges */
     sim_comp *comps;
     int ncomp;
+    sim_replica *rep_block; /* every component's initial replicas, contiguous (locality) */
+    int *usable_block;
     sim_edge_rt *edges;
     uint32_t *call_list, *fa_list, *out_list;
     double *fa_cum, *out_cum;

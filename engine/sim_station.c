@@ -41,6 +41,7 @@ void sim__rebuild_usable(sim_run *r, int ci) {
     c->nusable = 0;
     for (int k = 0; k < c->nalloc; k++)
         if (!c->reps[k].crashed && c->reps[k].active) c->usable[c->nusable++] = k;
+    c->usable0 = c->nusable ? c->usable[0] : -1;
 }
 
 /* ---- consistent hashing ---------------------------------------------------------------- */
@@ -132,7 +133,7 @@ static int pick_replica(sim_run *r, int ci, const sim_req *q) {
     }
     int n = c->nusable;
     if (n == 0) return -1;
-    if (n == 1) return c->usable[0];
+    if (n == 1) return c->usable0;
     switch (c->policy) {
     case SIM_POLICY_RANDOM:
         return c->usable[sim_rng_below(&r->rng, (uint32_t)n)];
