@@ -21,14 +21,16 @@ extern int luaopen_cjson(lua_State *L);
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *out) {
-    fputs("usage: sdsim script [--sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--no-jit]]"
+    fputs("usage: sdsim script [--sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--no-jit]\n"
+          "                    [--exec]]"
           " FILE.lua\n"
           "  --sandbox      run FILE as untrusted code: allow-listed globals, its own process,\n"
           "                 CPU and memory limits (docs/sandbox.md)\n"
           "  --cpu-ms N     CPU time the script may use (default 1000)\n"
           "  --wall-ms N    wall-clock time it may take (default 5 x CPU + 1000)\n"
           "  --memory-mb N  Lua memory the script may hold (default 64)\n"
-          "  --no-jit       interpreter only, stopped by a count hook (slower; for comparison)\n",
+          "  --no-jit       interpreter only, stopped by a count hook (slower; for comparison)\n"
+          "  --exec         the sandbox process execs sdsim afresh instead of being a plain fork\n",
           out);
 }
 
@@ -104,6 +106,9 @@ int sdsim_cli_script(int argc, char **argv) {
     sdsim_sandbox_limits_default(&lim);
     int sandbox = 0;
     const char *path = NULL;
+    /* The sandbox's own child process, exec'd by a host (sandbox.h, exec_path). */
+    if (argc == 2 && !strcmp(argv[0], "--sandbox-child"))
+        return sdsim_sandbox_child_entry(argv[1]);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         long v;
@@ -114,6 +119,8 @@ int sdsim_cli_script(int argc, char **argv) {
             sandbox = 1;
         } else if (!strcmp(a, "--no-jit")) {
             lim.jit = 0;
+        } else if (!strcmp(a, "--exec")) {
+            lim.exec_path = "/proc/self/exe";
         } else if (!strcmp(a, "--cpu-ms")) {
             if (parse_int(a, i + 1 < argc ? argv[++i] : NULL, 1, 3600000, &v) != 0)
                 return EXIT_USAGE;

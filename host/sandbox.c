@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -645,6 +646,7 @@ static void child_main(int sock, const sdsim_sandbox_limits *lim, pid_t parent) 
 
 struct sdsim_sandbox {
     sdsim_sandbox_limits lim;
+    char exec_path[PATH_MAX];  /* lim.exec_path points here */
     pid_t pid;
     int fd;
     int ready;                /* the child said READY */
@@ -694,6 +696,38 @@ static void complete_limits(sdsim_sandbox_limits *lim) {
         lim->lifetime_cpu_s = d.lifetime_cpu_s;
 }
 
+/* The limits as one argument for an exec'd child, and back. */
+static void limits_spec(const sdsim_sandbox_limits *l, pid_t parent, char *buf, size_t len) {
+    snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d", l->cpu_ms, l->wall_ms, l->memory_bytes,
+             l->output_bytes, l->source_bytes, l->jit, l->seccomp, l->lifetime_cpu_s,
+             (int)parent);
+}
+
+int sdsim_sandbox_child_entry(const char *spec) {
+    sdsim_sandbox_limits l;
+    sdsim_sandbox_limits_default(&l);
+    int parent = 0;
+    if (!spec || sscanf(spec, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d", &l.cpu_ms, &l.wall_ms,
+                        &l.memory_bytes, &l.output_bytes, &l.source_bytes, &l.jit, &l.seccomp,
+                        &l.lifetime_cpu_s, &parent) != 9)
+        return 2;
+    l.exec_path = NULL;
+    child_main(CHILD_FD, &l, (pid_t)parent);
+    _exit(0);
+}
+
+/* In the forked child, when exec_path is set: only async-signal-safe calls until execv,
+ * since the host may have other threads. */
+static void exec_child(int sock, const char *path, char *spec) {
+    if (sock == CHILD_FD)
+        fcntl(sock, F_SETFD, 0);
+    else if (dup2(sock, CHILD_FD) != CHILD_FD) /* dup2 clears close-on-exec */
+        _exit(76);
+    char *argv[] = {(char *)path, "script", "--sandbox-child", spec, NULL};
+    execv(path, argv);
+    _exit(77);
+}
+
 /* Forks a fresh child; does not wait for READY (sdsim_sandbox_poll reads it). */
 static int spawn(sdsim_sandbox *s, char *err, int errlen) {
     int sv[2];
@@ -702,6 +736,8 @@ static int spawn(sdsim_sandbox *s, char *err, int errlen) {
         return -1;
     }
     pid_t parent = getpid();
+    char spec[256];
+    limits_spec(&s->lim, parent, spec, sizeof spec);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, (size_t)errlen, "sandbox: fork: %s", strerror(errno));
@@ -711,6 +747,8 @@ static int spawn(sdsim_sandbox *s, char *err, int errlen) {
     }
     if (pid == 0) {
         close(sv[0]);
+        if (s->lim.exec_path)
+            exec_child(sv[1], s->lim.exec_path, spec);
         child_main(sv[1], &s->lim, parent);
         _exit(0);
     }
@@ -803,6 +841,10 @@ sdsim_sandbox *sdsim_sandbox_start(const sdsim_sandbox_limits *lim, char *err, i
     else
         sdsim_sandbox_limits_default(&s->lim);
     complete_limits(&s->lim);
+    if (s->lim.exec_path) {
+        snprintf(s->exec_path, sizeof s->exec_path, "%s", s->lim.exec_path);
+        s->lim.exec_path = s->exec_path;
+    }
     s->fd = -1;
     if (spawn(s, err, errlen) != 0) {
         free(s);

@@ -30,6 +30,10 @@ typedef struct sdsim_sandbox_limits {
                               0: interpreter only, a count hook stops the run (slower) */
     int seccomp;           /* 1 (default): system-call allow-list in the child */
     int lifetime_cpu_s;    /* RLIMIT_CPU backstop over the child's whole life (default 600) */
+    const char *exec_path; /* NULL (default): the child is a plain fork of the host. Else an
+                              sdsim binary the child execs as `PATH script --sandbox-child
+                              SPEC` (sdsim_sandbox_child_entry): a fresh address space with
+                              none of the host's secrets, and fork-safe in a threaded host */
 } sdsim_sandbox_limits;
 
 typedef enum sdsim_sandbox_status {
@@ -89,6 +93,10 @@ int sdsim_sandbox_timeout_ms(const sdsim_sandbox *s);
  * result), e.g. to stream it to a terminal or a WebSocket. */
 typedef void (*sdsim_sandbox_output_fn)(void *ud, const char *text, size_t len);
 void sdsim_sandbox_set_output(sdsim_sandbox *s, sdsim_sandbox_output_fn fn, void *ud);
+
+/* The exec'd child's entry point (see exec_path): serves the sandbox on descriptor 3 with
+ * the limits in `spec`. Returns only on a malformed spec (exit code 2). */
+int sdsim_sandbox_child_entry(const char *spec);
 
 /* The child's process id (0 when none is running): for tests and diagnostics. */
 int sdsim_sandbox_pid(const sdsim_sandbox *s);

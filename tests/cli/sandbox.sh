@@ -96,6 +96,22 @@ printf 'local plugin = {}\n\n\n\n\n\n\n\n\n\n\nplugin.run()\n' >"$tmp/plugin.lua
 check "a runtime error names file and line" \
   grep -q "^$tmp/plugin.lua:12: attempt to call field 'run' (a nil value)$" "$tmp/err"
 
+# --exec: the child execs sdsim afresh (a clean address space); same results.
+for name in loop_while esc_io_open crash_gsub_recursion mem_table ok_benign; do
+  f=$cases/$name.lua
+  read_headers "$f"
+  "$sdsim" script --sandbox --exec --cpu-ms "${h_cpu_ms:-300}" --wall-ms 20000 --memory-mb 32 \
+    "$f" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  mapfile -t errlines <"$tmp/err"
+  if [ "$h_expect" = ok ]; then
+    check "--exec: $name runs" test $rc -eq 0 -a ${#errlines[@]} -eq 0
+  else
+    check "--exec: $name: ${errlines[*]}" test $rc -eq 1 -a ${#errlines[@]} -eq 1 -a \
+      -n "$(case "${errlines[*]}" in *"$h_message"*) echo y ;; esac)"
+  fi
+done
+
 # --no-jit: the count hook stops the loop, with the line.
 "$sdsim" script --sandbox --no-jit --cpu-ms 200 "$tmp/spin.lua" 2>"$tmp/err"
 check "--no-jit stops a loop too" test "$(cat "$tmp/err")" = \
