@@ -142,6 +142,36 @@ static void windows(void) {
     sim_design_free(d);
 }
 
+/* on_window is called once per closed window, with the window's index, and sees its stats. */
+static int seen_windows;
+static uint64_t seen_completions;
+static void count_window(const sim_run *r, int w, void *ud) {
+    CHECK(w == seen_windows);
+    CHECK(ud == &seen_windows);
+    seen_windows++;
+    seen_completions += sim_run_window(r, w, -1)->completions;
+}
+
+static void window_callback(void) {
+    sim_design *d = sim_design_new("cb");
+    fx_comp(d, "s", SIM_BEHAVIOR_SERVICE, sim_dist_exp(0.001));
+    fx_open(d, 0, 200);
+    sim_options o = fx_opts(5, 0, 1);
+    o.window = 0.5;
+    o.on_window = count_window;
+    o.ud = &seen_windows;
+    sim_run *r = fx_new(d, &o);
+    CHECK(sim_run_until(r, 2) == 0);
+    const sim_results *mid = sim_run_results(r); /* so-far figures during a live run */
+    CHECK(mid->e2e.completed > 300 && mid->measured_time == 2);
+    CHECK(seen_windows == 4);
+    CHECK(sim_run_until(r, 5) == 1);
+    CHECK(seen_windows == 10);
+    CHECK(seen_completions == sim_run_results(r)->e2e.completed);
+    sim_run_free(r);
+    sim_design_free(d);
+}
+
 /* Live stepping gives the same answer as one call. */
 static void stepping(void) {
     sim_design *d = sim_design_new("step");
@@ -221,4 +251,5 @@ static void zero_delay_loop(void) {
 }
 
 TEST_MAIN(TEST(zero_delay_loop), TEST(mm1), TEST(mm2), TEST(closed_population), TEST(determinism),
-          TEST(windows), TEST(stepping), TEST(refusals), TEST(pool_exhausted))
+          TEST(windows), TEST(window_callback), TEST(stepping), TEST(refusals),
+          TEST(pool_exhausted))
