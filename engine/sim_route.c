@@ -78,7 +78,13 @@ static void take_edge(sim_run *r, uint32_t i, int e) {
     sim_req *q = REQ(r, i);
     sim_comp *c = &r->comps[q->comp];
     int from_balancer = c->behavior == SIM_BEHAVIOR_BALANCER;
+    const sim_edge_rt *E = &r->edges[e];
+    int lost = E->partitioned || (E->loss > 0 && sim_rng_uniform(&r->rng) < E->loss);
     if (ed->mode == SIM_EDGE_ASYNC) {
+        if (lost) { /* the copy never arrives; the sender does not know */
+            sim__answer(r, i);
+            return;
+        }
         uint32_t k = sim__copy(r, i, ed->to);
         if (k == SIM_NONE) return;
         if (from_balancer) {
@@ -87,6 +93,10 @@ static void take_edge(sim_run *r, uint32_t i, int e) {
         }
         sim__push(r, r->now + ed->latency, EV_ARRIVE, k, 0);
         sim__answer(r, i);
+        return;
+    }
+    if (lost) { /* a forwarded request lost in the network fails where it was sent from */
+        sim__fail(r, i, FAIL_ERROR);
         return;
     }
     c->n.completions++; /* forward: the response time here ends now */

@@ -168,6 +168,37 @@ static void packet_loss(void) {
     sim_design_free(d);
 }
 
+/* Loss on forward and async edges: a lost forward fails the request at the sender (counted
+ * there); a lost async copy simply never arrives while the sender answers normally. */
+static void forward_async_loss(void) {
+    sim_design *d = sim_design_new("floss");
+    int a = fx_comp(d, "a", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
+    int b = fx_comp(d, "b", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
+    int c = fx_comp(d, "c", SIM_BEHAVIOR_SERVICE, sim_dist_const(0.0001));
+    for (int k = 0; k < 3; k++)
+        d->components[k].workers = SIM_INFINITE_SERVERS;
+    int fwd = fx_edge(d, a, b, SIM_EDGE_FORWARD, 0.5);
+    int asy = fx_edge(d, a, c, SIM_EDGE_ASYNC, 0.5);
+    fx_open(d, a, 1000);
+    sim_fault f = sim_fault_defaults(SIM_FAULT_PACKET_LOSS);
+    f.target = fwd;
+    f.value = 0.4;
+    sim_design_add_fault(d, &f);
+    f = sim_fault_defaults(SIM_FAULT_PARTITION);
+    f.target = asy;
+    sim_design_add_fault(d, &f);
+    sim_options o = fx_opts(20, 0, 3);
+    const sim_results *res;
+    sim_run *r = fx_run(d, &o, &res);
+    double n = (double)res->components[a].arrivals;
+    CHECK_NEAR(res->components[a].errors / n, 0.5 * 0.4, 0.01); /* sd 0.0009 */
+    CHECK_NEAR(res->e2e.error_rate, 0.2, 0.01);
+    CHECK(res->components[c].arrivals == 0);
+    CHECK_NEAR(res->components[b].arrivals / n, 0.5 * 0.6, 0.01);
+    sim_run_free(r);
+    sim_design_free(d);
+}
+
 /* A latency fault (+20 ms from 4 s to 7 s) raises the response time of those windows by
  * 20 ms; a capacity fault of 0.5 doubles the service time; an error-rate fault of 0.25 fails a
  * quarter; a hit-ratio fault of 0 sends every request past the cache. */
@@ -318,5 +349,5 @@ static void patterns(void) {
 }
 
 TEST_MAIN(TEST(crash_and_recovery), TEST(replica_crash), TEST(crash_fails_held), TEST(zone_outage),
-          TEST(partition), TEST(packet_loss), TEST(service_faults), TEST(live_control),
-          TEST(autoscale_spike), TEST(patterns))
+          TEST(partition), TEST(packet_loss), TEST(forward_async_loss), TEST(service_faults),
+          TEST(live_control), TEST(autoscale_spike), TEST(patterns))
