@@ -260,6 +260,14 @@ local function open_rps(d)
     return total
 end
 
+local function closed_users(d)
+    local total = 0
+    for _, w in ipairs(type(d.workload) == "table" and d.workload or {}) do
+        if type(w.users) == "number" then total = total + w.users end
+    end
+    return total
+end
+
 local function set_load(d, m)
     if type(m) ~= "number" or not (m > 0) or m == huge then
         error("load must be a positive number", 3)
@@ -596,8 +604,9 @@ function sim.capacity(d, slo, opts)
     local function try(m)
         local r = sim.run(scaled(d, m), opts)
         local pass, why = sim.meets(r, slo)
-        runs[#runs + 1] = summary_row(r, { load = m, rps = m * base_rps, pass = pass,
-                                           why = why or "" })
+        local u = closed_users(d) > 0 and closed_users(scaled(d, m)) or nil
+        runs[#runs + 1] = summary_row(r, { load = m, rps = m * base_rps, users = u,
+                                           pass = pass, why = why or "" })
         if pass and (not best or m > best.load) then best = { load = m, report = r } end
         return pass
     end
@@ -616,15 +625,18 @@ function sim.capacity(d, slo, opts)
         local m = (lo + hi) / 2
         if try(m) then lo = m else hi = m end
     end
+    local users = closed_users(d)
     local res = { load = lo, rps = lo * base_rps, runs = runs, runs_made = #runs,
+                  users = users > 0 and closed_users(scaled(d, lo)) or nil,
                   report = best and best.report, saturation_load = sat,
                   saturation_rps = sat and sat * base_rps, upper = hi,
                   converged = hi ~= nil and (hi - lo) <= tol * hi }
     if not opts.quiet then
-        sim.table(runs, { "load", "rps", { "throughput", "throughput" }, "p99_ms", "error_rate",
-                          "pass", "why" })
-        out(fmt("capacity: load x%s (%s rps) meets %s; fails at x%s; analytic saturation "
-            .. "x%s; %d runs of %s s%s", sim.num(lo), sim.num(res.rps), sim.format(slo),
+        sim.table(runs, { "load", res.users and "users" or "rps", "throughput", "p99_ms",
+                          "error_rate", "pass", "why" })
+        out(fmt("capacity: load x%s (%s) meets %s; fails at x%s; analytic saturation "
+            .. "x%s; %d runs of %s s%s", sim.num(lo), res.users and (sim.num(res.users)
+            .. " users") or (sim.num(res.rps) .. " rps"), sim.format(slo),
             sim.num(hi), sim.num(sat), #runs, sim.num(opts.duration),
             res.converged and "" or " (not converged: raise opts.max_runs)"))
     end
