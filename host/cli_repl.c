@@ -248,7 +248,8 @@ int sdsim_cli_repl(int argc, char **argv) {
         return SDSIM_EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
-    for (int i = 0; i < argc; i++) run_file(&r, argv[i]);
+    for (int i = 0; i < argc; i++)
+        run_file(&r, argv[i]);
     if (r.interactive)
         printf("sdsim repl: Lua with the sim module (docs/scripting.md). =expr prints, "
                "Ctrl-D exits.\n");

@@ -187,8 +187,8 @@ static int l_run(lua_State *L) {
     spec.seed = (uint64_t)number_arg(L, 4, "seed", 0, 9007199254740992.0);
     spec.replications = (int)number_arg(L, 5, "replications", 1, MAX_REPLICATIONS);
     if (spec.warmup >= spec.duration)
-        return raise(L, "sim.run: warmup (%f s) must be shorter than duration (%f s)",
-                          spec.warmup, spec.duration);
+        return raise(L, "sim.run: warmup (%f s) must be shorter than duration (%f s)", spec.warmup,
+                     spec.duration);
     sim_design *d = check_design(L);
     sdsim_run_output out;
     char err[600];
@@ -291,8 +291,12 @@ static int l_root(lua_State *L) {
 }
 
 static const luaL_Reg bridge[] = {
-    {"read_file", l_read_file}, {"run_template", l_run_template}, {"run", l_run},
-    {"analyze", l_analyze},     {"clock", l_clock},               {"root", l_root},
+    {"read_file", l_read_file},
+    {"run_template", l_run_template},
+    {"run", l_run},
+    {"analyze", l_analyze},
+    {"clock", l_clock},
+    {"root", l_root},
     {NULL, NULL},
 };
 

@@ -65,13 +65,16 @@ int sdsim_run_design(const sim_design *d, const sdsim_run_spec *spec, sdsim_run_
         snprintf(err, (size_t)errlen, "out of memory summarising the replications");
         return -1;
     }
-    out->have_analytic = sim_analyze(d, &out->analytic, out->analytic_error,
-                                     sizeof out->analytic_error) == 0;
-    out->report = (sdsim_report){.design = d, .results = &out->reps.summary,
+    out->have_analytic =
+        sim_analyze(d, &out->analytic, out->analytic_error, sizeof out->analytic_error) == 0;
+    out->report = (sdsim_report){.design = d,
+                                 .results = &out->reps.summary,
                                  .analytic = out->have_analytic ? &out->analytic : NULL,
                                  .analytic_error = out->analytic_error,
-                                 .duration = spec->duration, .warmup = spec->warmup,
-                                 .seed = spec->seed, .replications = spec->replications,
+                                 .duration = spec->duration,
+                                 .warmup = spec->warmup,
+                                 .seed = spec->seed,
+                                 .replications = spec->replications,
                                  .wall_seconds = wall_now() - started};
     return 0;
 }

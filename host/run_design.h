@@ -14,7 +14,7 @@
 typedef struct sdsim_run_spec {
     double duration, warmup; /* seconds; warmup < duration */
     uint64_t seed;
-    int replications;        /* >= 1 */
+    int replications; /* >= 1 */
     /* Called at the end of each metrics window of each replication (progress bars); may be
      * NULL. `window` is the window length in seconds. */
     void (*progress)(const sim_run *run, int replication, int window_index, double window,
@@ -27,7 +27,7 @@ typedef struct sdsim_run_output {
     sim_analytic analytic;
     int have_analytic;
     char analytic_error[256];
-    sdsim_report report;     /* points into this struct and at the design */
+    sdsim_report report; /* points into this struct and at the design */
 } sdsim_run_output;
 
 /* Runs every replication and fills out (free it with sdsim_run_output_free, also after a

@@ -1,5 +1,6 @@
 -- Sweep the API tier of the e-commerce template from 2 to 10 replicas at 5,000 requests per
--- second and print p99 and monthly cost per step.   sdsim script scripts/examples/sweep_replicas.lua
+-- second and print p99 and monthly cost per step.
+--   sdsim script scripts/examples/sweep_replicas.lua
 local d = sim.template("ecommerce")
 sim.set(d, "rps", 5000) -- every workload source scaled so that the total is 5,000 rps
 

@@ -36,7 +36,8 @@ local function plain(v, path, seen)
     seen[v] = true
     local c = {}
     for k, x in next, v do
-        local kp = type(k) == "number" and fmt("%s[%d]", path, k - 1) or (path .. "." .. tostring(k))
+        local kp = type(k) == "number" and fmt("%s[%d]", path, k - 1)
+            or (path .. "." .. tostring(k))
         c[k] = plain(x, kp, seen)
     end
     seen[v] = nil
@@ -307,7 +308,9 @@ function sim.set(d, path, value)
         set_load(d, (load_of[d] and load_of[d].m or 1) * value / now)
     else
         local t, k = resolve(d, path, true)
-        if t == nil then error(fmt("cannot set '%s': a value on the way is not a table", path), 2) end
+        if t == nil then
+            error(fmt("cannot set '%s': a value on the way is not a table", path), 2)
+        end
         t[k] = value
     end
 end
@@ -709,7 +712,8 @@ function sim.cheapest(d, slo, ranges, opts)
     local paths = sorted_keys(ranges)
     for _, p in ipairs(paths) do
         local r = ranges[p]
-        if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number" or r[1] > r[2] then
+        if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number"
+            or r[1] > r[2] then
             error(fmt("sim.cheapest: ranges['%s'] must be {min, max}", p), 2)
         end
         sim.get(d, p) -- raises when the path names nothing
