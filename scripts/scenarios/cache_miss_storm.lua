@@ -6,8 +6,10 @@ return {
         .. "what is behind it.",
     params = {
         target = { type = "string", help = "the cache (default: the first of type cache)" },
-        ratio = { type = "number", min = 0, max = 1, default = 0.1, help = "the hit ratio meanwhile" },
-        at_s = { type = "number", min = 0, help = "when it starts, s (default: a third of the run)" },
+        ratio = { type = "number", min = 0, max = 1, default = 0.1,
+                  help = "the hit ratio meanwhile" },
+        at_s = { type = "number", min = 0,
+                 help = "when it starts, s (default: a third of the run)" },
         for_s = { type = "number", min = 0,
                   help = "how long it lasts, s (default: a third of the run; 0 = to the end)" },
     },

@@ -10,7 +10,8 @@ return {
         mean_interval_s = { type = "number", min = 0.001,
                             help = "mean time between crashes, s (default: a tenth of the run)" },
         down_s = { type = "number", min = 0.001,
-                   help = "how long a crashed replica stays down, s (default: a tenth of the run)" },
+                   help = "how long a crashed replica stays down, s (default: a tenth of "
+                       .. "the run)" },
         targets = { type = "list",
                     help = "comma-separated component ids (default: every replicated component)" },
         at_s = { type = "number", min = 0, default = 0, help = "when the chaos starts, s" },

@@ -7,7 +7,8 @@ return {
         .. "reads fail over to the other replicas.",
     params = {
         target = { type = "string", help = "the database (default: the first of type database)" },
-        at_s = { type = "number", min = 0, help = "when it crashes, s (default: a third of the run)" },
+        at_s = { type = "number", min = 0,
+                 help = "when it crashes, s (default: a third of the run)" },
         for_s = { type = "number", min = 0,
                   help = "how long it stays down, s (default: a third of the run; 0 = for good)" },
         replica = { type = "int", min = 0, default = 0, help = "the replica that crashes" },

@@ -19,7 +19,8 @@ return {
         target = { type = "string", help = "the edge, FROM->TO (default: the first call edge "
                    .. "into a database)" },
         rate = { type = "number", min = 0, max = 1, default = 0.1, help = "the share lost" },
-        at_s = { type = "number", min = 0, help = "when it starts, s (default: a third of the run)" },
+        at_s = { type = "number", min = 0,
+                 help = "when it starts, s (default: a third of the run)" },
         for_s = { type = "number", min = 0,
                   help = "how long it lasts, s (default: a third of the run; 0 = to the end)" },
     },

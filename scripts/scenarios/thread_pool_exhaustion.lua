@@ -21,8 +21,10 @@ return {
         .. "+200 ms; its callers' workers block on the calls and their pools run dry.",
     params = {
         target = { type = "string", help = "the slow callee (default: the first called database)" },
-        ms = { type = "number", min = 0, default = 200, help = "added to each of its services, ms" },
-        at_s = { type = "number", min = 0, help = "when it starts, s (default: a third of the run)" },
+        ms = { type = "number", min = 0, default = 200,
+               help = "added to each of its services, ms" },
+        at_s = { type = "number", min = 0,
+                 help = "when it starts, s (default: a third of the run)" },
         for_s = { type = "number", min = 0,
                   help = "how long it lasts, s (default: a third of the run; 0 = to the end)" },
     },

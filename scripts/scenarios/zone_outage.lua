@@ -4,7 +4,8 @@ return {
     description = "Every component in one availability zone crashes for a while.",
     params = {
         zone = { type = "string", help = "the zone (default: the first zone in design order)" },
-        at_s = { type = "number", min = 0, help = "when it fails, s (default: a third of the run)" },
+        at_s = { type = "number", min = 0,
+                 help = "when it fails, s (default: a third of the run)" },
         for_s = { type = "number", min = 0,
                   help = "how long it stays down, s (default: a third of the run; 0 = for good)" },
     },

@@ -382,7 +382,9 @@ local function new_dsl(file, input, params)
         end
         local extra = {}
         if o.ms ~= nil then extra.ms = number("s.slow", "ms", o.ms, 0, 1e9) end
-        if o.factor ~= nil then extra.factor = number("s.slow", "factor", o.factor, 0, 1000, true) end
+        if o.factor ~= nil then
+            extra.factor = number("s.slow", "factor", o.factor, 0, 1000, true)
+        end
         return component_fault("s.slow", "latency", target, o, extra)
     end
     function s.errors(target, rate, o)
@@ -459,7 +461,9 @@ local function new_dsl(file, input, params)
             set.retry_budget = number("s.resilience", "retry_budget", fields.retry_budget, 0, 1)
         end
         if fields.jitter ~= nil then
-            if type(fields.jitter) ~= "boolean" then fail("s.resilience: jitter is true or false") end
+            if type(fields.jitter) ~= "boolean" then
+                fail("s.resilience: jitter is true or false")
+            end
             set.jitter = fields.jitter
         end
         if fields.backoff_ms ~= nil then
@@ -575,7 +579,8 @@ end
 
 local FAULT_TEXT = {
     crash = function(a)
-        return "crash " .. a.target .. (a.replica and (" replica " .. a.replica) or " (all replicas)")
+        return "crash " .. a.target
+            .. (a.replica and (" replica " .. a.replica) or " (all replicas)")
     end,
     latency = function(a)
         return "slow " .. a.target .. (a.ms and (" +" .. num_text(a.ms) .. " ms")

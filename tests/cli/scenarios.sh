@@ -22,7 +22,7 @@ jq_lua() {
     local function read(p) local f = assert(io.open(p)); local t = cjson.decode(f:read('*a'));
       f:close(); return t end
     local r, b = read('$tmp/r.json'), read('$tmp/base.json')
-    print(assert(loadstring('local r, b = ...; return $1'))(r, b))"
+    print(assert(loadstring([[local r, b = ...; return $1]]))(r, b))"
 }
 is_true() { test "$(jq_lua "$1")" = true; }
 
@@ -46,7 +46,8 @@ check "no shipped scenario is broken" bash -c "! grep -q broken '$tmp/list'"
 # db_failover: the primary down for the middle third -> writes fail at the database.
 run_eco db_failover
 check "db_failover runs" test $? -eq 0
-check "db_failover: errors at the db" is_true 'r.components.db.errors > 0 and b.components.db.errors == 0'
+check "db_failover: errors at the db" is_true \
+  'r.components.db.errors > 0 and b.components.db.errors == 0'
 check "db_failover: failed requests end to end" is_true 'r.e2e.error_rate > 0'
 check "db_failover: the report names it" is_true \
   'r.scenario:find("^db_failover \226\128\148 crash db replica 0 at 7 s for 7 s") ~= nil'
@@ -86,7 +87,8 @@ check "chaos_monkey: another seed, other bytes" test -n "$(cmp "$tmp/r.json" "$t
 run_eco zone_outage --scenario-param zone=zone-b
 check "zone_outage zone-b: errors at the db" is_true 'r.components.db.errors > 0'
 run_eco zone_outage
-check "zone_outage default: picks zone-a and says so" is_true 'r.scenario:find("picked zone zone%-a") ~= nil'
+check "zone_outage default: picks zone-a and says so" is_true \
+  'r.scenario:find("picked zone zone%-a") ~= nil'
 check "zone_outage default: errors at lb (zone-a)" is_true \
   'r.components.lb.errors > 0 and r.e2e.error_rate > 0.2'
 
@@ -102,18 +104,22 @@ check "packet_loss: timeouts at the caller" is_true \
 # is at least 50 ms.
 run_eco dependency_slowdown
 check "dependency_slowdown: db slower" is_true \
-  'r.components.db.mean_response_ms > 1.5 * b.components.db.mean_response_ms and r.components.db.p99_ms > 50'
+  'r.components.db.mean_response_ms > 1.5 * b.components.db.mean_response_ms
+   and r.components.db.p99_ms > 50'
 
 # retry_storm: timeouts and retries on the calls into the db multiply.
 run_eco retry_storm
 check "retry_storm: retries at the callers multiply" is_true \
-  '(r.components.api.retries + r.components.cache.retries + r.components.orders.retries) > 5 * (b.components.api.retries + b.components.cache.retries + b.components.orders.retries + 10)'
+  '(r.components.api.retries + r.components.cache.retries + r.components.orders.retries)
+   > 5 * (b.components.api.retries + b.components.cache.retries
+          + b.components.orders.retries + 10)'
 check "retry_storm: requests fail" is_true 'r.e2e.error_rate > 0.01'
 
 # thread_pool_exhaustion: db +200 ms -> api's workers block on the calls.
 run_eco thread_pool_exhaustion
 check "thread_pool_exhaustion: api workers held" is_true \
-  'r.components.api.utilization > b.components.api.utilization + 0.05 and r.components.api.dropped > 0'
+  'r.components.api.utilization > b.components.api.utilization + 0.05
+   and r.components.api.dropped > 0'
 
 # ramp_to_saturation: x2 by the end, past api's saturation (x1.36): more arrivals and drops.
 run_eco ramp_to_saturation
@@ -169,7 +175,8 @@ expect_fail "param: wrong type" "parameter at_s needs a number, not 'soon'" \
   --scenario db_failover --scenario-param at_s=soon
 expect_fail "param: out of range" "parameter rate needs a number <= 1, not '2'" \
   --scenario packet_loss --scenario-param rate=2
-expect_fail "unknown scenario lists the shipped ones" "no scenario named 'nope' \(shipped: .*db_failover" \
+expect_fail "unknown scenario lists the shipped ones" \
+  "no scenario named 'nope' \(shipped: .*db_failover" \
   --scenario nope
 expect_fail "param without scenario" "scenario-param without --scenario" --scenario-param a=1
 
@@ -194,7 +201,8 @@ hostile error_line "$tmp/error_line.lua:3: boom" \
   local x = 1
   error("boom")
 end }'
-hostile unknown_target "$tmp/unknown_target.lua:2: s.crash: no component 'nodb' in design 'ecommerce'" \
+hostile unknown_target \
+  "$tmp/unknown_target.lua:2: s.crash: no component 'nodb' in design 'ecommerce'" \
 'return { build = function(d, s)
   s.at(10, s.crash("nodb", { for_s = 5 }))
 end }'
@@ -214,7 +222,9 @@ hostile syntax "$tmp/syntax.lua:1: .*expected" 'return { build = function(d, s) 
 hostile global "$tmp/global.lua:1: undeclared global 'os'" \
 'return { build = function(d, s) os.exit(0) end }'
 hostile memory "$tmp/memory.lua: not enough memory" \
-'return { build = function(d, s) local t = {}; for i = 1, 1e9 do t[i] = ("x"):rep(64) .. i end end }'
+'return { build = function(d, s)
+  local t = {}; for i = 1, 1e9 do t[i] = ("x"):rep(64) .. i end
+end }'
 hostile vm_crash "$tmp/vm_crash.lua: the scenario crashed the Lua VM" \
 'local function f(x) return (x:gsub(".", f)) end
 return { build = function(d, s) f("ab") end }'
