@@ -65,12 +65,13 @@ lua_State *sdsim_lua_new(const sdsim_lua_opts *opts) {
         free(s);
         return NULL;
     }
-    if (opts && !opts->jit)
-        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     if (lua_cpcall(L, open_state, NULL) != 0) {
         sdsim_lua_close(L);
         return NULL;
     }
+    /* After luaL_openlibs: opening the jit library switches the JIT back on. */
+    if (opts && !opts->jit)
+        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     return L;
 }
 
