@@ -581,6 +581,26 @@ local function bad_spec(name, spec, depth)
     return nil
 end
 
+-- edge_params = {edge field = parameter name}: the type's outgoing call edges take these
+-- fields from the component's parameters unless the edge sets them (a circuit_breaker
+-- component's breaker and timeout). Only the call-edge resilience fields may be named.
+local EDGE_PARAM_FIELDS = set_of({ "timeout_ms", "retries", "backoff_ms", "jitter",
+                                   "retry_budget", "breaker" })
+
+local function bad_edge_params(t)
+    if t.edge_params == nil then return nil end
+    if type(t.edge_params) ~= "table" then return "edge_params must be a table" end
+    for field, pname in pairs(t.edge_params) do
+        if not EDGE_PARAM_FIELDS[field] then
+            return fmt("edge_params: '%s' is not a call edge field a type may set", tostring(field))
+        end
+        if type(pname) ~= "string" or t.params[pname] == nil then
+            return fmt("edge_params.%s must name a declared parameter", field)
+        end
+    end
+    return nil
+end
+
 -- Validates one component type table; returns the type or nil, reason.
 function D.check_type(t, stem)
     if type(t) ~= "table" then return nil, "must return a table, returned " .. describe(t) end
@@ -600,6 +620,8 @@ function D.check_type(t, stem)
             return nil, fmt("params.%s must have type '%s' (the engine reads it)", k, std.type)
         end
     end
+    local r0 = bad_edge_params(t)
+    if r0 then return nil, r0 end
     local defaults = t.defaults or {}
     if type(defaults) ~= "table" then return nil, "defaults must be a table" end
     local r = defaults.replicas
@@ -1244,6 +1266,8 @@ local function check_edges(P, edges_in, ctx, out)
     return seen
 end
 
+local apply_edge_params -- below
+
 -- Forward and async edges are one exclusive choice: their p must sum to at most 1.
 local function check_p_sums(P, comps, edges)
     local sums, members = {}, {}
@@ -1313,6 +1337,24 @@ local function check_components(P, list, types, type_names, broken)
     return { comps = comps, byid = byid, idlist = idlist }
 end
 
+-- Call edges leaving a component whose type declares edge_params take those fields from the
+-- component's parameters when the edge itself does not give them (checked as edge fields).
+function apply_edge_params(P, comps, types, raw, edges)
+    for i, e in ipairs(edges) do
+        local c = e.from_index and comps[e.from_index]
+        local t = c and c.type and types[c.type]
+        if t and t.edge_params and e.mode == "call" and c.params and is_object(raw[i]) then
+            for _, field in ipairs(sorted_keys(t.edge_params)) do
+                local v = c.params[t.edge_params[field]]
+                if raw[i][field] == nil and v ~= nil then
+                    e[field] = check_value(P, field_path(index_path("$.edges", i), field),
+                                           deep_copy(v), EDGE_FIELDS[field])
+                end
+            end
+        end
+    end
+end
+
 -- Validates and normalizes a decoded document. Returns the normalized document, or nil,
 -- and the problem list (empty when the document is good).
 function D.validate(doc, types, type_names, broken, default_name)
@@ -1369,12 +1411,14 @@ function D.validate(doc, types, type_names, broken, default_name)
     end
 
     out.edges = {}
-    local edges_by_name = check_edges(P, array_field("edges", L.edges), ctx, out.edges)
+    local edges_in = array_field("edges", L.edges)
+    local edges_by_name = check_edges(P, edges_in, ctx, out.edges)
     for _, cyc in ipairs(call_cycles(comps, out.edges)) do
         add(P, index_path("$.edges", cyc[1]), "call edges form a cycle: %s (a call cycle never "
             .. "answers; use forward or async for a loop)", cyc[2])
     end
     check_p_sums(P, comps, out.edges)
+    apply_edge_params(P, comps, types or {}, edges_in, out.edges)
 
     out.workload = {}
     local wl = array_field("workload", L.workloads)
