@@ -82,6 +82,17 @@ int sim_design_set_empirical(sim_design *d, sim_dist *dist, const double *values
     return 0;
 }
 
+/* The text lives in the same owned list as empirical values: sim_design_free frees both. */
+int sim_design_set_script(sim_design *d, int c, const char *text) {
+    if (c < 0 || c >= d->ncomponents || !text) return -1;
+    if (grow((void **)&d->owned, d->nowned, &d->cap_owned, sizeof(double *))) return -1;
+    char *copy = strdup(text);
+    if (!copy) return -1;
+    d->owned[d->nowned++] = (double *)(void *)copy;
+    d->components[c].script = copy;
+    return 0;
+}
+
 int sim_design_find(const sim_design *d, const char *id) {
     for (int i = 0; i < d->ncomponents; i++)
         if (strcmp(d->components[i].id, id) == 0) return i;
@@ -179,7 +190,8 @@ sim_fault sim_fault_defaults(sim_fault_kind kind) {
 
 /* ---- names ----------------------------------------------------------------------------- */
 
-static const char *const behavior_names[] = {"service", "balancer", "cache", "database", "queue"};
+static const char *const behavior_names[] = {"service",  "balancer", "cache",
+                                             "database", "queue",    "script"};
 static const char *const policy_names[] = {"round_robin", "random",          "least_conn",
                                            "p2c",         "consistent_hash", "weighted"};
 static const char *const mode_names[] = {"call", "forward", "async"};
@@ -291,7 +303,7 @@ static int check_component(checker *ck, sim_component *c, int i) {
                     SIM_ID_MAX);
     if (memchr(c->zone, 0, sizeof c->zone) == NULL)
         return fail(ck, "component '%s': zone longer than %d bytes", c->id, SIM_ZONE_MAX - 1);
-    if ((int)c->behavior < 0 || (int)c->behavior > SIM_BEHAVIOR_QUEUE)
+    if ((int)c->behavior < 0 || (int)c->behavior > SIM_BEHAVIOR_SCRIPT)
         return fail(ck, "component '%s': unknown behaviour %d", c->id, (int)c->behavior);
     if ((int)c->policy < 0 || (int)c->policy > SIM_POLICY_WEIGHTED)
         return fail(ck, "component '%s': unknown policy %d", c->id, (int)c->policy);

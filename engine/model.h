@@ -23,6 +23,7 @@ typedef enum sim_behavior {
     SIM_BEHAVIOR_CACHE,       /* answers a hit after service; a miss takes the outgoing edges */
     SIM_BEHAVIOR_DATABASE,    /* replica 0 is the primary: writes go there, reads spread over all */
     SIM_BEHAVIOR_QUEUE,       /* acknowledges on enqueue; workers are the consumers */
+    SIM_BEHAVIOR_SCRIPT,      /* a script host (Lua) decides, action by action: sim_script.h */
 } sim_behavior;
 
 /* Spreading over replicas (every component) or over outgoing edges (balancer). */
@@ -69,6 +70,10 @@ typedef struct sim_component {
     double shed_wait;    /* seconds: a request that waited longer is shed at dequeue; 0 = off */
     sim_autoscale autoscale;
     char type[SIM_ID_MAX]; /* the palette type it came from ("load_balancer"), for reports */
+    /* SIM_BEHAVIOR_SCRIPT: the script host's own description of the behaviour (for the Lua
+     * host: JSON with the type file and the component's params), owned by the design
+     * (sim_design_set_script); NULL otherwise. The engine never reads it. */
+    const char *script;
 } sim_component;
 
 typedef struct sim_breaker {
@@ -168,6 +173,11 @@ typedef struct sim_design {
     /* private: set by a successful sim_design_check, cleared by every sim_design_add_*;
      * sim_run_new refuses a design without it. */
     int checked;
+    /* The script host that runs SIM_BEHAVIOR_SCRIPT components (sim_script.h); set by the
+     * host with sim_design_set_script_host. A run of a design with script components and no
+     * host is refused. */
+    const struct sim_script_ops *script_ops;
+    void *script_ud;
 } sim_design;
 
 sim_design *sim_design_new(const char *name);
@@ -186,6 +196,8 @@ int sim_design_add_workload(sim_design *d, const sim_workload *w);
 int sim_design_add_fault(sim_design *d, const sim_fault *f);
 /* Copies n values into memory the design owns and points dist at them. 0, or -1. */
 int sim_design_set_empirical(sim_design *d, sim_dist *dist, const double *values, int n);
+/* Copies text into memory the design owns and points components[c].script at it. 0, or -1. */
+int sim_design_set_script(sim_design *d, int c, const char *text);
 
 int sim_design_find(const sim_design *d, const char *id); /* component index or -1 */
 

@@ -229,7 +229,7 @@ sim_run *sim_run_new(const sim_design *d, const sim_options *opt, char *err, int
     int ok = r->srcs && sim_evq_init(&r->q, 1024) == 0 && build_components(r) == 0 &&
              build_edges(r) == 0 && build_rings(r) == 0 && sim__metrics_init(r) == 0 &&
              schedule_clock(r) == 0 && sim__faults_start(r) == 0 && sim__autoscale_start(r) == 0 &&
-             sim__workloads_start(r) == 0;
+             sim__workloads_start(r) == 0 && sim__script_begin(r) == 0;
     if (!ok || r->err[0]) {
         say(err, errlen, "%s", r->err[0] ? r->err : "out of memory building the run");
         sim_run_free(r);
@@ -240,6 +240,7 @@ sim_run *sim_run_new(const sim_design *d, const sim_options *opt, char *err, int
 
 void sim_run_free(sim_run *r) {
     if (!r) return;
+    sim__script_end(r);
     sim__metrics_free(r);
     if (r->comps)
         for (int c = 0; c < r->ncomp; c++) {
@@ -327,6 +328,12 @@ static void dispatch(sim_run *r, const sim_event *ev) {
         break;
     case EV_PROVISION:
         sim__provision(r, (int)ev->a, (int)ev->b);
+        break;
+    case EV_SCRIPT_WAKE:
+        sim__script_wake(r, ev->a, ev->b);
+        break;
+    case EV_SCRIPT_TIMER:
+        sim__script_timer(r, (int)ev->a, ev->b);
         break;
     }
 }

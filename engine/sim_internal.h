@@ -28,6 +28,8 @@ enum {
     EV_FAULT_END,   /* a = index in run->faults */
     EV_AUTOSCALE,   /* a = component: evaluate */
     EV_PROVISION,   /* a = component, b = replica: a scaled-up replica comes up */
+    EV_SCRIPT_WAKE,  /* a = request, b = its epoch: a script's sleep ended, or a deferred resume */
+    EV_SCRIPT_TIMER, /* a = component, b = the host's timer id */
 };
 
 /* What a request is. */
@@ -52,7 +54,10 @@ typedef struct sim_req {
     uint32_t key;
     int32_t edge;      /* child: the call edge it travels */
     int32_t via_edge;  /* balancer edge it came through (outstanding count) */
-    uint32_t call_pos; /* caller: next call edge (sequential) */
+    union {
+        uint32_t call_pos; /* caller: next call edge (sequential) */
+        uint32_t sslot;    /* held at a script component: the host's slot, or SIM_NONE */
+    };
     uint32_t pending;  /* caller: outstanding calls (fan-out) */
     uint16_t attempt;  /* child: 1 for the first attempt */
     uint8_t kind, at, chstate, ok, fail_why;
@@ -208,6 +213,10 @@ struct sim_run {
     double *bmean, *bp99; /* [(ncomp + 1) * batches], e2e at index ncomp */
     sim_results res;
     sim_component_result *cres;
+    /* script behaviours (sim_script.c) */
+    const struct sim_script_ops *sops;
+    void *sctx;
+    int sdepth; /* inside the host or applying its action: resumes are deferred (no recursion) */
 };
 
 /* ---- pool (sim_request.c) ---- */
@@ -247,6 +256,17 @@ void sim__edge_timeouts(sim_run *r, int e); /* fires the edge's due timeouts */
 void sim__send(sim_run *r, uint32_t child, uint64_t call_id);
 uint32_t sim__copy(sim_run *r, uint32_t i, int to); /* a detached copy bound for `to` */
 void sim__leave(sim_run *r, uint32_t i);            /* balancer outstanding bookkeeping */
+
+/* ---- script behaviours (sim_script.c) ---- */
+int sim__script_begin(sim_run *r); /* from sim_run_new: the host's per-run context */
+void sim__script_end(sim_run *r);
+void sim__script_start(sim_run *r, uint32_t i);          /* service starts (worker held) */
+void sim__script_resume(sim_run *r, uint32_t i, int ok); /* its wait is over */
+void sim__script_wake(sim_run *r, uint32_t i, uint64_t epoch);
+void sim__script_timer(sim_run *r, int comp, uint64_t id);
+void sim__script_drop(sim_run *r, uint32_t i); /* the engine fails it while it waits */
+void sim__script_calls_done(sim_run *r, uint32_t i);
+void sim__call_edge(sim_run *r, uint32_t i, int e); /* sim_route.c: one call, first attempt */
 
 /* ---- workloads (sim_workload.c) ---- */
 int sim__workloads_start(sim_run *r);

@@ -205,7 +205,9 @@ static void attempt_result(sim_run *r, uint32_t pi, int e, int n, int ok, int fo
     sim_comp *c = &r->comps[q->comp];
     if (ok) {
         if (--q->pending > 0) return;
-        if (is_fanout(c)) {
+        if (c->behavior == SIM_BEHAVIOR_SCRIPT) {
+            sim__script_calls_done(r, pi);
+        } else if (is_fanout(c)) {
             q->token = 0;
             sim__after_calls(r, pi);
         } else {
@@ -238,7 +240,17 @@ static void attempt_result(sim_run *r, uint32_t pi, int e, int n, int ok, int fo
         sim__push(r, r->now + backoff, EV_SEND, k, ch->call_id);
         return;
     }
+    if (c->behavior == SIM_BEHAVIOR_SCRIPT) { /* the script learns it and decides */
+        q->ok = 0;
+        if (--q->pending == 0) sim__script_calls_done(r, pi);
+        return;
+    }
     sim__fail(r, pi, FAIL_ERROR); /* every attempt failed: the caller answers with an error */
+}
+
+void sim__call_edge(sim_run *r, uint32_t pi, int e) {
+    r->edges[e].calls++;
+    attempt(r, pi, e, 1);
 }
 
 static void attempt(sim_run *r, uint32_t pi, int e, int n) {
@@ -393,6 +405,10 @@ void sim__after_service(sim_run *r, uint32_t i) {
     sim_req *q = REQ(r, i);
     int ci = (int)q->comp;
     sim_comp *c = &r->comps[ci];
+    if (c->behavior == SIM_BEHAVIOR_SCRIPT) { /* a WORK ended: the script goes on */
+        sim__script_resume(r, i, 1);
+        return;
+    }
     if (c->behavior == SIM_BEHAVIOR_CACHE) {
         double hit = c->hit_over >= 0 ? c->hit_over : c->hit_ratio;
         if (hit > 0 && sim_rng_uniform(&r->rng) < hit) {

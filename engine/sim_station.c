@@ -170,6 +170,10 @@ static void start_service(sim_run *r, sim_comp *c, sim_replica *R, uint32_t i) {
     q->at = AT_HELD;
     c->n.waited++;
     c->n.wait_sum += r->now - q->arrived;
+    if (c->behavior == SIM_BEHAVIOR_SCRIPT) { /* the script decides what the worker does */
+        sim__script_start(r, i);
+        return;
+    }
     double s = sim_dist_sample(&c->service, &r->rng);
     s = (s * c->lat_mul + c->lat_add) / c->cap_mul;
     sim__push(r, r->now + s, EV_SERVICE_END, i, q->epoch);
@@ -333,6 +337,7 @@ void sim__fail(sim_run *r, uint32_t i, int why) {
         c->n.errors++;
     q->token = 0; /* answers of its outstanding calls are discarded */
     q->pending = 0;
+    if (q->at == AT_HELD && c->behavior == SIM_BEHAVIOR_SCRIPT) sim__script_drop(r, i);
     sim__release(r, i);
     sim__leave(r, i);
     sim__dispose(r, i, 0, why);
@@ -374,6 +379,7 @@ void sim__crash_replica(sim_run *r, int ci, int rep) {
         if (q->at != AT_HELD || q->comp != (uint32_t)ci ||
             (rep >= 0 && q->replica != (uint32_t)rep))
             continue;
+        if (c->behavior == SIM_BEHAVIOR_SCRIPT) sim__script_drop(r, i);
         sim_replica *R = &c->reps[q->replica];
         R->busy--;
         R->insys--;
