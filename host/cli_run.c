@@ -1,5 +1,6 @@
 /* `sdsim run FILE [--duration S] [--warmup S] [--seed N] [--replications N] [--json]
- *                 [--assert EXPR] [--scenario NAME [--scenario-param K=V ...]]` */
+ *                 [--assert EXPR] [--scenario NAME [--scenario-param K=V ...]]
+ *                 [--plugins DIR [--plugin-cpu S] [--plugin-memory MB]]` */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "assert_expr.h"
 #include "cli.h"
 #include "design_load.h"
+#include "lua_behavior.h"
 #include "report.h"
 #include "run_design.h"
 
@@ -25,6 +27,8 @@ typedef struct run_args {
     const char *scenario; /* --scenario NAME or path; "list" prints the catalogue */
     const char *scenario_params[MAX_SCENARIO_PARAMS];
     int nscenario_params;
+    const char *plugins;               /* --plugins DIR: component types from DIR (untrusted) */
+    double plugin_cpu, plugin_memory;  /* their run's limits: CPU seconds, MB (0: defaults) */
 } run_args;
 
 static void usage(FILE *out) {
@@ -47,7 +51,11 @@ static void usage(FILE *out) {
           "                      retry_storm cache_miss_storm thread_pool_exhaustion\n"
           "                      packet_loss traffic_spike ramp_to_saturation\n"
           "                      (--scenario list: each with its description and parameters)\n"
-          "  --scenario-param K=V  a parameter of the scenario, e.g. target=db or at_s=30\n",
+          "  --scenario-param K=V  a parameter of the scenario, e.g. target=db or at_s=30\n"
+          "  --plugins DIR       also load component types from DIR/*.lua (docs/plugin-api.md);\n"
+          "                      the run then executes in a sandboxed child process\n"
+          "  --plugin-cpu S      CPU seconds such a run may use (default 60)\n"
+          "  --plugin-memory MB  Lua memory such a run may use (default 1024)\n",
           out);
 }
 
@@ -97,6 +105,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
                 return -1;
             }
             a->scenario_params[a->nscenario_params++] = val;
+        } else if (!strcmp(arg, "--plugins")) {
+            if (!val) rc = -1, fprintf(stderr, "sdsim: --plugins needs a directory\n");
+            a->plugins = val;
+        } else if (!strcmp(arg, "--plugin-cpu")) {
+            rc = sdsim_cli_number(arg, val, 0.1, 86400, &a->plugin_cpu);
+        } else if (!strcmp(arg, "--plugin-memory")) {
+            rc = sdsim_cli_number(arg, val, 16, 65536, &a->plugin_memory);
         } else if (!strcmp(arg, "--assert")) {
             if (!val) rc = -1, fprintf(stderr, "sdsim: --assert needs an expression\n");
             a->assertion = val;
@@ -220,10 +235,18 @@ static sim_design *load_design(const run_args *a, sdsim_scenario *sc, char *path
     return d;
 }
 
+typedef struct run_body_args {
+    const run_args *a;
+    sdsim_scenario *sc;
+} run_body_args;
+
+static int run_body(sim_design *d, void *ud);
+
 int sdsim_cli_run(int argc, char **argv) {
     run_args a;
     if (parse_args(argc, argv, &a)) return SDSIM_EXIT_USAGE;
     if (a.scenario && !strcmp(a.scenario, "list")) return list_scenarios();
+    if (a.plugins) setenv("SDSIM_PLUGINS", a.plugins, 1); /* read by design.lua's type loading */
     sdsim_scenario sc = {0};
     char scenario_path[4096];
     sim_design *d = load_design(&a, &sc, scenario_path, sizeof scenario_path);
@@ -244,25 +267,35 @@ int sdsim_cli_run(int argc, char **argv) {
             return SDSIM_EXIT_USAGE;
         }
     }
-    progress prog = {.enabled = isatty(2), .started = wall_now(), .duration = a.duration,
-                     .replications = (int)a.replications};
-    sdsim_run_spec spec = {.duration = a.duration, .warmup = a.warmup, .seed = (uint64_t)a.seed,
-                           .replications = (int)a.replications, .progress = progress_draw,
-                           .ud = &prog};
+    /* Lua behaviours attached; with plugins, the run happens in a sandboxed child. */
+    run_body_args body = {&a, &sc};
+    sdsim_isolation lim = {.cpu_s = a.plugin_cpu, .memory_mb = (size_t)a.plugin_memory};
+    int exit_code = sdsim_behavior_run(d, &lim, run_body, &body);
+    sim_design_free(d);
+    return exit_code;
+}
+
+static int run_body(sim_design *d, void *ud) {
+    const run_args *ap = ((run_body_args *)ud)->a;
+    sdsim_scenario *scp = ((run_body_args *)ud)->sc;
+    progress prog = {.enabled = isatty(2), .started = wall_now(), .duration = ap->duration,
+                     .replications = (int)ap->replications};
+    sdsim_run_spec spec = {.duration = ap->duration, .warmup = ap->warmup,
+                           .seed = (uint64_t)ap->seed, .replications = (int)ap->replications,
+                           .progress = progress_draw, .ud = &prog};
     sdsim_run_output out;
     char err[600];
     int rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
     if (prog.shown) fprintf(stderr, "\r%*s\r", 80, "");
     int exit_code = SDSIM_EXIT_USAGE;
     if (rc == 0) {
-        out.report.scenario = a.scenario ? sc.summary : NULL;
-        if (a.json) sdsim_report_json(stdout, &out.report);
+        out.report.scenario = ap->scenario ? scp->summary : NULL;
+        if (ap->json) sdsim_report_json(stdout, &out.report);
         else sdsim_report_text(stdout, &out.report);
-        exit_code = a.assertion ? check_assertion(a.assertion, &out.report) : SDSIM_EXIT_OK;
+        exit_code = ap->assertion ? check_assertion(ap->assertion, &out.report) : SDSIM_EXIT_OK;
     } else {
-        fprintf(stderr, "sdsim: %s: %s\n", a.file, err);
+        fprintf(stderr, "sdsim: %s: %s\n", ap->file, err);
     }
     sdsim_run_output_free(&out);
-    sim_design_free(d);
     return exit_code;
 }

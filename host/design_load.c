@@ -651,8 +651,13 @@ static void build_component(build *b, int t, int i) {
         c.autoscale.interval = num_at(L, a, "interval", 0);
         lua_pop(L, 1);
     }
-    if (sim_design_add_component(b->d, &c) < 0)
+    int idx = sim_design_add_component(b->d, &c);
+    if (idx < 0)
         b->failed = 1;
+    lua_getfield(L, t, "script"); /* a Lua behaviour: its type file and params (lua_behavior.h) */
+    if (idx >= 0 && lua_isstring(L, -1) && sim_design_set_script(b->d, idx, lua_tostring(L, -1)))
+        b->failed = 1;
+    lua_pop(L, 1);
 }
 
 static void build_edge(build *b, int t, int i) {

@@ -607,8 +607,14 @@ function D.check_type(t, stem)
     if t.name ~= stem then
         return nil, fmt("name must be '%s' (the file name), is %s", stem, describe(t.name))
     end
-    if not set_of(D.BEHAVIORS)[t.behavior] then
-        return nil, fmt("behavior must be one of %s", concat(D.BEHAVIORS, ", "))
+    if type(t.behavior) == "function" then -- a Lua behaviour (docs/plugin-api.md)
+        if t.init ~= nil and type(t.init) ~= "function" then
+            return nil, "init must be a function (called once per run with ctx)"
+        end
+        t.behavior = "script"
+    elseif not set_of(D.BEHAVIORS)[t.behavior] then
+        return nil, fmt("behavior must be one of %s, or a function (a Lua behaviour, "
+                        .. "docs/plugin-api.md)", concat(D.BEHAVIORS, ", "))
     end
     if type(t.params) ~= "table" then return nil, "params must be a table" end
     for _, k in ipairs(sorted_keys(t.params)) do
@@ -652,14 +658,51 @@ function D.load_types(root)
         local reason
         if ok then t, reason = D.check_type(t, stem) end
         if ok and t then
+            t.file, t.plugin = dir .. "/" .. file, false
             types[stem] = t
             names[#names + 1] = stem
         else
             broken[stem] = ok and (dir .. "/" .. file .. ": " .. reason) or t
         end
     end
+    D.load_plugins(types, broken, names)
     sort(names)
+    D.last_types = types -- D.to_engine's default (script components need their type's file)
     return types, broken, names
+end
+
+-- Plugin directories (sdsim run --plugins DIR sets SDSIM_PLUGINS, ':'-separated): their types
+-- are validated like the built-ins and marked as plugins (their runs are isolated). A broken
+-- plugin, or one reusing a built-in name, is listed in broken["*plugins"] ("file:line: reason")
+-- and never replaces a working type.
+function D.load_plugins(types, broken, names)
+    local dirs = os and os.getenv and os.getenv("SDSIM_PLUGINS")
+    broken["*plugins"] = broken["*plugins"] or {}
+    if not dirs or dirs == "" then return end
+    for dir in dirs:gmatch("[^:]+") do
+        local files, err = host.list_lua(dir)
+        if not files then broken["*plugins"][#broken["*plugins"] + 1] = "plugins: " .. err end
+        for _, file in ipairs(files or {}) do
+            local stem, path = file:gsub("%.lua$", ""), dir .. "/" .. file
+            local ok, t = host.run_file(path, sandbox_extras(), 10000000, 64 * 1024 * 1024)
+            local reason
+            if ok then t, reason = D.check_type(t, stem) end
+            if ok and t and types[stem] then
+                ok, t = false, fmt("%s: a type named '%s' exists already (%s); a plugin cannot "
+                                   .. "replace it", path, stem, types[stem].file or "built in")
+            elseif ok and not t then
+                ok, t = false, path .. ": " .. reason
+            end
+            if ok then
+                t.file, t.plugin = path, true
+                types[stem] = t
+                names[#names + 1] = stem
+            else
+                broken["*plugins"][#broken["*plugins"] + 1] = t
+                if not types[stem] then broken[stem] = t end
+            end
+        end
+    end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -1274,7 +1317,7 @@ local function check_p_sums(P, comps, edges)
     for i, e in ipairs(edges) do
         if e.from_index and e.p and (e.mode == "forward" or e.mode == "async") then
             local c = comps[e.from_index]
-            if c.behavior ~= "balancer" then
+            if c.behavior ~= "balancer" and c.behavior ~= "script" then
                 sums[e.from_index] = (sums[e.from_index] or 0) + e.p
                 local m = members[e.from_index] or {}
                 m[#m + 1] = fmt("$.edges[%d]", i - 1)
@@ -1457,9 +1500,15 @@ local function engine_dist(d)
 end
 
 local BEHAVIOR_ENGINE = { service = "service", balancer = "balancer", cache = "cache",
-                          database = "database", queue = "queue" }
+                          database = "database", queue = "queue", script = "script" }
 
-local function engine_component(c)
+local function script_of(c, types)
+    local t = types and types[c.type]
+    if c.behavior ~= "script" or not t then return nil end
+    return cjson_mod.encode({ file = t.file, params = c.params or {}, plugin = t.plugin })
+end
+
+local function engine_component(c, types)
     local p = c.params or {}
     local as, rl, shed = p.autoscale, p.rate_limit, p.shed
     return {
@@ -1476,6 +1525,7 @@ local function engine_component(c)
             cooldown = as.cooldown_s, provision_delay = as.provision_s,
             interval = as.interval_s,
         } or nil,
+        script = script_of(c, types),
     }
 end
 
@@ -1527,13 +1577,14 @@ local function engine_fault(f)
     return e
 end
 
-function D.to_engine(doc)
+function D.to_engine(doc, types)
+    types = types or D.last_types
     local comps = {}
     for i, c in ipairs(doc.components) do comps[c.id] = { index = i } end
     local e = { name = doc.name, components = {}, edges = {}, workloads = {}, faults = {},
                 slo = { p99 = doc.slo.p99_ms and doc.slo.p99_ms / 1000 or 0,
                         error_rate = doc.slo.error_rate or -1 } }
-    for i, c in ipairs(doc.components) do e.components[i] = engine_component(c) end
+    for i, c in ipairs(doc.components) do e.components[i] = engine_component(c, types) end
     for i, x in ipairs(doc.edges) do e.edges[i] = engine_edge(x) end
     for i, w in ipairs(doc.workload) do e.workloads[i] = engine_workload(w, comps) end
     local faults = {}
@@ -1769,10 +1820,15 @@ function D.load(kind_, arg, root, default_name)
     if broken["*"] then
         return nil, nil, { { path = "$", reason = "cannot read component types: " .. broken["*"] } }
     end
+    if broken["*plugins"] and #broken["*plugins"] > 0 then -- --plugins: every file must load
+        local P = {}
+        for i, why in ipairs(broken["*plugins"]) do P[i] = { path = "$", reason = why } end
+        return nil, nil, P
+    end
     local norm
     norm, problems = D.validate(doc, types, names, broken, default_name)
     if not norm then return nil, nil, problems end
-    return D.to_engine(norm), norm, problems
+    return D.to_engine(norm, types), norm, problems
 end
 
 D.kind, D.describe, D.suggest, D.num_text = kind, describe, suggest, num_text
