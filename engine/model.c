@@ -389,7 +389,8 @@ static int check_exclusive_sums(checker *ck, const sim_design *d) {
         if (d->edges[i].mode != SIM_EDGE_CALL) sum[d->edges[i].from] += d->edges[i].p;
     int rc = 0;
     for (int c = 0; c < d->ncomponents && rc == 0; c++)
-        if (d->components[c].behavior != SIM_BEHAVIOR_BALANCER && sum[c] > 1 + 1e-9)
+        if (d->components[c].behavior != SIM_BEHAVIOR_BALANCER &&
+            d->components[c].behavior != SIM_BEHAVIOR_SCRIPT && sum[c] > 1 + 1e-9)
             rc = fail(ck, "component '%s': forward + async edge probabilities sum to %g > 1",
                       d->components[c].id, sum[c]);
     free(sum);
