@@ -491,8 +491,11 @@ static const char **files_of(const sim_design *d) {
         const char *s = d->components[c].script, *f = s ? strstr(s, "\"file\":\"") : NULL;
         if (!f) continue;
         f += 8;
-        const char *end = strchr(f, '"');
-        if (end) files[c] = strndup(f, (size_t)(end - f));
+        char *out = malloc(strlen(f) + 1), *o = out;
+        for (; out && *f && *f != '"'; f++) /* JSON escapes: cjson writes / as \/ */
+            *o++ = f[0] == '\\' && f[1] ? *++f : *f;
+        if (out) *o = '\0';
+        files[c] = out;
     }
     return files;
 }

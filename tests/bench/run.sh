@@ -21,6 +21,15 @@ else
 fi
 
 echo
+echo "Lua behaviours on every request (tests/bench/bench_lua.c; CPU time of the run itself):"
+if [ -x "$build/bench_lua" ]; then
+    SDSIM_ROOT=$root "$build/bench_lua" --scale "$scale" || status=1
+else
+    echo "  $build/bench_lua is missing: build first (make build)"
+    status=1
+fi
+
+echo
 echo "CLI: sdsim run templates/ecommerce.lua --duration 60 --json (target < 1 s wall):"
 template=$root/templates/ecommerce.lua
 if [ ! -x "$build/sdsim" ] || [ ! -f "$template" ]; then
