@@ -673,15 +673,16 @@ end
 
 -- Plugin directories (sdsim run --plugins DIR sets SDSIM_PLUGINS, ':'-separated): their types
 -- are validated like the built-ins and marked as plugins (their runs are isolated). A broken
--- plugin, or one reusing a built-in name, is listed in broken["*plugins"] ("file:line: reason")
--- and never replaces a working type.
+-- plugin, or one reusing a built-in name, is listed in D.plugin_problems ("file:line: reason")
+-- (and in broken under its name unless a working type has it): it never replaces a working
+-- type.
 function D.load_plugins(types, broken, names)
     local dirs = os and os.getenv and os.getenv("SDSIM_PLUGINS")
-    broken["*plugins"] = broken["*plugins"] or {}
+    D.plugin_problems = {}
     if not dirs or dirs == "" then return end
     for dir in dirs:gmatch("[^:]+") do
         local files, err = host.list_lua(dir)
-        if not files then broken["*plugins"][#broken["*plugins"] + 1] = "plugins: " .. err end
+        if not files then D.plugin_problems[#D.plugin_problems + 1] = "plugins: " .. err end
         for _, file in ipairs(files or {}) do
             local stem, path = file:gsub("%.lua$", ""), dir .. "/" .. file
             local ok, t = host.run_file(path, sandbox_extras(), 10000000, 64 * 1024 * 1024)
@@ -698,7 +699,7 @@ function D.load_plugins(types, broken, names)
                 types[stem] = t
                 names[#names + 1] = stem
             else
-                broken["*plugins"][#broken["*plugins"] + 1] = t
+                D.plugin_problems[#D.plugin_problems + 1] = t
                 if not types[stem] then broken[stem] = t end
             end
         end
@@ -1820,9 +1821,9 @@ function D.load(kind_, arg, root, default_name)
     if broken["*"] then
         return nil, nil, { { path = "$", reason = "cannot read component types: " .. broken["*"] } }
     end
-    if broken["*plugins"] and #broken["*plugins"] > 0 then -- --plugins: every file must load
+    if D.plugin_problems and #D.plugin_problems > 0 then -- --plugins: every file must load
         local P = {}
-        for i, why in ipairs(broken["*plugins"]) do P[i] = { path = "$", reason = why } end
+        for i, why in ipairs(D.plugin_problems) do P[i] = { path = "$", reason = why } end
         return nil, nil, P
     end
     local norm
