@@ -238,6 +238,82 @@ run external "$tmp/external.json" 20 --warmup 0 &&
     "math.abs(c.ext.errors / c.ext.arrivals - 0.05) < 0.012 and near(c.ext.mean_response_ms, 150, 0.1)" \
     "c.ext.errors / c.ext.arrivals .. ' ' .. c.ext.mean_response_ms"
 
+# Saga: steps a, b, c in order; c fails 30 % of the time (error_rate). A failed saga
+# compensates b then a (one more call on each edge) and fails. 200 rps x 20 s = ~4,000 sagas:
+# the failed share is 0.3 (sd 0.007; tolerance 0.03), a and b see 1.3 requests per saga
+# (+-0.03), c one (+-1 %: sagas still in flight at the end).
+cat >"$tmp/saga.json" <<'EOF'
+{ "version": 1, "name": "saga",
+  "components": [ { "id": "clients", "type": "client" }, { "id": "saga", "type": "saga" },
+                  { "id": "a", "type": "service", "params": { "workers": 0 } },
+                  { "id": "b", "type": "service", "params": { "workers": 0 } },
+                  { "id": "c", "type": "service", "params": { "workers": 0, "error_rate": 0.3 } } ],
+  "edges": [ { "from": "clients", "to": "saga" }, { "from": "saga", "to": "a" },
+             { "from": "saga", "to": "b" }, { "from": "saga", "to": "c" } ],
+  "workload": [ { "to": "clients", "rps": 200 } ] }
+EOF
+run saga "$tmp/saga.json" 20 --warmup 0 &&
+  expect "saga: 30 % of sagas fail at step c and compensate a and b (1.3 calls each, +-0.03)" \
+    "$tmp/saga.out" \
+    "math.abs(c.saga.errors / c.saga.arrivals - 0.3) < 0.03 and math.abs(c.a.arrivals / c.saga.arrivals - 1.3) < 0.03 and math.abs(c.b.arrivals / c.saga.arrivals - 1.3) < 0.03 and near(c.c.arrivals, c.saga.arrivals, 0.01)" \
+    "c.saga.errors / c.saga.arrivals .. ' failed; a ' .. c.a.arrivals / c.saga.arrivals .. ' b ' .. c.b.arrivals / c.saga.arrivals .. ' c ' .. c.c.arrivals / c.saga.arrivals"
+
+# Two-phase commit: participants p1, p2; p2 is down from 5 s to 10 s. 100 tx/s: the ~500
+# transactions of those 5 s abort (+-15 %: Poisson count, sd 22), none before or after; every
+# transaction sends two requests to each participant (prepare, then commit or abort; +-1 %
+# for the transactions in flight at the end).
+cat >"$tmp/twopc.json" <<'EOF'
+{ "version": 1, "name": "2pc",
+  "components": [ { "id": "clients", "type": "client" }, { "id": "tx", "type": "two_phase_commit" },
+                  { "id": "p1", "type": "service", "params": { "workers": 0 } },
+                  { "id": "p2", "type": "service", "params": { "workers": 0 } } ],
+  "edges": [ { "from": "clients", "to": "tx" }, { "from": "tx", "to": "p1", "timeout_ms": 200 },
+             { "from": "tx", "to": "p2", "timeout_ms": 200 } ],
+  "workload": [ { "to": "clients", "rps": 100 } ],
+  "scenario": [ { "at_s": 5, "fault": "crash", "target": "p2", "for_s": 5 } ] }
+EOF
+run twopc "$tmp/twopc.json" 20 --warmup 0 &&
+  expect "two_phase_commit: aborts while a participant is down (~500 of 2,000, +-15 %)" \
+    "$tmp/twopc.out" \
+    "near(c.tx.errors, 500, 0.15) and near(c.p1.arrivals, 2 * c.tx.arrivals, 0.01) and c.p1.errors == 0" \
+    "c.tx.errors .. ' aborted; p1 ' .. c.p1.arrivals .. ' for ' .. c.tx.arrivals .. ' tx'"
+
+# Read replicas with lag: 200 rps on 100 keys, half writes (1 write/s per key), mean lag
+# 500 ms, stale reads go to the primary. A read is stale with probability 1 - exp(-1 x 0.5) =
+# 0.393, so the primary gets 0.5 + 0.5 x 0.393 = 0.697 of the requests (+-0.02; 4,000 draws).
+cat >"$tmp/lag.json" <<'EOF'
+{ "version": 1, "name": "lag",
+  "components": [ { "id": "clients", "type": "client" },
+                  { "id": "replicas", "type": "read_replicas",
+                    "params": { "read_ratio": 0.5, "lag_ms": 500, "stale_reads": "primary" } },
+                  { "id": "primary", "type": "database", "params": { "read_ratio": 0 } } ],
+  "edges": [ { "from": "clients", "to": "replicas" },
+             { "from": "replicas", "to": "primary", "mode": "forward" } ],
+  "workload": [ { "to": "clients", "rps": 200, "keys": 100 } ] }
+EOF
+run lag "$tmp/lag.json" 20 --warmup 0 &&
+  expect "read_replicas: writes and stale reads reach the primary (0.697 +-0.02)" "$tmp/lag.out" \
+    "math.abs(c.primary.arrivals / c.replicas.arrivals - (0.5 + 0.5 * (1 - math.exp(-0.5)))) < 0.02" \
+    "c.primary.arrivals / c.replicas.arrivals"
+
+# CQRS read model: 300 events/s arrive as async copies (apply 0.5 ms), 200 queries/s as calls
+# (2 ms), 2 replicas x 1 worker: utilization (300 x 0.5 + 200 x 2) / 1000 / 2 = 0.275 (+-10 %);
+# were events treated as queries it would be 0.5.
+cat >"$tmp/cqrs.json" <<'EOF'
+{ "version": 1, "name": "cqrs",
+  "components": [ { "id": "writers", "type": "client" },
+                  { "id": "commands", "type": "service", "params": { "workers": 0 } },
+                  { "id": "readers", "type": "client" },
+                  { "id": "view", "type": "cqrs_read_model", "params": { "workers": 1 } } ],
+  "edges": [ { "from": "writers", "to": "commands" },
+             { "from": "commands", "to": "view", "mode": "async" },
+             { "from": "readers", "to": "view" } ],
+  "workload": [ { "to": "writers", "rps": 300 }, { "to": "readers", "rps": 200 } ] }
+EOF
+run cqrs "$tmp/cqrs.json" 20 &&
+  expect "cqrs_read_model: events cost apply_time, queries query_time (util 0.275 +-10 %)" \
+    "$tmp/cqrs.out" "near(c.view.utilization, 0.275, 0.1)" "c.view.utilization"
+
 # ---------------------------------------------------------------------------------------------
 # 3. Templates: unsaturated at their default load, SLO met, and the analytic utilization of
 # the busiest component within 15 % of the simulated one (the header arithmetic's promise).
