@@ -1096,3 +1096,10 @@ char *sdsim_scenario_catalog(char *err, size_t errlen) {
         snprintf(err, errlen, "%s", ctx.err);
     return ctx.text;
 }
+
+int sdsim_design_sdk_push(lua_State *L, char *err, size_t errlen) {
+    int top = lua_gettop(L);
+    if (load_sdk(L, err, errlen) == 0) return 0;
+    lua_settop(L, top);
+    return -1;
+}

@@ -65,3 +65,11 @@ int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, s
 /* The shipped scenarios with their descriptions and parameters, as text for people
  * (malloc'd), or NULL with a message in err. */
 char *sdsim_scenario_catalog(char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------- */
+/* Pushes the module table of scripts/sdk/design.lua onto L, with the host functions it needs
+ * (component files run sandboxed, as for validation), for code that lists the component types
+ * (the server's GET /api/components: D.load_types, D.json_schema). 0, or -1 with a message in
+ * err and nothing pushed. */
+struct lua_State;
+int sdsim_design_sdk_push(struct lua_State *L, char *err, size_t errlen);

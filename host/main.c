@@ -15,6 +15,7 @@ static const command commands[] = {
     {"validate", sdsim_cli_validate, "list every problem of a design with its JSON path"},
     {"script", sdsim_cli_script, "run a Lua script (--sandbox: with a user's limits)"},
     {"repl", sdsim_cli_repl, "a Lua prompt with the sim module for what-if scripting"},
+    {"serve", sdsim_cli_serve, "the HTTP and WebSocket server (docs/http-api.md)"},
 };
 
 static void usage(FILE *out) {

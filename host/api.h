@@ -1,0 +1,48 @@
+/* The HTTP API's handlers: Lua files under scripts/api/ (routes.lua maps "METHOD /path" to
+ * "module.function"), run in one trusted LuaJIT state of the server, each request in its own
+ * coroutine (OpenResty style). A handler that waits (host.sleep, a simulation on a worker
+ * thread, later database and Redis I/O) yields its coroutine and the loop serves others; the
+ * operation resumes it when done. Handlers and routes are looked up per request from tables
+ * that can be swapped (hot reload). */
+#pragma once
+#include <stddef.h>
+
+#include "server_defs.h"
+
+/* Loads scripts/api/init.lua (the dispatcher) and the routes. NULL with a message. */
+sdsim_api *sdsim_api_new(sdsim_server *srv, char *err, size_t errlen);
+void sdsim_api_free(sdsim_api *api);
+
+/* Runs the handler of an /api request in a new coroutine; it answers through
+ * sdsim_http_respond, now or after yielding. */
+void sdsim_api_handle(sdsim_api *api, sdsim_http_req *r);
+
+/* A WebSocket text message -> the reply to send (malloc'd, may be NULL) or a close code
+ * (1007, 1003 ...) with a reason. Runs synchronously (no coroutine yet). */
+int sdsim_api_ws_message(sdsim_api *api, const char *text, size_t len, char **reply,
+                         size_t *reply_len, char *reason, size_t reason_cap);
+
+/* Shutdown: asks every worker job to stop (running simulations check the flag) and drops
+ * handlers still sleeping. */
+void sdsim_api_cancel_all(sdsim_api *api);
+
+/* ---- for the host.* functions of api_jobs.c ---- */
+struct lua_State;
+typedef struct sdsim_api_call sdsim_api_call;
+
+/* The call whose coroutine is L; raises a Lua error when L is not a request's coroutine (a
+ * handler's own coroutine cannot wait on the host). */
+sdsim_api_call *sdsim_api_call_check(struct lua_State *L, const char *fname);
+/* Marks the call as waiting: the C function then returns lua_yield(L, 0). */
+void sdsim_api_call_wait(sdsim_api_call *c);
+/* The call's coroutine, to push the operation's results on before resuming. */
+struct lua_State *sdsim_api_call_thread(sdsim_api_call *c);
+/* Resumes the coroutine with the nargs values pushed on it. */
+void sdsim_api_call_resume(sdsim_api_call *c, int nargs);
+sdsim_server *sdsim_api_server(sdsim_api *api);
+sdsim_api *sdsim_api_of(struct lua_State *L);
+
+/* api_jobs.c: host.validate, host.analyze, host.run, host.components into the table on top. */
+void sdsim_api_jobs_register(struct lua_State *L);
+/* Sets the cancel flag of every job still queued or running. */
+void sdsim_api_jobs_cancel_all(void);

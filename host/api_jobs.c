@@ -1,0 +1,455 @@
+/* Work that must not run on the network thread, as host functions of the API state: each
+ * queues a job on libuv's thread pool (uv_queue_work), yields the handler's coroutine and
+ * resumes it with the job's result. Validation, the analytic pass and simulations all run
+ * there; a simulation checks a cancel flag and a wall-clock limit as it goes.
+ *
+ * Results follow luv's convention: the JSON text of the answer, or nil, message, code[,
+ * problems] with code one of "invalid" (problems: an array of {path, reason}), "timeout",
+ * "cancelled", "failed". */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "analytic.h"
+#include "api.h"
+#include "design_load.h"
+#include "json_writer.h"
+#include "log.h"
+#include "lua_state.h"
+#include "replications.h"
+#include "report.h"
+#include "run_design.h"
+
+#define CATALOG_MEM_LIMIT ((size_t)256 << 20)
+
+typedef enum job_kind { JOB_VALIDATE, JOB_ANALYZE, JOB_RUN, JOB_COMPONENTS } job_kind;
+
+typedef struct api_job {
+    uv_work_t work;
+    sdsim_api_call *call;
+    sdsim_server *srv;
+    job_kind kind;
+    char *input;
+    size_t len;
+    double duration, warmup, wall_limit;
+    uint64_t seed;
+    int max_components;
+    atomic_int cancel;
+    /* Results, written by the worker, read back on the loop */
+    char *text; /* the answer's JSON */
+    size_t text_len;
+    sdsim_problems problems;
+    const char *code; /* NULL on success */
+    char message[1200];
+    struct api_job *next, *prev;
+} api_job;
+
+static api_job *jobs; /* queued or running, for cancel_all (loop thread only) */
+
+static double wall_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fail(api_job *j, const char *code, const char *fmt, const char *arg) {
+    j->code = code;
+    snprintf(j->message, sizeof j->message, fmt, arg);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* The work itself (worker threads) */
+
+/* The design, or NULL with the job failed as "invalid". */
+static sim_design *load(api_job *j) {
+    sim_design *d = sdsim_load_design_json(j->input, j->len, &j->problems);
+    if (!d) {
+        j->code = "invalid";
+        snprintf(j->message, sizeof j->message, "the design has %d problem%s", j->problems.n,
+                 j->problems.n == 1 ? "" : "s");
+    }
+    return d;
+}
+
+typedef struct membuf {
+    FILE *f;
+    char *data;
+    size_t len;
+} membuf;
+
+static int membuf_open(membuf *m) {
+    m->data = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->data, &m->len);
+    return m->f ? 0 : -1;
+}
+
+static void membuf_take(membuf *m, api_job *j) {
+    fclose(m->f);
+    j->text = m->data;
+    j->text_len = m->len;
+}
+
+static void validate_work(api_job *j) {
+    sim_design *d = load(j);
+    membuf m;
+    if (!d || membuf_open(&m)) {
+        if (d) fail(j, "failed", "%s", "out of memory");
+        sim_design_free(d);
+        return;
+    }
+    sdsim_json w;
+    sdsim_json_init(&w, m.f, 0);
+    sdsim_json_object_begin(&w);
+    sdsim_json_key(&w, "ok");
+    sdsim_json_bool(&w, 1);
+    sdsim_json_kv_string(&w, "name", d->name);
+    sdsim_json_kv_integer(&w, "components", d->ncomponents);
+    sdsim_json_kv_integer(&w, "edges", d->nedges);
+    sdsim_json_kv_integer(&w, "workloads", d->nworkloads);
+    sdsim_json_kv_integer(&w, "faults", d->nfaults);
+    sdsim_json_object_end(&w);
+    membuf_take(&m, j);
+    sim_design_free(d);
+}
+
+static const char *exactness_name(sim_exactness e) {
+    return e == SIM_EXACT ? "exact" : e == SIM_APPROXIMATE ? "approximate" : "unstable";
+}
+
+/* The same document as `sdsim analyze --json` (tests/cli/server.sh compares the bytes). */
+static void analytic_json(FILE *out, const sim_design *d, const sim_analytic *a) {
+    sdsim_json j;
+    sdsim_json_init(&j, out, 1);
+    sdsim_json_object_begin(&j);
+    sdsim_json_kv_string(&j, "design", d->name);
+    sdsim_json_key(&j, "components");
+    sdsim_json_object_begin(&j);
+    for (int i = 0; i < a->ncomponents; i++) {
+        const sim_analytic_component *c = &a->components[i];
+        sdsim_json_key(&j, d->components[i].id);
+        sdsim_json_object_begin(&j);
+        sdsim_json_kv_number(&j, "arrival_rps", c->arrival_rate);
+        sdsim_json_kv_number(&j, "service_demand_ms", c->service_demand * 1e3);
+        sdsim_json_kv_number(&j, "utilization", c->utilization);
+        sdsim_json_kv_number(&j, "mean_wait_ms", c->mean_wait * 1e3);
+        sdsim_json_kv_number(&j, "mean_response_ms", c->mean_response * 1e3);
+        sdsim_json_kv_number(&j, "mean_in_system", c->mean_in_system);
+        sdsim_json_kv_number(&j, "drop_probability", c->drop_prob);
+        sdsim_json_kv_number(&j, "saturation_rps", c->saturation_rps);
+        sdsim_json_kv_string(&j, "exactness", exactness_name(c->exactness));
+        sdsim_json_object_end(&j);
+    }
+    sdsim_json_object_end(&j);
+    sdsim_json_kv_number(&j, "offered_rps", a->offered_rps);
+    sdsim_json_kv_number(&j, "e2e_mean_ms", a->e2e_mean * 1e3);
+    sdsim_json_kv_number(&j, "saturation_rps", a->saturation_rps);
+    sdsim_json_kv_string(&j, "bottleneck",
+                         a->bottleneck >= 0 ? d->components[a->bottleneck].id : "");
+    sdsim_json_kv_string(&j, "reason", a->reason);
+    sdsim_json_key(&j, "closed");
+    sdsim_json_bool(&j, a->closed);
+    sdsim_json_object_end(&j);
+}
+
+static void analyze_work(api_job *j) {
+    sim_design *d = load(j);
+    if (!d) return;
+    sim_analytic a;
+    char err[256];
+    membuf m;
+    if (sim_analyze(d, &a, err, sizeof err) != 0) {
+        fail(j, "failed", "no analytic prediction: %s", err);
+    } else {
+        if (membuf_open(&m) == 0) {
+            analytic_json(m.f, d, &a);
+            membuf_take(&m, j);
+        } else {
+            fail(j, "failed", "%s", "out of memory");
+        }
+        sim_analytic_free(&a);
+    }
+    sim_design_free(d);
+}
+
+/* Runs one replication in steps of simulated time, checking the cancel flag and the wall
+ * clock between steps. 0, or -1 with the job failed. */
+static int run_steps(api_job *j, sim_run *run, double started) {
+    double step = j->duration / 1000, t = step;
+    int rc;
+    while ((rc = sim_run_until(run, t)) == 0) {
+        if (atomic_load(&j->cancel)) {
+            fail(j, "cancelled", "%s", "the server is shutting down: the run was stopped");
+            return -1;
+        }
+        if (wall_now() - started > j->wall_limit) {
+            char lim[32];
+            snprintf(lim, sizeof lim, "%g", j->wall_limit);
+            fail(j, "timeout",
+                 "the run needed more than %s s of wall-clock time; shorten the duration or "
+                 "lower the load",
+                 lim);
+            return -1;
+        }
+        t += step;
+    }
+    if (rc < 0) {
+        fail(j, "failed", "the run stopped: %s", sim_run_error(run));
+        return -1;
+    }
+    return 0;
+}
+
+/* The report of the finished run, like run_design.c builds it for `sdsim run --json`. */
+static void run_report(api_job *j, const sim_design *d, sim_run *run, double started) {
+    sdsim_replications reps = {0};
+    sim_analytic a;
+    char aerr[256] = "";
+    membuf m;
+    if (sdsim_replications_add(&reps, sim_run_results(run)) ||
+        sdsim_replications_summarise(&reps) || membuf_open(&m)) {
+        fail(j, "failed", "%s", "out of memory");
+        sdsim_replications_free(&reps);
+        return;
+    }
+    int have = sim_analyze(d, &a, aerr, sizeof aerr) == 0;
+    sdsim_report report = {.design = d,
+                           .results = &reps.summary,
+                           .analytic = have ? &a : NULL,
+                           .analytic_error = aerr,
+                           .duration = j->duration,
+                           .warmup = j->warmup,
+                           .seed = j->seed,
+                           .replications = 1,
+                           .wall_seconds = wall_now() - started};
+    sdsim_report_json(m.f, &report);
+    membuf_take(&m, j);
+    if (have) sim_analytic_free(&a);
+    sdsim_replications_free(&reps);
+}
+
+static void run_work(api_job *j) {
+    double started = wall_now();
+    sim_design *d = load(j);
+    if (!d) return;
+    if (d->ncomponents > j->max_components) {
+        sdsim_problems_add(&j->problems, "$.components",
+                           "an anonymous run takes at most %d components; this design has %d",
+                           j->max_components, d->ncomponents);
+        fail(j, "invalid", "%s", "the design is too large for an anonymous run");
+        sim_design_free(d);
+        return;
+    }
+    sim_options o = sim_options_defaults();
+    o.duration = j->duration;
+    o.warmup = j->warmup;
+    o.seed = j->seed;
+    o.window = j->duration / SDSIM_MAX_WINDOWS > 1 ? j->duration / SDSIM_MAX_WINDOWS : 1;
+    char why[512];
+    sim_run *run = sim_run_new(d, &o, why, sizeof why);
+    if (!run) {
+        fail(j, "failed", "cannot run: %s", why);
+    } else {
+        if (run_steps(j, run, started) == 0) run_report(j, d, run, started);
+        sim_run_free(run);
+    }
+    sim_design_free(d);
+}
+
+/* Every component type with its parameters, from scripts/api/catalog.lua given the design
+ * SDK (the same loader validation uses). */
+static void components_work(api_job *j) {
+    sdsim_lua_opts opts = {.mem_limit = CATALOG_MEM_LIMIT, .jit = 1};
+    lua_State *L = sdsim_lua_new(&opts);
+    char err[1024], path[4096];
+    if (!L) {
+        fail(j, "failed", "%s", "out of memory");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/scripts/api/catalog.lua", sdsim_root());
+    if (sdsim_design_sdk_push(L, err, sizeof err) != 0 ||
+        sdsim_lua_load_file(L, path, 0, (size_t)1 << 20, err, sizeof err) != 0) {
+        fail(j, "failed", "%s", err);
+    } else {
+        lua_insert(L, -2); /* catalog(D, root) */
+        lua_pushstring(L, sdsim_root());
+        if (sdsim_lua_pcall(L, 2, 1, 0, err, sizeof err) != 0 || !lua_isstring(L, -1)) {
+            fail(j, "failed", "%s", err);
+        } else {
+            size_t n;
+            const char *s = lua_tolstring(L, -1, &n);
+            if ((j->text = malloc(n + 1))) {
+                memcpy(j->text, s, n + 1);
+                j->text_len = n;
+            }
+        }
+    }
+    sdsim_lua_close(L);
+}
+
+static void work(uv_work_t *w) {
+    api_job *j = w->data;
+    switch (j->kind) {
+    case JOB_VALIDATE: validate_work(j); break;
+    case JOB_ANALYZE: analyze_work(j); break;
+    case JOB_RUN: run_work(j); break;
+    case JOB_COMPONENTS: components_work(j); break;
+    }
+    if (!j->code && !j->text) fail(j, "failed", "%s", "out of memory");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Back on the loop */
+
+static void push_problems(lua_State *co, const sdsim_problems *p) {
+    lua_createtable(co, p->n, 0);
+    for (int i = 0; i < p->n; i++) {
+        lua_createtable(co, 0, 2);
+        lua_pushstring(co, p->items[i].path);
+        lua_setfield(co, -2, "path");
+        lua_pushstring(co, p->items[i].reason);
+        lua_setfield(co, -2, "reason");
+        lua_rawseti(co, -2, i + 1);
+    }
+}
+
+static void job_unlink(api_job *j) {
+    if (j->prev) j->prev->next = j->next;
+    else jobs = j->next;
+    if (j->next) j->next->prev = j->prev;
+}
+
+static void after_work(uv_work_t *w, int status) {
+    api_job *j = w->data;
+    job_unlink(j);
+    j->srv->jobs_running--;
+    if (j->kind == JOB_RUN) j->srv->sims_running--;
+    lua_State *co = sdsim_api_call_thread(j->call);
+    int n;
+    if (status == UV_ECANCELED) fail(j, "cancelled", "%s", "the server is shutting down");
+    if (!j->code) {
+        lua_pushlstring(co, j->text, j->text_len);
+        n = 1;
+    } else {
+        lua_pushnil(co);
+        lua_pushstring(co, j->message);
+        lua_pushstring(co, j->code);
+        push_problems(co, &j->problems);
+        n = 4;
+    }
+    sdsim_api_call *call = j->call;
+    free(j->text);
+    free(j->input);
+    sdsim_problems_free(&j->problems);
+    free(j);
+    sdsim_api_call_resume(call, n);
+}
+
+/* Queues the job for the calling handler and yields it. */
+static int queue(lua_State *L, api_job *j, const char *fname) {
+    j->call = sdsim_api_call_check(L, fname);
+    sdsim_server *srv = sdsim_api_server(sdsim_api_of(L));
+    j->srv = srv;
+    j->work.data = j;
+    if (uv_queue_work(&srv->loop, &j->work, work, after_work) != 0) {
+        free(j->input);
+        free(j);
+        return luaL_error(L, "%s: cannot queue the work", fname);
+    }
+    srv->jobs_running++;
+    if (j->kind == JOB_RUN) srv->sims_running++;
+    j->next = jobs;
+    if (jobs) jobs->prev = j;
+    jobs = j;
+    sdsim_api_call_wait(j->call);
+    return lua_yield(L, 0);
+}
+
+static api_job *job_new(lua_State *L, job_kind kind, int with_input) {
+    size_t n = 0;
+    const char *s = with_input ? luaL_checklstring(L, 1, &n) : NULL;
+    api_job *j = calloc(1, sizeof *j);
+    char *input = with_input ? malloc(n + 1) : NULL;
+    if (!j || (with_input && !input)) {
+        free(j);
+        free(input);
+        luaL_error(L, "out of memory");
+        return NULL;
+    }
+    j->kind = kind;
+    if (input) {
+        memcpy(input, s, n + 1);
+        j->input = input;
+        j->len = n;
+    }
+    return j;
+}
+
+/* host.validate(json_text) -> {"ok":true,"name":...,"components":N,...} text | nil, msg,
+ * code, problems */
+static int host_validate(lua_State *L) {
+    luaL_checkstring(L, 1);
+    return queue(L, job_new(L, JOB_VALIDATE, 1), "host.validate");
+}
+
+/* host.analyze(json_text) -> the `sdsim analyze --json` document | nil, msg, code, problems */
+static int host_analyze(lua_State *L) {
+    luaL_checkstring(L, 1);
+    return queue(L, job_new(L, JOB_ANALYZE, 1), "host.analyze");
+}
+
+static double opt_field(lua_State *L, int t, const char *k, double def) {
+    lua_getfield(L, t, k);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : def;
+    lua_pop(L, 1);
+    return v;
+}
+
+/* host.run(json_text, {duration=, warmup=, seed=, wall_limit=, max_components=}) -> the
+ * `sdsim run --json` report | nil, msg, code, problems. The handler checks the options'
+ * ranges; here they are only clamped to what cannot break the engine. */
+static int host_run(lua_State *L) {
+    luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    double duration = opt_field(L, 2, "duration", 60);
+    double warmup = opt_field(L, 2, "warmup", duration / 10);
+    if (!(duration > 0) || !(warmup >= 0) || warmup >= duration || !isfinite(duration))
+        return luaL_error(L, "host.run: need 0 <= warmup < duration");
+    api_job *j = job_new(L, JOB_RUN, 1);
+    j->duration = duration;
+    j->warmup = warmup;
+    j->seed = (uint64_t)opt_field(L, 2, "seed", 1);
+    j->wall_limit = opt_field(L, 2, "wall_limit", 30);
+    j->max_components = (int)opt_field(L, 2, "max_components", 1e9);
+    return queue(L, j, "host.run");
+}
+
+/* host.components() -> the catalogue's JSON text | nil, msg, code */
+static int host_components(lua_State *L) {
+    return queue(L, job_new(L, JOB_COMPONENTS, 0), "host.components");
+}
+
+void sdsim_api_jobs_register(lua_State *L) {
+    static const luaL_Reg fns[] = {{"validate", host_validate},
+                                   {"analyze", host_analyze},
+                                   {"run", host_run},
+                                   {"components", host_components},
+                                   {NULL, NULL}};
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        lua_setfield(L, -2, f->name);
+    }
+}
+
+void sdsim_api_jobs_cancel_all(void) {
+    for (api_job *j = jobs; j; j = j->next) {
+        atomic_store(&j->cancel, 1);
+        uv_cancel((uv_req_t *)&j->work); /* succeeds only while still queued */
+    }
+}
