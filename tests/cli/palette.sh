@@ -27,18 +27,20 @@ run() {
   return 1
 }
 
-# expect NAME REPORT LUA_EXPR: the expression (with r = the decoded report, c = r.components)
-# must be true; otherwise the figures it names are printed by the expression's second value.
+# expect NAME REPORT LUA_EXPR [EXPLAIN [ANALYSIS]]: the expression (with r = the decoded
+# report, c = r.components, A = the decoded `sdsim analyze --json` output when given, near(x,
+# want, rel)) must be true; otherwise EXPLAIN (a Lua expression) says what was seen.
 expect() {
-  local name=$1 report=$2 expr=$3 explain=${4:-"''"}
+  local name=$1 report=$2 expr=$3 explain=${4:-"''"} analysis=${5:-}
   local out
   out=$(luajit -e "
     local cjson = require 'cjson'
     local f = assert(io.open('$report')); local r = cjson.decode(f:read('*a')); f:close()
     local c = r.components
+    local A = '$analysis' ~= '' and cjson.decode(assert(io.open('$analysis')):read('*a')) or nil
     local near = function(x, want, rel) return math.abs(x - want) <= rel * math.abs(want) end
-    local ok = assert(loadstring([==[local r, c, near = ...; return $expr]==]))(r, c, near)
-    local why = assert(loadstring([==[local r, c = ...; return $explain]==]))(r, c)
+    local ok = assert(loadstring([==[local r, c, near, A = ...; return $expr]==]))(r, c, near, A)
+    local why = assert(loadstring([==[local r, c, A = ...; return $explain]==]))(r, c, A)
     print(ok and 'true' or ('false ' .. tostring(why)))" 2>&1)
   if [ "$out" = true ]; then ok "$name"; else bad "$name: $out"; fi
 }
@@ -316,15 +318,18 @@ run cqrs "$tmp/cqrs.json" 20 &&
 
 # ---------------------------------------------------------------------------------------------
 # 3. Templates: unsaturated at their default load, SLO met, and the analytic utilization of
-# the busiest component within 15 % of the simulated one (the header arithmetic's promise).
+# the busiest component (sdsim analyze --json) within 15 % of the simulated one (the header
+# arithmetic's promise).
 for t in "$src"/templates/*.lua; do
   name=$(basename "$t" .lua)
-  if run "tpl_$name" "$t" 12 --warmup 2; then
+  if run "tpl_$name" "$t" 12 --warmup 2 &&
+    timeout 60 "$sdsim" analyze "$t" --json >"$tmp/tpl_$name.an" 2>"$tmp/tpl_$name.anerr"; then
     expect "template $name: busiest below 0.9, analytic within 15 %, SLO met" "$tmp/tpl_$name.out" \
-      "r.bottleneck.utilization < 0.9 and near(c[r.bottleneck.id].analytic.utilization, r.bottleneck.utilization, 0.15) and r.slo.pass == true" \
-      "r.bottleneck.id .. ' sim ' .. r.bottleneck.utilization .. ' analytic ' .. c[r.bottleneck.id].analytic.utilization .. ' slo ' .. tostring(r.slo.pass)"
+      "r.bottleneck.utilization < 0.9 and near(A.components[r.bottleneck.id].utilization, r.bottleneck.utilization, 0.15) and r.slo.pass == true" \
+      "r.bottleneck.id .. ' sim ' .. r.bottleneck.utilization .. ' analytic ' .. A.components[r.bottleneck.id].utilization .. ' slo ' .. tostring(r.slo.pass)" \
+      "$tmp/tpl_$name.an"
   else
-    bad "template $name runs"
+    bad "template $name runs and analyzes"
   fi
 done
 
