@@ -594,7 +594,7 @@ static void on_xcpu(int sig) {
     _exit(2);
 }
 
-static size_t vm_bytes(void) {
+__attribute__((unused)) static size_t vm_bytes(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long pages = 0;
     if (f) {
