@@ -2,6 +2,7 @@
  * under an instruction budget, validating a JSON document and running or analysing it. The
  * Lua half is scripts/sdk/sim.lua, which receives these functions as its first argument. */
 #include "lua_sim.h"
+#include "lua_behavior.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -178,6 +179,18 @@ static double number_arg(lua_State *L, int i, const char *name, double min, doub
     return v;
 }
 
+/* Lua component types of the project (components/) run in this process, as in `sdsim run`;
+ * untrusted plugin types need the isolated child that only `sdsim run --plugins` gives. */
+static int attach_scripts(sim_design *d, sdsim_behavior_host **host, char *err, size_t errlen) {
+    if (!sdsim_design_has_scripts(d)) return 0;
+    if (sdsim_design_has_plugins(d)) {
+        snprintf(err, errlen, "designs with plugin types run only under `sdsim run --plugins`");
+        return -1;
+    }
+    *host = sdsim_behavior_attach(d, NULL, err, errlen);
+    return *host ? 0 : -1;
+}
+
 /* C.run(json, duration, warmup, seed, replications) -> the report as JSON text, the very
  * bytes `sdsim run --json` prints for the same design and options. */
 static int l_run(lua_State *L) {
@@ -194,7 +207,10 @@ static int l_run(lua_State *L) {
     char err[600];
     char *text = NULL;
     size_t len = 0;
-    int rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
+    sdsim_behavior_host *scripts = NULL;
+    int rc = attach_scripts(d, &scripts, err, sizeof err);
+    if (rc == 0) rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
+    else memset(&out, 0, sizeof out);
     if (rc == 0) {
         FILE *f = open_memstream(&text, &len);
         if (f) {
@@ -206,6 +222,7 @@ static int l_run(lua_State *L) {
         }
     }
     sdsim_run_output_free(&out);
+    if (scripts) sdsim_behavior_detach(d, scripts);
     sim_design_free(d);
     if (rc != 0) {
         free(text);
