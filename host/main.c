@@ -16,6 +16,7 @@ static const command commands[] = {
     {"script", sdsim_cli_script, "run a Lua script (--sandbox: with a user's limits)"},
     {"repl", sdsim_cli_repl, "a Lua prompt with the sim module for what-if scripting"},
     {"serve", sdsim_cli_serve, "the HTTP and WebSocket server (docs/http-api.md)"},
+    {"migrate", sdsim_cli_migrate, "bring the database schema up to date (docs/storage.md)"},
 };
 
 static void usage(FILE *out) {

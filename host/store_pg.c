@@ -252,7 +252,14 @@ static void on_busy(pg_conn *c, int events) {
 static void on_poll(uv_poll_t *p, int status, int events) {
     pg_conn *c = p->data;
     if (status < 0) {
-        conn_broken(c, uv_strerror(status));
+        /* libuv reports a socket error (POLLERR) as a failed poll: let libpq read the error
+         * so the message says what happened ("connection refused"), then give up on it. */
+        PGconn *conn = c->conn;
+        int fd = c->fd;
+        if (c->state == C_CONNECTING) on_connecting(c);
+        else if (c->state == C_BUSY) on_busy(c, UV_READABLE);
+        if (c->conn && c->conn == conn && PQsocket(c->conn) == fd && c->state != C_IDLE)
+            conn_broken(c, uv_strerror(status));
         return;
     }
     switch (c->state) {
