@@ -297,7 +297,12 @@ static int read_action(sdsim_behavior_host *h, uint32_t i, int st, sim_script_ac
     if (st != LUA_YIELD) {
         const char *msg = st == 0 ? "the behaviour's worker ended" : lua_tostring(co, -1);
         char buf[512];
-        snprintf(buf, sizeof buf, "%s", st == LUA_ERRMEM ? "not enough memory" : msg);
+        /* Out of memory has no source position: name the type file so the user knows whose
+         * code ran out. */
+        const char *file = h->files[s->comp] ? h->files[s->comp] : "?";
+        if (st == LUA_ERRMEM || (msg && !strcmp(msg, "not enough memory")))
+            snprintf(buf, sizeof buf, "%s: not enough memory (the Lua memory limit)", file);
+        else snprintf(buf, sizeof buf, "%s", msg ? msg : "unknown error");
         kill_slot(h, i);
         return fail_run(h, s->comp, buf);
     }
