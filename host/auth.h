@@ -23,7 +23,7 @@ typedef struct uv_loop_s uv_loop_t;
 
 /* ---- passwords ---------------------------------------------------------------------------- */
 
-#define SDSIM_PASSWORD_MAX 1024   /* longer passwords are refused (hashing cost is per byte) */
+#define SDSIM_PASSWORD_MAX 1024 /* longer passwords are refused (hashing cost is per byte) */
 #define SDSIM_PASSWORD_HASH_MAX 160
 
 typedef struct sdsim_password_params {

@@ -74,8 +74,8 @@ static int grant_int(jwt_t *jwt, const char *name, int64_t *out) {
     return 0;
 }
 
-static int check_claims(const sdsim_jwt_key *k, jwt_t *jwt, int64_t now_s,
-                        sdsim_access_claims *out, const char **why) {
+static int check_claims(const sdsim_jwt_key *k, jwt_t *jwt, int64_t now_s, sdsim_access_claims *out,
+                        const char **why) {
     const char *iss = jwt_get_grant(jwt, "iss"), *sub = jwt_get_grant(jwt, "sub");
     const char *typ = jwt_get_grant(jwt, "typ"), *role = jwt_get_grant(jwt, "role");
     int64_t iat, exp;
@@ -144,7 +144,8 @@ static int create_secret(const char *dir, const char *path, char *err, size_t er
         unlink(path);
         return fail(err, errlen, "%s%s: no randomness", "", path);
     }
-    for (size_t i = 0; i < sizeof raw; i++) snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     hex[96] = '\n';
     ssize_t w = write(fd, hex, sizeof hex);
     int ok = w == (ssize_t)sizeof hex && fsync(fd) == 0;
@@ -192,7 +193,8 @@ static int read_secret(const char *path, unsigned char *secret, size_t *len, cha
     ssize_t n = read(fd, buf, sizeof buf);
     close(fd);
     if (n < 0) return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
     if (n < SDSIM_JWT_SECRET_MIN || n > SDSIM_JWT_SECRET_MAX) {
         OPENSSL_cleanse(buf, sizeof buf);
         return fail(err, errlen, "%s%s: the secret must be 32 to 512 bytes", "", path);
@@ -209,8 +211,8 @@ int sdsim_jwt_secret_load(const char *data_dir, unsigned char *secret, size_t *l
     if (env && *env) {
         size_t n = strlen(env);
         if (n < SDSIM_JWT_SECRET_MIN)
-            return fail(err, errlen, "SDSIM_JWT_SECRET is shorter than 32 bytes: refused%s%s",
-                        "", "");
+            return fail(err, errlen, "SDSIM_JWT_SECRET is shorter than 32 bytes: refused%s%s", "",
+                        "");
         if (n > SDSIM_JWT_SECRET_MAX)
             return fail(err, errlen, "SDSIM_JWT_SECRET is longer than 512 bytes%s%s", "", "");
         memcpy(secret, env, n);

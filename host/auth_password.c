@@ -11,8 +11,12 @@
 
 static sdsim_password_params params = {2, 19456, 1};
 
-void sdsim_password_set_params(const sdsim_password_params *p) { params = *p; }
-sdsim_password_params sdsim_password_get_params(void) { return params; }
+void sdsim_password_set_params(const sdsim_password_params *p) {
+    params = *p;
+}
+sdsim_password_params sdsim_password_get_params(void) {
+    return params;
+}
 
 static int password_ok(const char *pw) {
     if (!pw) return 0;

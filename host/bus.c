@@ -12,7 +12,7 @@
 
 #define NBUCKETS 1024
 #define RETRY_MAX_MS 2000
-#define REPLY_TIMEOUT_MS 2000   /* a command unanswered this long drops the connection */
+#define REPLY_TIMEOUT_MS 2000 /* a command unanswered this long drops the connection */
 #define CONNECT_TIMEOUT_MS 2000
 #define WATCHDOG_MS 250
 
@@ -82,7 +82,10 @@ static deferred *defer(sdsim_bus *b, int kind) {
     deferred *d = calloc(1, sizeof *d);
     if (!d) abort();
     d->kind = kind;
-    if (b->dtail) b->dtail->next = d; else b->dhead = d;
+    if (b->dtail)
+        b->dtail->next = d;
+    else
+        b->dhead = d;
     b->dtail = d;
     uv_async_send(&b->async);
     return d;
@@ -118,9 +121,12 @@ static void on_async(uv_async_t *a) {
     b->dhead = b->dtail = NULL;
     while (d) {
         deferred *next = d->next;
-        if (d->kind == D_MSG) deliver(b, d->channel, d->data, d->len);
-        else if (d->kind == D_INT) d->icb(d->ud, d->status, d->value);
-        else d->scb(d->ud, d->status, d->data, d->len);
+        if (d->kind == D_MSG)
+            deliver(b, d->channel, d->data, d->len);
+        else if (d->kind == D_INT)
+            d->icb(d->ud, d->status, d->value);
+        else
+            d->scb(d->ud, d->status, d->data, d->len);
         free(d->channel);
         free(d->data);
         free(d);
@@ -132,7 +138,8 @@ static void on_async(uv_async_t *a) {
 
 static unsigned bucket(const char *key) {
     uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 16777619u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
     return h % NBUCKETS;
 }
 
@@ -179,9 +186,13 @@ static void local_del(sdsim_bus *b, const char *key, int64_t *removed) {
 
 /* ---- Redis connections -------------------------------------------------------------------- */
 
-static int redis_up(const sdsim_bus *b) { return b->redis && b->cmd.up; }
+static int redis_up(const sdsim_bus *b) {
+    return b->redis && b->cmd.up;
+}
 
-static void on_retry(uv_timer_t *t) { rconn_start(t->data); }
+static void on_retry(uv_timer_t *t) {
+    rconn_start(t->data);
+}
 
 static void retry_later(rconn *rc) {
     if (rc->b->closing) return;
@@ -261,7 +272,8 @@ static void on_watchdog(uv_timer_t *t) {
     for (int i = 0; i < 2; i++) {
         rconn *rc = all[i];
         if (!rc->ac) continue;
-        if (!rc->up && now - rc->started_ms > CONNECT_TIMEOUT_MS) rconn_drop(rc);
+        if (!rc->up && now - rc->started_ms > CONNECT_TIMEOUT_MS)
+            rconn_drop(rc);
         else if (rc->up && rc->pending > 0 && now - rc->last_reply_ms > REPLY_TIMEOUT_MS)
             rconn_drop(rc);
     }
@@ -285,8 +297,7 @@ static void on_cmd_reply(redisAsyncContext *ac, void *r, void *priv) {
     b->cmd.last_reply_ms = uv_now(b->loop);
     int ok = reply && reply->type != REDIS_REPLY_ERROR;
     if (q->kind == 1 && q->icb)
-        q->icb(q->ud, ok && reply->type == REDIS_REPLY_INTEGER ? 0 : -1,
-               ok ? reply->integer : 0);
+        q->icb(q->ud, ok && reply->type == REDIS_REPLY_INTEGER ? 0 : -1, ok ? reply->integer : 0);
     else if (q->kind == 3 && q->icb)
         q->icb(q->ud, ok ? 0 : -1, ok ? 1 : 0);
     else if (q->kind == 2 && q->scb)
@@ -296,8 +307,8 @@ static void on_cmd_reply(redisAsyncContext *ac, void *r, void *priv) {
 }
 
 /* Sends a command whose reply is watched by the watchdog. */
-static int cmd_send(sdsim_bus *b, int kind, sdsim_bus_int_cb icb, sdsim_bus_str_cb scb,
-                    void *ud, const char *fmt, ...) {
+static int cmd_send(sdsim_bus *b, int kind, sdsim_bus_int_cb icb, sdsim_bus_str_cb scb, void *ud,
+                    const char *fmt, ...) {
     cmd_req *q = calloc(1, sizeof *q);
     *q = (cmd_req){b, kind, icb, scb, ud};
     va_list ap;
@@ -325,8 +336,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *priv) {
 }
 
 int sdsim_bus_publish(sdsim_bus *b, const char *channel, const void *data, size_t len) {
-    if (redis_up(b) &&
-        cmd_send(b, 0, NULL, NULL, NULL, "PUBLISH %s %b", channel, data, len) == 0)
+    if (redis_up(b) && cmd_send(b, 0, NULL, NULL, NULL, "PUBLISH %s %b", channel, data, len) == 0)
         return 0;
     deferred *d = defer(b, D_MSG);
     d->channel = strdup(channel);
@@ -389,8 +399,7 @@ void sdsim_bus_rate_hit(sdsim_bus *b, const char *key, int window_s, sdsim_bus_i
 void sdsim_bus_kv_set(sdsim_bus *b, const char *key, const char *value, size_t len, int ttl_s,
                       sdsim_bus_int_cb cb, void *ud) {
     if (ttl_s < 1) ttl_s = 1;
-    if (redis_up(b) &&
-        cmd_send(b, 3, cb, NULL, ud, "SET %s %b EX %d", key, value, len, ttl_s) == 0)
+    if (redis_up(b) && cmd_send(b, 3, cb, NULL, ud, "SET %s %b EX %d", key, value, len, ttl_s) == 0)
         return;
     entry *e = local_find(b, key, 1);
     free(e->val);
@@ -433,7 +442,8 @@ static int parse_url(sdsim_bus *b, const char *url, char *err, size_t errlen) {
     const char *p = url + 8, *at = strchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) snprintf(b->password, sizeof b->password, "%.*s", (int)(at - colon - 1), colon + 1);
+        if (colon)
+            snprintf(b->password, sizeof b->password, "%.*s", (int)(at - colon - 1), colon + 1);
         p = at + 1;
     }
     size_t hl = strcspn(p, ":/");
@@ -536,6 +546,12 @@ void sdsim_bus_close(sdsim_bus *b, void (*closed)(void *ud), void *ud) {
     }
 }
 
-int sdsim_bus_uses_redis(const sdsim_bus *b) { return b->redis; }
-int sdsim_bus_connected(const sdsim_bus *b) { return b->redis && b->cmd.up && b->sub.up; }
-uint64_t sdsim_bus_connects(const sdsim_bus *b) { return b->connects; }
+int sdsim_bus_uses_redis(const sdsim_bus *b) {
+    return b->redis;
+}
+int sdsim_bus_connected(const sdsim_bus *b) {
+    return b->redis && b->cmd.up && b->sub.up;
+}
+uint64_t sdsim_bus_connects(const sdsim_bus *b) {
+    return b->connects;
+}

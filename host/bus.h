@@ -43,8 +43,7 @@ void sdsim_bus_unsubscribe(sdsim_bus_sub *s);
 
 /* Counts one hit of key in a fixed window of window_s seconds (INCR, then EXPIRE NX): the
  * callback gets the number of hits in the current window, this one included. */
-void sdsim_bus_rate_hit(sdsim_bus *b, const char *key, int window_s, sdsim_bus_int_cb cb,
-                        void *ud);
+void sdsim_bus_rate_hit(sdsim_bus *b, const char *key, int window_s, sdsim_bus_int_cb cb, void *ud);
 /* Keys with a lifetime (ttl_s > 0). set: value 1 when stored; del: keys removed. */
 void sdsim_bus_kv_set(sdsim_bus *b, const char *key, const char *value, size_t len, int ttl_s,
                       sdsim_bus_int_cb cb, void *ud);

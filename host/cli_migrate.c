@@ -31,11 +31,13 @@ static void on_migrated(void *ud, const sdsim_store_reply *r) {
     snprintf(m->error, sizeof m->error, "%s", r->error ? r->error : "");
 }
 
-static void on_closed(void *ud) { *(int *)ud = 1; }
+static void on_closed(void *ud) {
+    *(int *)ud = 1;
+}
 
 int sdsim_cli_migrate(int argc, char **argv) {
-    sdsim_store_config cfg = {.data_dir = "./data", .database_url = getenv("SDSIM_DATABASE_URL"),
-                              .pool_size = 1};
+    sdsim_store_config cfg = {
+        .data_dir = "./data", .database_url = getenv("SDSIM_DATABASE_URL"), .pool_size = 1};
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -62,11 +64,13 @@ int sdsim_cli_migrate(int argc, char **argv) {
     }
     migrate_state m = {0};
     sdsim_store_migrate(s, on_migrated, &m);
-    while (!m.done) uv_run(&loop, UV_RUN_ONCE);
+    while (!m.done)
+        uv_run(&loop, UV_RUN_ONCE);
     const char *backend = sdsim_store_backend(s);
     int closed = 0;
     sdsim_store_close(s, on_closed, &closed);
-    while (!closed) uv_run(&loop, UV_RUN_ONCE);
+    while (!closed)
+        uv_run(&loop, UV_RUN_ONCE);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     if (m.status != SDSIM_STORE_OK) {

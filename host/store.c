@@ -19,8 +19,8 @@ typedef struct store_front {
 static store_front *front_of(sdsim_store *s);
 
 const char *sdsim_store_status_name(int status) {
-    static const char *const names[] = {"ok",      "not_found",   "conflict", "exists",
-                                        "forbidden", "invalid",   "reused",   "expired",
+    static const char *const names[] = {"ok",          "not_found", "conflict", "exists",
+                                        "forbidden",   "invalid",   "reused",   "expired",
                                         "unavailable", "internal"};
     if (status < 0 || status > SDSIM_STORE_INTERNAL) return "unknown";
     return names[status];
@@ -89,8 +89,12 @@ static int utf8_valid(const char *s) {
     return 1;
 }
 
-static int64_t cell_int(const char *c) { return c ? strtoll(c, NULL, 10) : 0; }
-static int cell_bool(const char *c) { return c && (c[0] == 't' || c[0] == '1'); }
+static int64_t cell_int(const char *c) {
+    return c ? strtoll(c, NULL, 10) : 0;
+}
+static int cell_bool(const char *c) {
+    return c && (c[0] == 't' || c[0] == '1');
+}
 
 /* ---- ops ---------------------------------------------------------------------------------- */
 
@@ -141,7 +145,10 @@ static void op_set_error(store_op *op, int status, const char *msg) {
 static void front_push(sdsim_store *s, store_op *op) {
     store_front *f = front_of(s);
     op->next = NULL;
-    if (f->tail) f->tail->next = op; else f->head = op;
+    if (f->tail)
+        f->tail->next = op;
+    else
+        f->head = op;
     f->tail = op;
     uv_async_send(&f->async);
 }
@@ -192,12 +199,16 @@ static const char *new_id(store_op *op, int slot) {
     return op->scratch[slot];
 }
 
-static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clamp(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* ---- steps -------------------------------------------------------------------------------- */
 
 /* One statement; its rows are the answer. */
-static store_step_result step_rows(store_op *op) { return STEP_DONE; }
+static store_step_result step_rows(store_op *op) {
+    return STEP_DONE;
+}
 
 /* One statement that must find a row. */
 static store_step_result step_one(store_op *op) {
@@ -224,8 +235,16 @@ static void *decode(store_op *op, sdsim_store_reply *rep) {
     case K_USER: {
         sdsim_user *u = calloc((size_t)n, sizeof *u);
         for (int r = 0; r < n; r++)
-            u[r] = (sdsim_user){C(r, 0), C(r, 1), C(r, 2), C(r, 3), C(r, 4), C(r, 5), C(r, 6),
-                                cell_int(C(r, 7)), cell_int(C(r, 8)), cell_int(C(r, 9)),
+            u[r] = (sdsim_user){C(r, 0),
+                                C(r, 1),
+                                C(r, 2),
+                                C(r, 3),
+                                C(r, 4),
+                                C(r, 5),
+                                C(r, 6),
+                                cell_int(C(r, 7)),
+                                cell_int(C(r, 8)),
+                                cell_int(C(r, 9)),
                                 cell_bool(C(r, 10))};
         rep->users = u;
         return u;
@@ -233,17 +252,27 @@ static void *decode(store_op *op, sdsim_store_reply *rep) {
     case K_REFRESH: {
         sdsim_refresh *t = calloc((size_t)n, sizeof *t);
         for (int r = 0; r < n; r++)
-            t[r] = (sdsim_refresh){C(r, 0), C(r, 1), C(r, 2), C(r, 3), cell_int(C(r, 4)),
-                                   cell_int(C(r, 5)), cell_int(C(r, 6)), cell_int(C(r, 7))};
+            t[r] = (sdsim_refresh){C(r, 0),           C(r, 1),           C(r, 2),
+                                   C(r, 3),           cell_int(C(r, 4)), cell_int(C(r, 5)),
+                                   cell_int(C(r, 6)), cell_int(C(r, 7))};
         rep->refresh = t;
         return t;
     }
     case K_PROJECT: {
         sdsim_project *p = calloc((size_t)n, sizeof *p);
         for (int r = 0; r < n; r++)
-            p[r] = (sdsim_project){C(r, 0), C(r, 1), C(r, 2), C(r, 3), C(r, 4), C(r, 5),
-                                   C(r, 6), cell_bool(C(r, 7)), cell_int(C(r, 8)),
-                                   cell_int(C(r, 9)), cell_int(C(r, 10)), cell_int(C(r, 11))};
+            p[r] = (sdsim_project){C(r, 0),
+                                   C(r, 1),
+                                   C(r, 2),
+                                   C(r, 3),
+                                   C(r, 4),
+                                   C(r, 5),
+                                   C(r, 6),
+                                   cell_bool(C(r, 7)),
+                                   cell_int(C(r, 8)),
+                                   cell_int(C(r, 9)),
+                                   cell_int(C(r, 10)),
+                                   cell_int(C(r, 11))};
         if (rows->ncols > 12) rep->total = cell_int(C(0, 12));
         rep->projects = p;
         return p;
@@ -251,9 +280,10 @@ static void *decode(store_op *op, sdsim_store_reply *rep) {
     case K_TEMPLATE: {
         sdsim_template *t = calloc((size_t)n, sizeof *t);
         for (int r = 0; r < n; r++)
-            t[r] = (sdsim_template){C(r, 0), C(r, 1), C(r, 2), C(r, 3), C(r, 4), C(r, 5),
-                                    C(r, 6), cell_bool(C(r, 7)), cell_int(C(r, 8)),
-                                    cell_int(C(r, 9))};
+            t[r] =
+                (sdsim_template){C(r, 0),           C(r, 1),          C(r, 2), C(r, 3),
+                                 C(r, 4),           C(r, 5),          C(r, 6), cell_bool(C(r, 7)),
+                                 cell_int(C(r, 8)), cell_int(C(r, 9))};
         if (rows->ncols > 10) rep->total = cell_int(C(0, 10));
         rep->templates = t;
         return t;
@@ -261,36 +291,39 @@ static void *decode(store_op *op, sdsim_store_reply *rep) {
     case K_SESSION: {
         sdsim_sim_session *t = calloc((size_t)n, sizeof *t);
         for (int r = 0; r < n; r++)
-            t[r] = (sdsim_sim_session){C(r, 0), C(r, 1), C(r, 2), C(r, 3), C(r, 4), C(r, 5),
-                                       C(r, 6), cell_int(C(r, 7)), cell_int(C(r, 8))};
+            t[r] =
+                (sdsim_sim_session){C(r, 0), C(r, 1), C(r, 2),           C(r, 3),          C(r, 4),
+                                    C(r, 5), C(r, 6), cell_int(C(r, 7)), cell_int(C(r, 8))};
         rep->sessions = t;
         return t;
     }
     case K_LIMITS: {
         sdsim_limits *t = calloc((size_t)n, sizeof *t);
         for (int r = 0; r < n; r++)
-            t[r] = (sdsim_limits){C(r, 0), C(r, 1), cell_int(C(r, 2)), cell_int(C(r, 3)),
-                                  cell_int(C(r, 4)), cell_int(C(r, 5)), cell_int(C(r, 6)),
-                                  cell_int(C(r, 7))};
+            t[r] = (sdsim_limits){C(r, 0),           C(r, 1),           cell_int(C(r, 2)),
+                                  cell_int(C(r, 3)), cell_int(C(r, 4)), cell_int(C(r, 5)),
+                                  cell_int(C(r, 6)), cell_int(C(r, 7))};
         rep->limits = t;
         return t;
     }
     case K_AUDIT: {
         sdsim_audit *t = calloc((size_t)n, sizeof *t);
         for (int r = 0; r < n; r++)
-            t[r] = (sdsim_audit){cell_int(C(r, 0)), C(r, 1), C(r, 2), C(r, 3), C(r, 4), C(r, 5),
-                                 cell_int(C(r, 6))};
+            t[r] = (sdsim_audit){cell_int(C(r, 0)), C(r, 1), C(r, 2),          C(r, 3),
+                                 C(r, 4),           C(r, 5), cell_int(C(r, 6))};
         rep->audit = t;
         return t;
     }
-    case K_NONE: break;
+    case K_NONE:
+        break;
     }
     return NULL;
 }
 
 void store__rows_free(store_rows *rows) {
     size_t cells = (size_t)rows->nrows * (size_t)rows->ncols;
-    for (size_t i = 0; i < cells; i++) free(rows->cells[i]);
+    for (size_t i = 0; i < cells; i++)
+        free(rows->cells[i]);
     free(rows->cells);
     memset(rows, 0, sizeof *rows);
 }
@@ -316,7 +349,8 @@ store_step_result store__advance(store_op *op) {
 
 static void op_free(store_op *op) {
     store__rows_free(&op->rows);
-    for (int i = 0; i < op->nstrs; i++) free(op->strs[i]);
+    for (int i = 0; i < op->nstrs; i++)
+        free(op->strs[i]);
     free(op);
 }
 
@@ -397,7 +431,9 @@ sdsim_store *sdsim_store_open(uv_loop_t *loop, const sdsim_store_config *cfg, ch
     return s;
 }
 
-void store__closed(sdsim_store *s) { uv_close((uv_handle_t *)&front_of(s)->async, front_closed); }
+void store__closed(sdsim_store *s) {
+    uv_close((uv_handle_t *)&front_of(s)->async, front_closed);
+}
 
 void sdsim_store_close(sdsim_store *s, void (*closed)(void *ud), void *ud) {
     if (s->closing) return;
@@ -407,14 +443,18 @@ void sdsim_store_close(sdsim_store *s, void (*closed)(void *ud), void *ud) {
     if (s->inflight == 0) s->be->close(s);
 }
 
-const char *sdsim_store_backend(const sdsim_store *s) { return s->be->name; }
+const char *sdsim_store_backend(const sdsim_store *s) {
+    return s->be->name;
+}
 
 void sdsim_store_set_clock(sdsim_store *s, int64_t (*now_ms)(void *ud), void *ud) {
     s->clock = now_ms ? now_ms : system_now_ms;
     s->clock_ud = ud;
 }
 
-int64_t sdsim_store_now(const sdsim_store *s) { return s->clock(s->clock_ud); }
+int64_t sdsim_store_now(const sdsim_store *s) {
+    return s->clock(s->clock_ud);
+}
 
 /* ---- migrations --------------------------------------------------------------------------- */
 
@@ -431,12 +471,15 @@ char *store__expand_sql(const char *sql, bool pg) {
             if (end && n < sizeof name) {
                 memcpy(name, p + 1, n);
                 name[n] = 0;
-                if (!strcmp(name, "UUID")) rep = pg ? "UUID" : "TEXT";
-                else if (!strcmp(name, "BOOL")) rep = pg ? "BOOLEAN" : "INTEGER";
+                if (!strcmp(name, "UUID"))
+                    rep = pg ? "UUID" : "TEXT";
+                else if (!strcmp(name, "BOOL"))
+                    rep = pg ? "BOOLEAN" : "INTEGER";
                 else if (!strcmp(name, "SERIAL"))
                     rep = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
                 else if (!strncmp(name, "JSON:", 5)) {
-                    if (pg) rep = "JSONB";
+                    if (pg)
+                        rep = "JSONB";
                     else {
                         snprintf(piece, sizeof piece, "TEXT CHECK (%s IS NULL OR json_valid(%s))",
                                  name + 5, name + 5);
@@ -463,7 +506,9 @@ char *store__expand_sql(const char *sql, bool pg) {
     return out;
 }
 
-int sdsim_store_schema_version(void) { return store__migrations[store__nmigrations - 1].version; }
+int sdsim_store_schema_version(void) {
+    return store__migrations[store__nmigrations - 1].version;
+}
 
 static const char SQL_MIGRATIONS_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
@@ -544,13 +589,14 @@ void sdsim_store_migrate(sdsim_store *s, sdsim_store_cb cb, void *ud) {
 
 /* ---- users -------------------------------------------------------------------------------- */
 
-#define USER_COLS                                                                               \
-    "id, email, password_hash, first_name, last_name, role, subscription_tier, created_at, "  \
+#define USER_COLS                                                                                  \
+    "id, email, password_hash, first_name, last_name, role, subscription_tier, created_at, "       \
     "updated_at, last_login, is_active"
 
 static const char *lower_email(store_op *op, const char *email) {
     const char *c = op_keep(op, email);
-    for (char *p = (char *)c; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = (char *)c; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     return c;
 }
 
@@ -603,8 +649,8 @@ void sdsim_store_user_by_id(sdsim_store *s, const char *id, sdsim_store_cb cb, v
 }
 
 void sdsim_store_user_update_profile(sdsim_store *s, const char *id, const char *first_name,
-                                     const char *last_name, const char *email,
-                                     sdsim_store_cb cb, void *ud) {
+                                     const char *last_name, const char *email, sdsim_store_cb cb,
+                                     void *ud) {
     store_op *op = op_new(s, K_USER, cb, ud);
     if (!id_ok(op, id) || !arg_ok(op, "first name", first_name, 100) ||
         !arg_ok(op, "last name", last_name, 100) || !arg_ok(op, "email", email, 255))
@@ -627,8 +673,8 @@ void sdsim_store_user_update_profile(sdsim_store *s, const char *id, const char 
     op_submit(op, step_one);
 }
 
-void sdsim_store_user_set_role(sdsim_store *s, const char *id, const char *role,
-                               const char *tier, sdsim_store_cb cb, void *ud) {
+void sdsim_store_user_set_role(sdsim_store *s, const char *id, const char *role, const char *tier,
+                               sdsim_store_cb cb, void *ud) {
     store_op *op = op_new(s, K_USER, cb, ud);
     if (!id_ok(op, id) || !arg_ok(op, "role", role, 20) || !arg_ok(op, "tier", tier, 20)) return;
     op_text(op, 0, op_keep(op, id));
@@ -685,7 +731,7 @@ void sdsim_store_user_touch_login(sdsim_store *s, const char *id, sdsim_store_cb
 
 /* ---- refresh tokens ----------------------------------------------------------------------- */
 
-#define REFRESH_COLS                                                                            \
+#define REFRESH_COLS                                                                               \
     "token_hash, user_id, family_id, replaced_by, created_at, expires_at, used_at, revoked_at"
 
 static int hash_ok(store_op *op, const char *h) {
@@ -715,8 +761,7 @@ void sdsim_store_refresh_insert(sdsim_store *s, const char *token_hash, const ch
     op_submit(op, step_one);
 }
 
-void sdsim_store_refresh_find(sdsim_store *s, const char *token_hash, sdsim_store_cb cb,
-                              void *ud) {
+void sdsim_store_refresh_find(sdsim_store *s, const char *token_hash, sdsim_store_cb cb, void *ud) {
     store_op *op = op_new(s, K_REFRESH, cb, ud);
     if (!hash_ok(op, token_hash)) return;
     op_text(op, 0, op_keep(op, token_hash));
@@ -775,7 +820,8 @@ static store_step_result step_rotate(store_op *op) {
         op_set_error(op, SDSIM_STORE_REUSED,
                      "the refresh token was used before: its family is revoked");
         return STEP_DONE;
-    default: return STEP_DONE;
+    default:
+        return STEP_DONE;
     }
 }
 
@@ -797,8 +843,8 @@ void sdsim_store_refresh_rotate(sdsim_store *s, const char *old_hash, const char
     op_submit(op, step_rotate);
 }
 
-void sdsim_store_refresh_revoke_family(sdsim_store *s, const char *family_id,
-                                       sdsim_store_cb cb, void *ud) {
+void sdsim_store_refresh_revoke_family(sdsim_store *s, const char *family_id, sdsim_store_cb cb,
+                                       void *ud) {
     store_op *op = op_new(s, K_NONE, cb, ud);
     if (!id_ok(op, family_id)) return;
     op_text(op, 0, op_keep(op, family_id));
@@ -825,8 +871,8 @@ void sdsim_store_refresh_revoke_user(sdsim_store *s, const char *user_id, sdsim_
 
 /* ---- projects ----------------------------------------------------------------------------- */
 
-#define PROJECT_COLS_NO_DESIGN(design)                                                          \
-    "id, user_id, name, description, " design ", template_id, forked_from, is_public, version, " \
+#define PROJECT_COLS_NO_DESIGN(design)                                                             \
+    "id, user_id, name, description, " design ", template_id, forked_from, is_public, version, "   \
     "created_at, updated_at, last_accessed"
 #define PROJECT_COLS PROJECT_COLS_NO_DESIGN("design_data")
 #define PROJECT_LIST_COLS PROJECT_COLS_NO_DESIGN("NULL") ", count(*) OVER ()"
@@ -985,9 +1031,8 @@ static int owner_args(store_op *op, const char *id, const char *owner_id) {
 }
 
 void sdsim_store_project_update(sdsim_store *s, const char *id, const char *owner_id,
-                                int64_t expected_version, const char *name,
-                                const char *description, const char *design_json,
-                                sdsim_store_cb cb, void *ud) {
+                                int64_t expected_version, const char *name, const char *description,
+                                const char *design_json, sdsim_store_cb cb, void *ud) {
     store_op *op = op_new(s, K_PROJECT, cb, ud);
     if (name && !*name) {
         op_reject(op, SDSIM_STORE_INVALID, "a project needs a name");
@@ -1077,8 +1122,8 @@ void sdsim_store_project_fork(sdsim_store *s, const char *id, const char *new_ow
 
 /* ---- templates ---------------------------------------------------------------------------- */
 
-#define TEMPLATE_COLS_D(design)                                                                 \
-    "id, slug, name, description, category, " design ", created_by, is_official, usage_count, "  \
+#define TEMPLATE_COLS_D(design)                                                                    \
+    "id, slug, name, description, category, " design ", created_by, is_official, usage_count, "    \
     "created_at"
 #define TEMPLATE_COLS TEMPLATE_COLS_D("design_data")
 
@@ -1098,23 +1143,25 @@ static const char *like_pattern(store_op *op, const char *q) {
     return kept;
 }
 
-void sdsim_store_template_list(sdsim_store *s, const char *category, const char *query,
-                               int limit, int offset, sdsim_store_cb cb, void *ud) {
+void sdsim_store_template_list(sdsim_store *s, const char *category, const char *query, int limit,
+                               int offset, sdsim_store_cb cb, void *ud) {
     store_op *op = op_new(s, K_TEMPLATE, cb, ud);
     if (!arg_ok(op, "category", category, 100) || !arg_ok(op, "query", query, 200)) return;
     op_text(op, 0, op_keep(op, category));
     op_text(op, 1, query && *query ? like_pattern(op, query) : NULL);
     list_paging(op, 2, limit, offset);
-#define TEMPLATE_FILTER                                                                         \
-    " FROM templates WHERE (CAST($1 AS TEXT) IS NULL OR category = CAST($1 AS TEXT))"          \
-    " AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE CAST($2 AS TEXT) ESCAPE '\\'"          \
+#define TEMPLATE_FILTER                                                                            \
+    " FROM templates WHERE (CAST($1 AS TEXT) IS NULL OR category = CAST($1 AS TEXT))"              \
+    " AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE CAST($2 AS TEXT) ESCAPE '\\'"              \
     " OR lower(COALESCE(description, '')) LIKE CAST($2 AS TEXT) ESCAPE '\\')"
     op->arg[0] = "SELECT count(*)" TEMPLATE_FILTER;
     op->num[1] = 2;
-    op_query(op,
-             "SELECT " TEMPLATE_COLS_D("NULL") ", count(*) OVER ()" TEMPLATE_FILTER
-             " ORDER BY is_official DESC, usage_count DESC, name, id LIMIT $3 OFFSET $4",
-             4);
+    op_query(
+        op,
+        "SELECT " TEMPLATE_COLS_D(
+            "NULL") ", count(*) OVER ()" TEMPLATE_FILTER
+                    " ORDER BY is_official DESC, usage_count DESC, name, id LIMIT $3 OFFSET $4",
+        4);
     op_submit(op, step_list);
 }
 
@@ -1127,8 +1174,10 @@ void sdsim_store_template_get(sdsim_store *s, const char *id, sdsim_store_cb cb,
 }
 
 static store_step_result step_counter(store_op *op) {
-    if (op->rows.nrows == 0) op_set_error(op, SDSIM_STORE_NOT_FOUND, "not found");
-    else op->value = cell_int(op->rows.cells[0]);
+    if (op->rows.nrows == 0)
+        op_set_error(op, SDSIM_STORE_NOT_FOUND, "not found");
+    else
+        op->value = cell_int(op->rows.cells[0]);
     return STEP_DONE;
 }
 
@@ -1153,8 +1202,8 @@ void sdsim_store_template_put(sdsim_store *s, const char *slug, const char *name
         return;
     }
     if (!arg_ok(op, "slug", slug, 100) || !arg_ok(op, "name", name, 255) ||
-        !arg_ok(op, "description", description, 65536) ||
-        !arg_ok(op, "category", category, 100) || !design_ok(op, design_json, 1))
+        !arg_ok(op, "description", description, 65536) || !arg_ok(op, "category", category, 100) ||
+        !design_ok(op, design_json, 1))
         return;
     if (created_by && !sdsim_uuid_valid(created_by)) {
         op_reject(op, SDSIM_STORE_INVALID, "bad creator id");
@@ -1182,8 +1231,8 @@ void sdsim_store_template_put(sdsim_store *s, const char *slug, const char *name
 
 /* ---- simulation sessions ------------------------------------------------------------------ */
 
-#define SESSION_COLS                                                                            \
-    "id, user_id, project_id, status, simulation_config, resource_usage, report, started_at, "  \
+#define SESSION_COLS                                                                               \
+    "id, user_id, project_id, status, simulation_config, resource_usage, report, started_at, "     \
     "ended_at"
 
 void sdsim_store_session_create(sdsim_store *s, const char *user_id, const char *project_id,
@@ -1283,8 +1332,10 @@ static store_step_result step_limits_set(store_op *op) {
 }
 
 static void limit_param(store_op *op, int i, int64_t v) {
-    if (v < 0) op_text(op, i, NULL);
-    else op_int(op, i, v);
+    if (v < 0)
+        op_text(op, i, NULL);
+    else
+        op_int(op, i, v);
 }
 
 void sdsim_store_limits_set(sdsim_store *s, const char *user_id, int64_t max_projects,

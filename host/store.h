@@ -149,11 +149,11 @@ void sdsim_store_user_by_email(sdsim_store *s, const char *email, sdsim_store_cb
 void sdsim_store_user_by_id(sdsim_store *s, const char *id, sdsim_store_cb cb, void *ud);
 /* NULL leaves a field as it is. */
 void sdsim_store_user_update_profile(sdsim_store *s, const char *id, const char *first_name,
-                                     const char *last_name, const char *email,
-                                     sdsim_store_cb cb, void *ud);
+                                     const char *last_name, const char *email, sdsim_store_cb cb,
+                                     void *ud);
 /* NULL leaves a field as it is. */
-void sdsim_store_user_set_role(sdsim_store *s, const char *id, const char *role,
-                               const char *tier, sdsim_store_cb cb, void *ud);
+void sdsim_store_user_set_role(sdsim_store *s, const char *id, const char *role, const char *tier,
+                               sdsim_store_cb cb, void *ud);
 void sdsim_store_user_set_password(sdsim_store *s, const char *id, const char *password_hash,
                                    sdsim_store_cb cb, void *ud);
 void sdsim_store_user_set_active(sdsim_store *s, const char *id, int active, sdsim_store_cb cb,
@@ -166,16 +166,15 @@ void sdsim_store_user_touch_login(sdsim_store *s, const char *id, sdsim_store_cb
 void sdsim_store_refresh_insert(sdsim_store *s, const char *token_hash, const char *user_id,
                                 const char *family_id, int64_t expires_at, sdsim_store_cb cb,
                                 void *ud);
-void sdsim_store_refresh_find(sdsim_store *s, const char *token_hash, sdsim_store_cb cb,
-                              void *ud);
+void sdsim_store_refresh_find(sdsim_store *s, const char *token_hash, sdsim_store_cb cb, void *ud);
 /* Atomically marks old_hash used and inserts new_hash in the same family; the reply is the
  * new token's row. A token used or revoked before: REUSED, and the whole family is revoked
  * (a stolen token was replayed). Past expiry: EXPIRED. Unknown: NOT_FOUND. */
 void sdsim_store_refresh_rotate(sdsim_store *s, const char *old_hash, const char *new_hash,
                                 int64_t new_expires_at, sdsim_store_cb cb, void *ud);
 /* Log out (one family) or everywhere (every family of a user). reply.value = rows revoked. */
-void sdsim_store_refresh_revoke_family(sdsim_store *s, const char *family_id,
-                                       sdsim_store_cb cb, void *ud);
+void sdsim_store_refresh_revoke_family(sdsim_store *s, const char *family_id, sdsim_store_cb cb,
+                                       void *ud);
 void sdsim_store_refresh_revoke_user(sdsim_store *s, const char *user_id, sdsim_store_cb cb,
                                      void *ud);
 
@@ -197,9 +196,8 @@ void sdsim_store_project_get(sdsim_store *s, const char *id, const char *viewer_
  * refused with CONFLICT (reply.value = current version), never lost. NULL fields stay.
  * Not the owner: FORBIDDEN if it is public, NOT_FOUND otherwise. */
 void sdsim_store_project_update(sdsim_store *s, const char *id, const char *owner_id,
-                                int64_t expected_version, const char *name,
-                                const char *description, const char *design_json,
-                                sdsim_store_cb cb, void *ud);
+                                int64_t expected_version, const char *name, const char *description,
+                                const char *design_json, sdsim_store_cb cb, void *ud);
 /* reply.value = 1 when deleted. Not the owner: as for update. */
 void sdsim_store_project_delete(sdsim_store *s, const char *id, const char *owner_id,
                                 sdsim_store_cb cb, void *ud);
@@ -215,8 +213,8 @@ void sdsim_store_project_set_public(sdsim_store *s, const char *id, const char *
 /* Official first, then by usage, then name; without design_data. category NULL = all; query
  * NULL = all, else a case-insensitive substring of the name or description (% and _ in it
  * are literal). */
-void sdsim_store_template_list(sdsim_store *s, const char *category, const char *query,
-                               int limit, int offset, sdsim_store_cb cb, void *ud);
+void sdsim_store_template_list(sdsim_store *s, const char *category, const char *query, int limit,
+                               int offset, sdsim_store_cb cb, void *ud);
 void sdsim_store_template_get(sdsim_store *s, const char *id, sdsim_store_cb cb, void *ud);
 /* usage_count + 1; reply.value = the new count. */
 void sdsim_store_template_use(sdsim_store *s, const char *id, sdsim_store_cb cb, void *ud);

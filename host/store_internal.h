@@ -106,8 +106,8 @@ struct sdsim_store {
 };
 
 /* Called by backends. */
-void store__finish(store_op *op);       /* loop thread: decode, call back, free */
-void store__closed(sdsim_store *s);     /* loop thread: the backend has let go */
+void store__finish(store_op *op);   /* loop thread: decode, call back, free */
+void store__closed(sdsim_store *s); /* loop thread: the backend has let go */
 void store__rows_free(store_rows *rows);
 /* Runs a step after a statement answered: returns STEP_DONE when the op is over. */
 store_step_result store__advance(store_op *op);

@@ -109,8 +109,12 @@ static void take_rows(store_op *op, PGresult *res) {
 /* One of possibly several results of a statement (a script gives one per statement). */
 static void take_result(store_op *op, PGresult *res) {
     switch (PQresultStatus(res)) {
-    case PGRES_TUPLES_OK: take_rows(op, res); break;
-    case PGRES_COMMAND_OK: op->rows.affected = strtoll(PQcmdTuples(res), NULL, 10); break;
+    case PGRES_TUPLES_OK:
+        take_rows(op, res);
+        break;
+    case PGRES_COMMAND_OK:
+        op->rows.affected = strtoll(PQcmdTuples(res), NULL, 10);
+        break;
     default:
         if (op->db_status == SDSIM_STORE_OK) {
             const char *msg = PQresultErrorMessage(res);
@@ -142,7 +146,9 @@ static void fail_queue(pg_backend *b, const char *why) {
     }
 }
 
-static void on_retry(uv_timer_t *t) { conn_start(t->data); }
+static void on_retry(uv_timer_t *t) {
+    conn_start(t->data);
+}
 
 /* The connection is gone (or never came): fail what it ran, and try again later. */
 static void conn_broken(pg_conn *c, const char *why) {
@@ -185,16 +191,18 @@ static void send_op(pg_conn *c) {
     const char *values[SDSIM_STORE_MAX_PARAMS];
     for (int i = 0; i < op->nparams; i++)
         values[i] = op->params[i].kind == P_NULL ? NULL : op->params[i].text;
-    int ok = op->script ? PQsendQuery(c->conn, op->sql)
-                        : PQsendQueryParams(c->conn, op->sql, op->nparams, NULL, values, NULL,
-                                            NULL, 0);
+    int ok = op->script
+                 ? PQsendQuery(c->conn, op->sql)
+                 : PQsendQueryParams(c->conn, op->sql, op->nparams, NULL, values, NULL, NULL, 0);
     if (!ok) {
         conn_broken(c, PQerrorMessage(c->conn));
         return;
     }
     int f = PQflush(c->conn);
-    if (f < 0) conn_broken(c, PQerrorMessage(c->conn));
-    else poll_watch(c, f ? UV_READABLE | UV_WRITABLE : UV_READABLE, false);
+    if (f < 0)
+        conn_broken(c, PQerrorMessage(c->conn));
+    else
+        poll_watch(c, f ? UV_READABLE | UV_WRITABLE : UV_READABLE, false);
 }
 
 /* A statement has answered: the next one of the op, or the op is done. */
@@ -219,9 +227,14 @@ static void on_connecting(pg_conn *c) {
         poll_watch(c, UV_READABLE, true);
         dispatch(c->b);
         break;
-    case PGRES_POLLING_READING: poll_watch(c, UV_READABLE, true); break;
-    case PGRES_POLLING_WRITING: poll_watch(c, UV_WRITABLE, true); break;
-    default: conn_broken(c, PQerrorMessage(c->conn));
+    case PGRES_POLLING_READING:
+        poll_watch(c, UV_READABLE, true);
+        break;
+    case PGRES_POLLING_WRITING:
+        poll_watch(c, UV_WRITABLE, true);
+        break;
+    default:
+        conn_broken(c, PQerrorMessage(c->conn));
     }
 }
 
@@ -256,22 +269,29 @@ static void on_poll(uv_poll_t *p, int status, int events) {
          * so the message says what happened ("connection refused"), then give up on it. */
         PGconn *conn = c->conn;
         int fd = c->fd;
-        if (c->state == C_CONNECTING) on_connecting(c);
-        else if (c->state == C_BUSY) on_busy(c, UV_READABLE);
+        if (c->state == C_CONNECTING)
+            on_connecting(c);
+        else if (c->state == C_BUSY)
+            on_busy(c, UV_READABLE);
         if (c->conn && c->conn == conn && PQsocket(c->conn) == fd && c->state != C_IDLE)
             conn_broken(c, uv_strerror(status));
         return;
     }
     switch (c->state) {
-    case C_CONNECTING: on_connecting(c); break;
-    case C_BUSY: on_busy(c, events); break;
+    case C_CONNECTING:
+        on_connecting(c);
+        break;
+    case C_BUSY:
+        on_busy(c, events);
+        break;
     case C_IDLE:
         /* Readable while idle: a notice, or the server closing on us (shutdown, a killed
          * backend): find out now rather than on the next query. */
         if (!PQconsumeInput(c->conn) || PQstatus(c->conn) == CONNECTION_BAD)
             conn_broken(c, PQerrorMessage(c->conn));
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -293,7 +313,10 @@ static void dispatch(pg_backend *b) {
 static void pg_submit(sdsim_store *s, store_op *op) {
     pg_backend *b = s->impl;
     op->next = NULL;
-    if (b->tail) b->tail->next = op; else b->head = op;
+    if (b->tail)
+        b->tail->next = op;
+    else
+        b->head = op;
     b->tail = op;
     dispatch(b);
 }

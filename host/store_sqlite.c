@@ -34,7 +34,10 @@ typedef struct sq_backend {
 
 static void push(store_op **head, store_op **tail, store_op *op) {
     op->next = NULL;
-    if (*tail) (*tail)->next = op; else *head = op;
+    if (*tail)
+        (*tail)->next = op;
+    else
+        *head = op;
     *tail = op;
 }
 
@@ -55,8 +58,10 @@ static char *rewrite_placeholders(const char *sql) {
     char *out = strdup(sql);
     bool quoted = false;
     for (char *p = out; *p; p++) {
-        if (*p == '\'') quoted = !quoted;
-        else if (!quoted && *p == '$' && p[1] >= '1' && p[1] <= '9') *p = '?';
+        if (*p == '\'')
+            quoted = !quoted;
+        else if (!quoted && *p == '$' && p[1] >= '1' && p[1] <= '9')
+            *p = '?';
     }
     return out;
 }
@@ -99,15 +104,21 @@ static void run_query(sq_backend *b, store_op *op) {
     }
     for (int i = 0; i < op->nparams; i++) {
         const store_param *p = &op->params[i];
-        if (p->kind == P_NULL) sqlite3_bind_null(st, i + 1);
-        else if (p->kind == P_INT) sqlite3_bind_int64(st, i + 1, p->i);
-        else sqlite3_bind_text(st, i + 1, p->text, -1, SQLITE_STATIC);
+        if (p->kind == P_NULL)
+            sqlite3_bind_null(st, i + 1);
+        else if (p->kind == P_INT)
+            sqlite3_bind_int64(st, i + 1, p->i);
+        else
+            sqlite3_bind_text(st, i + 1, p->text, -1, SQLITE_STATIC);
     }
     op->rows.ncols = sqlite3_column_count(st);
     int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) add_row(&op->rows, st, &cap);
-    if (rc != SQLITE_DONE) store__db_error(op, map_error(b->db), sqlite3_errmsg(b->db));
-    else op->rows.affected = sqlite3_changes(b->db);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        add_row(&op->rows, st, &cap);
+    if (rc != SQLITE_DONE)
+        store__db_error(op, map_error(b->db), sqlite3_errmsg(b->db));
+    else
+        op->rows.affected = sqlite3_changes(b->db);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (!cached) sqlite3_finalize(st);
@@ -129,7 +140,8 @@ static void worker(void *arg) {
     sq_backend *b = arg;
     for (;;) {
         uv_mutex_lock(&b->mu);
-        while (!b->todo_head && !b->stop) uv_cond_wait(&b->cv, &b->mu);
+        while (!b->todo_head && !b->stop)
+            uv_cond_wait(&b->cv, &b->mu);
         store_op *op = b->todo_head;
         if (op) {
             b->todo_head = op->next;
@@ -138,8 +150,10 @@ static void worker(void *arg) {
         uv_mutex_unlock(&b->mu);
         if (!op) return; /* stopping and nothing left */
         do {
-            if (op->script) run_script(b, op);
-            else run_query(b, op);
+            if (op->script)
+                run_script(b, op);
+            else
+                run_query(b, op);
         } while (store__advance(op) == STEP_QUERY);
         uv_mutex_lock(&b->mu);
         push(&b->done_head, &b->done_tail, op);
@@ -186,7 +200,8 @@ static void sq_close(sdsim_store *s) {
     uv_cond_signal(&b->cv);
     uv_mutex_unlock(&b->mu);
     uv_thread_join(&b->thread);
-    for (int i = 0; i < b->ncache; i++) sqlite3_finalize(b->cache[i].stmt);
+    for (int i = 0; i < b->ncache; i++)
+        sqlite3_finalize(b->cache[i].stmt);
     sqlite3_close(b->db);
     uv_close((uv_handle_t *)&b->done_async, sq_closed);
 }

@@ -52,7 +52,9 @@ static void on_str(void *ud, int status, const char *v, size_t len) {
     if (v) snprintf(a->str, sizeof a->str, "%.*s", (int)len, v);
 }
 
-static void on_tick(uv_timer_t *t) { *(int *)t->data = 1; }
+static void on_tick(uv_timer_t *t) {
+    *(int *)t->data = 1;
+}
 
 /* Runs the loop until cond holds or ms pass; returns whether it held. */
 static int run_ms(int ms, int *flag) {
@@ -61,7 +63,8 @@ static int run_ms(int ms, int *flag) {
     uv_timer_init(loop, &t);
     t.data = &fired;
     uv_timer_start(&t, on_tick, (uint64_t)ms, 0);
-    while (!fired && !(flag && *flag)) uv_run(loop, UV_RUN_ONCE);
+    while (!fired && !(flag && *flag))
+        uv_run(loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
     return flag ? *flag : 1;
@@ -84,7 +87,9 @@ static int64_t rate(sdsim_bus *b, const char *key, int window) {
     return a.value;
 }
 
-static void closed_cb(void *ud) { *(int *)ud = 1; }
+static void closed_cb(void *ud) {
+    *(int *)ud = 1;
+}
 
 static void close_bus(sdsim_bus *b) {
     int closed = 0;
@@ -153,7 +158,8 @@ static void redis_two_hosts(void) {
     sdsim_bus_subscribe(b, "sim:42", on_msg, &on_b);
     run_ms(100, NULL); /* the SUBSCRIBE reaches Redis */
     sdsim_bus_publish(a, "sim:42", "frame\0bin", 9);
-    for (int i = 0; i < 100 && on_b.n == 0; i++) run_ms(10, NULL);
+    for (int i = 0; i < 100 && on_b.n == 0; i++)
+        run_ms(10, NULL);
     CHECK(on_b.n == 1 && on_b.last_len == 9 && !memcmp(on_b.last, "frame\0bin", 9));
     /* Counters and keys are shared between the hosts. */
     char key[64];
@@ -188,11 +194,13 @@ static void redis_two_hosts(void) {
     run_ms(100, NULL);
     on_b.n = 0;
     sdsim_bus_publish(a, "sim:42", "again", 5);
-    for (int i = 0; i < 100 && on_b.n == 0; i++) run_ms(10, NULL);
+    for (int i = 0; i < 100 && on_b.n == 0; i++)
+        run_ms(10, NULL);
     CHECK(on_b.n == 1 && !strcmp(on_b.last, "again"));
     on_a.n = 0;
     sdsim_bus_publish(b, "sim:7", "via redis", 9);
-    for (int i = 0; i < 100 && on_a.n == 0; i++) run_ms(10, NULL);
+    for (int i = 0; i < 100 && on_a.n == 0; i++)
+        run_ms(10, NULL);
     CHECK(on_a.n == 1 && !strcmp(on_a.last, "via redis"));
     close_bus(a);
     close_bus(b);

@@ -32,11 +32,14 @@ static sdsim_store *S;
 static res R;
 static int64_t clock_skew_ms; /* added to the real clock: expiry tests move time forward */
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
 
 static void res_clear(res *r) {
     for (int i = 0; i < r->n && i < 128; i++)
-        for (int j = 0; j < 8; j++) free(r->rows[i].f[j]);
+        for (int j = 0; j < 8; j++)
+            free(r->rows[i].f[j]);
     memset(r, 0, sizeof *r);
 }
 
@@ -90,39 +93,43 @@ static void on_reply(void *ud, const sdsim_store_reply *p) {
     r->total = p->total;
     r->value = p->value;
     snprintf(r->error, sizeof r->error, "%s", p->error ? p->error : "");
-    for (int k = 0; k < p->n && k < 128; k++) copy_row(&r->rows[k], p, k);
+    for (int k = 0; k < p->n && k < 128; k++)
+        copy_row(&r->rows[k], p, k);
 }
 
 static void wait_for(res *r) {
-    while (!r->done) uv_run(loop, UV_RUN_ONCE);
+    while (!r->done)
+        uv_run(loop, UV_RUN_ONCE);
 }
 
 static int sync_violations;
 /* Calls fn(S, args..., on_reply, &R) and waits. The reply must not come inside the call. */
-#define CALL(fn, ...)                                                                         \
-    do {                                                                                      \
-        res_clear(&R);                                                                        \
-        fn(S, __VA_ARGS__, on_reply, &R);                                                     \
-        sync_violations += R.done;                                                            \
-        wait_for(&R);                                                                         \
+#define CALL(fn, ...)                                                                              \
+    do {                                                                                           \
+        res_clear(&R);                                                                             \
+        fn(S, __VA_ARGS__, on_reply, &R);                                                          \
+        sync_violations += R.done;                                                                 \
+        wait_for(&R);                                                                              \
     } while (0)
-#define CALL0(fn)                                                                             \
-    do {                                                                                      \
-        res_clear(&R);                                                                        \
-        fn(S, on_reply, &R);                                                                  \
-        sync_violations += R.done;                                                            \
-        wait_for(&R);                                                                         \
-    } while (0)
-
-#define STATUS(expected)                                                                      \
-    do {                                                                                      \
-        if (R.status != (expected))                                                           \
-            fprintf(stderr, "  status %s (%s), expected %s\n", sdsim_store_status_name(R.status), \
-                    R.error, sdsim_store_status_name(expected));                              \
-        CHECK(R.status == (expected));                                                        \
+#define CALL0(fn)                                                                                  \
+    do {                                                                                           \
+        res_clear(&R);                                                                             \
+        fn(S, on_reply, &R);                                                                       \
+        sync_violations += R.done;                                                                 \
+        wait_for(&R);                                                                              \
     } while (0)
 
-static int streq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+#define STATUS(expected)                                                                           \
+    do {                                                                                           \
+        if (R.status != (expected))                                                                \
+            fprintf(stderr, "  status %s (%s), expected %s\n", sdsim_store_status_name(R.status),  \
+                    R.error, sdsim_store_status_name(expected));                                   \
+        CHECK(R.status == (expected));                                                             \
+    } while (0)
+
+static int streq(const char *a, const char *b) {
+    return a && b && !strcmp(a, b);
+}
 
 /* JSON compared without whitespace outside strings (PostgreSQL returns JSONB's normal form,
  * which adds spaces; the test documents use one key per object so order cannot differ). */
@@ -131,9 +138,12 @@ static void squeeze(const char *in, char *out, size_t cap) {
     size_t o = 0;
     for (; *in && o + 1 < cap; in++) {
         if (str) {
-            if (esc) esc = 0;
-            else if (*in == '\\') esc = 1;
-            else if (*in == '"') str = 0;
+            if (esc)
+                esc = 0;
+            else if (*in == '\\')
+                esc = 1;
+            else if (*in == '"')
+                str = 0;
         } else if (*in == '"') {
             str = 1;
         } else if (*in == ' ' || *in == '\n' || *in == '\t') {
@@ -191,7 +201,8 @@ static void users(void) {
     CHECK(R.rows[0].i[3] == 1);
     char lower[128];
     snprintf(lower, sizeof lower, "%s", email);
-    for (char *p = lower; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    for (char *p = lower; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     CHECK(streq(R.rows[0].f[1], lower));
     /* The same address in other case is taken. */
     CALL(sdsim_store_user_create, lower, "h", NULL, NULL, NULL, NULL);
@@ -275,8 +286,7 @@ static void projects_versions(void) {
     STATUS(SDSIM_STORE_INVALID);
     CALL(sdsim_store_project_update, pid, a, 2, NULL, NULL, NULL); /* touch: version bumps */
     CHECK(R.status == SDSIM_STORE_OK && R.rows[0].i[1] == 3);
-    CALL(sdsim_store_project_update, "00000000-0000-4000-8000-000000000000", a, 1, "x", NULL,
-         NULL);
+    CALL(sdsim_store_project_update, "00000000-0000-4000-8000-000000000000", a, 1, "x", NULL, NULL);
     STATUS(SDSIM_STORE_NOT_FOUND);
     CALL(sdsim_store_project_delete, pid, a);
     STATUS(SDSIM_STORE_OK);
@@ -319,11 +329,13 @@ static void projects_access(void) {
     STATUS(SDSIM_STORE_FORBIDDEN);
     CALL(sdsim_store_project_list_public, 100, 0);
     int seen = 0;
-    for (int i = 0; i < R.n; i++) seen += streq(R.rows[i].f[0], pid);
+    for (int i = 0; i < R.n; i++)
+        seen += streq(R.rows[i].f[0], pid);
     CHECK(seen == 1 && R.total >= 1);
     CALL(sdsim_store_project_fork, pid, b, "my copy");
     STATUS(SDSIM_STORE_OK);
-    CHECK(streq(R.rows[0].f[1], b) && streq(R.rows[0].f[6], pid) && streq(R.rows[0].f[2], "my copy"));
+    CHECK(streq(R.rows[0].f[1], b) && streq(R.rows[0].f[6], pid) &&
+          streq(R.rows[0].f[2], "my copy"));
     CHECK(R.rows[0].i[0] == 0 && R.rows[0].i[1] == 1);
     CHECK(json_eq(R.rows[0].f[4], "{\"k\": \"v\"}"));
     char fork[37];
@@ -355,7 +367,8 @@ static void projects_paging(void) {
         CHECK(R.total == 7);
         for (int i = 0; i < R.n && nseen < 7; i++) {
             CHECK(R.rows[i].f[4] == NULL); /* lists leave design_data out */
-            for (int j = 0; j < nseen; j++) CHECK(strcmp(seen[j], R.rows[i].f[0]) != 0);
+            for (int j = 0; j < nseen; j++)
+                CHECK(strcmp(seen[j], R.rows[i].f[0]) != 0);
             snprintf(seen[nseen++], 37, "%s", R.rows[i].f[0]);
         }
     }
@@ -378,8 +391,8 @@ static void templates(void) {
         snprintf(slug[i], sizeof slug[i], "%s-%d", tag, i);
         char desc[96];
         snprintf(desc, sizeof desc, "%s template %s", tag, i == 2 ? "with a CDN" : "");
-        CALL(sdsim_store_template_put, slug[i], names[i], desc, cats[i], DESIGN,
-             i == 3 ? u : NULL, i != 3);
+        CALL(sdsim_store_template_put, slug[i], names[i], desc, cats[i], DESIGN, i == 3 ? u : NULL,
+             i != 3);
         STATUS(SDSIM_STORE_OK);
     }
     char shop[37];
@@ -411,8 +424,7 @@ static void templates(void) {
     CALL(sdsim_store_template_use, "00000000-0000-4000-8000-000000000000");
     STATUS(SDSIM_STORE_NOT_FOUND);
     /* Same slug: updated in place. */
-    CALL(sdsim_store_template_put, slug[0], "Web Shop 2", tag, "e-commerce", "{\"v\": 2}", NULL,
-         1);
+    CALL(sdsim_store_template_put, slug[0], "Web Shop 2", tag, "e-commerce", "{\"v\": 2}", NULL, 1);
     CHECK(R.status == SDSIM_STORE_OK && streq(R.rows[0].f[0], shop));
     CALL(sdsim_store_template_list, "e-commerce", tag, 50, 0);
     CHECK(R.n == 1 && streq(R.rows[0].f[2], "Web Shop 2") && R.rows[0].f[5] == NULL);
@@ -601,7 +613,9 @@ static void concurrency(void) {
     CHECK(R.total == N);
 }
 
-static void no_sync_callbacks(void) { CHECK(sync_violations == 0); }
+static void no_sync_callbacks(void) {
+    CHECK(sync_violations == 0);
+}
 
 /* Latency of a few calls, one at a time (printed, not checked). */
 static void timings(void) {
@@ -612,11 +626,14 @@ static void timings(void) {
     snprintf(pid, sizeof pid, "%s", R.rows[0].f[0]);
     int n = 200;
     double t0 = now_s();
-    for (int i = 0; i < n; i++) CALL(sdsim_store_user_by_id, u);
+    for (int i = 0; i < n; i++)
+        CALL(sdsim_store_user_by_id, u);
     double t1 = now_s();
-    for (int i = 0; i < n; i++) CALL(sdsim_store_project_update, pid, u, i + 1, NULL, NULL, DESIGN);
+    for (int i = 0; i < n; i++)
+        CALL(sdsim_store_project_update, pid, u, i + 1, NULL, NULL, DESIGN);
     double t2 = now_s();
-    for (int i = 0; i < n; i++) CALL(sdsim_store_project_list, u, 20, 0);
+    for (int i = 0; i < n; i++)
+        CALL(sdsim_store_project_list, u, 20, 0);
     double t3 = now_s();
     CHECK(R.status == SDSIM_STORE_OK);
     printf("  timing %s: user_by_id %.0f us, project_update %.0f us, project_list %.0f us\n",
@@ -624,10 +641,11 @@ static void timings(void) {
 }
 
 static const test_case suite[] = {
-    TEST(migrations),   TEST(users),         TEST(verbatim_text), TEST(projects_versions),
-    TEST(projects_access), TEST(projects_paging), TEST(templates),  TEST(refresh_tokens),
-    TEST(refresh_race), TEST(sessions),      TEST(limits),        TEST(audit),
-    TEST(concurrency),  TEST(timings),       TEST(no_sync_callbacks),
+    TEST(migrations),        TEST(users),           TEST(verbatim_text),
+    TEST(projects_versions), TEST(projects_access), TEST(projects_paging),
+    TEST(templates),         TEST(refresh_tokens),  TEST(refresh_race),
+    TEST(sessions),          TEST(limits),          TEST(audit),
+    TEST(concurrency),       TEST(timings),         TEST(no_sync_callbacks),
 };
 
 /* ---- PostgreSQL only: the pool survives killed connections -------------------------------- */
@@ -643,8 +661,12 @@ static void pg_exec(const char *url, const char *sql) {
     PQfinish(c);
 }
 
-static void on_timer(uv_timer_t *t) { *(int *)t->data = 1; }
-static void set_flag(void *p) { *(int *)p = 1; }
+static void on_timer(uv_timer_t *t) {
+    *(int *)t->data = 1;
+}
+static void set_flag(void *p) {
+    *(int *)p = 1;
+}
 
 static void run_for_ms(int ms) {
     uv_timer_t t;
@@ -652,7 +674,8 @@ static void run_for_ms(int ms) {
     uv_timer_init(loop, &t);
     t.data = &fired;
     uv_timer_start(&t, on_timer, (uint64_t)ms, 0);
-    while (!fired) uv_run(loop, UV_RUN_ONCE);
+    while (!fired)
+        uv_run(loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
 }
@@ -684,7 +707,8 @@ static void pg_unreachable(void) {
     CHECK(r.status == SDSIM_STORE_UNAVAILABLE);
     int closed = 0;
     sdsim_store_close(bad, set_flag, &closed);
-    while (!closed) uv_run(loop, UV_RUN_ONCE);
+    while (!closed)
+        uv_run(loop, UV_RUN_ONCE);
 }
 
 static const test_case pg_only[] = {TEST(pg_reconnects), TEST(pg_unreachable)};
@@ -711,7 +735,8 @@ static int open_store(const char *label, const sdsim_store_config *cfg) {
 static void close_store(void) {
     int closed = 0;
     sdsim_store_close(S, set_flag, &closed);
-    while (!closed) uv_run(loop, UV_RUN_ONCE);
+    while (!closed)
+        uv_run(loop, UV_RUN_ONCE);
     S = NULL;
 }
 

@@ -117,11 +117,11 @@ static void jwt_forgeries(void) {
 static void jwt_claims(void) {
     setup();
     const char *why = NULL;
-#define REJECT(payload, reason)                                                               \
-    do {                                                                                      \
-        CHECK(verify(forge(H256, payload, "HS256", SECRET), &why) == -1);                     \
-        if (why && strcmp(why, reason)) fprintf(stderr, "  why: %s (want %s)\n", why, reason); \
-        CHECK(why && !strcmp(why, reason));                                                   \
+#define REJECT(payload, reason)                                                                    \
+    do {                                                                                           \
+        CHECK(verify(forge(H256, payload, "HS256", SECRET), &why) == -1);                          \
+        if (why && strcmp(why, reason)) fprintf(stderr, "  why: %s (want %s)\n", why, reason);     \
+        CHECK(why && !strcmp(why, reason));                                                        \
     } while (0)
     REJECT(claims(NOW - 100, NOW - 1, "sdsim", "access", "user"), "expired");
     REJECT(claims(NOW + 120, NOW + 900, "sdsim", "access", "user"), "issued in the future");
@@ -142,23 +142,26 @@ static void jwt_claims(void) {
            "\"exp\":9999999999}",
            "no iat");
     /* Within the clock skew: accepted. */
-    CHECK(verify(forge(H256, claims(NOW + 10, NOW + 60, "sdsim", "access", "user"), "HS256",
-                       SECRET),
-                 &why) == 0);
+    CHECK(
+        verify(forge(H256, claims(NOW + 10, NOW + 60, "sdsim", "access", "user"), "HS256", SECRET),
+               &why) == 0);
 #undef REJECT
 }
 
 static void jwt_malformed(void) {
     setup();
     const char *why = NULL;
-    const char *bad[] = {"", "abc", "a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a$.b.c",
-                         "eyJhbGciOiJIUzI1NiJ9.e30.%%%", "a b.c.d", "a.b.c\n"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(verify(bad[i], &why) == -1);
+    const char *bad[] = {"",        "abc",    "a.b",
+                         "a.b.c.d", "a..c",   ".b.c",
+                         "a.b.",    "a$.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.%%%",
+                         "a b.c.d", "a.b.c\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(verify(bad[i], &why) == -1);
     CHECK(verify(NULL, &why) == -1);
     /* Header or payload that is not JSON, correctly signed. */
-    CHECK(verify(forge("not json", claims(NOW, NOW + 60, "sdsim", "access", "user"), "HS256",
-                       SECRET),
-                 &why) == -1);
+    CHECK(
+        verify(forge("not json", claims(NOW, NOW + 60, "sdsim", "access", "user"), "HS256", SECRET),
+               &why) == -1);
     CHECK(verify(forge(H256, "{\"iss\":", "HS256", SECRET), &why) == -1);
     CHECK(verify(forge(H256, "[1,2,3]", "HS256", SECRET), &why) == -1);
     /* Truncated. */
@@ -211,7 +214,7 @@ static void passwords(void) {
     CHECK(sdsim_password_hash(longpw, h2, sizeof h2) == -1);
     free(longpw);
     CHECK(sdsim_password_hash("x", h2, 10) == -1); /* no room */
-    sdsim_password_burn("first"); /* makes its dummy hash */
+    sdsim_password_burn("first");                  /* makes its dummy hash */
     double t3 = now_ms();
     sdsim_password_burn("whatever");
     double t4 = now_ms();
@@ -226,7 +229,9 @@ static void on_hash(void *ud, int status, const char *encoded) {
     if (encoded) snprintf(async_hash, sizeof async_hash, "%s", encoded);
 }
 
-static void on_verify(void *ud, int result) { *(int *)ud = result; }
+static void on_verify(void *ud, int result) {
+    *(int *)ud = result;
+}
 
 static void passwords_async(void) {
     uv_loop_t *loop = uv_default_loop();
