@@ -267,6 +267,12 @@ void sdsim_lua_push_sandbox_env(lua_State *L) {
     }
     copy_lib(L, env, "math", NULL);
     copy_lib(L, env, "string", "dump");
+    /* Strings share one metatable whose __index is the real string table: ("").dump would
+     * reach string.dump through it. A state that hosts sandboxed code loses dump for good. */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
     copy_lib(L, env, "table", NULL);
     copy_lib(L, env, "coroutine", NULL);
     lua_pushvalue(L, env);

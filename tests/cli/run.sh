@@ -77,6 +77,19 @@ check "analyze names where it saturates" grep -q "saturates at" "$tmp/an"
 "$sdsim" validate "$design" >"$tmp/v"
 check "validate accepts a good design" grep -q "^ok: three tier" "$tmp/v"
 
+# A template runs in the restricted environment: string.dump is out of reach even through the
+# strings' shared metatable, and io is not there at all.
+cat >"$tmp/dump.lua" <<'LUA'
+local dump = ("x").dump
+return { version = 1, name = "dump " .. type(dump), edges = {},
+         components = { { id = "a", type = "service" } }, workload = { { to = "a", rps = 1 } } }
+LUA
+"$sdsim" validate "$tmp/dump.lua" >"$tmp/v" 2>&1
+check "templates cannot reach string.dump" grep -q "^ok: dump nil" "$tmp/v"
+printf 'io.open("/etc/passwd")\nreturn {}\n' >"$tmp/io.lua"
+"$sdsim" validate "$tmp/io.lua" >"$tmp/v" 2>&1
+check "templates cannot use io" grep -q "io" "$tmp/v"
+
 # Every template runs and reports.
 for t in "$src"/templates/*.lua; do
   "$sdsim" run "$t" --duration 5 --json >"$tmp/t.json" 2>"$tmp/err"
