@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DENSE_MAX 400         /* loops up to this size are solved by Gaussian elimination */
-#define TOL 1e-13             /* relative convergence of every fixed point here */
-#define GEOM_LIMIT 10000000L  /* most queue places an M/M/c/K sum walks through */
-#define MVA_EXACT_WORK 2e7    /* users * stations beyond which MVA turns to Schweitzer */
+#define DENSE_MAX 400        /* loops up to this size are solved by Gaussian elimination */
+#define TOL 1e-13            /* relative convergence of every fixed point here */
+#define GEOM_LIMIT 10000000L /* most queue places an M/M/c/K sum walks through */
+#define MVA_EXACT_WORK 2e7   /* users * stations beyond which MVA turns to Schweitzer */
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -39,7 +39,9 @@ static void say(char *buf, size_t len, const char *fmt, ...) {
     va_end(ap);
 }
 
-static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+static double clamp01(double x) {
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
 
 /* Two figures agree: both infinite, or within TOL relative. */
 static int same(double a, double b) {
@@ -51,18 +53,25 @@ static int same(double a, double b) {
 /* The squared coefficient of variation, implied by the kind where the kind fixes it. */
 static double dist_scv(const sim_dist *d) {
     switch (d->kind) {
-    case SIM_DIST_CONST: return 0;
-    case SIM_DIST_EXP: return 1;
-    case SIM_DIST_ERLANG: return d->k > 0 ? 1.0 / d->k : 1;
-    default: return isfinite(d->scv) && d->scv >= 0 ? d->scv : 1;
+    case SIM_DIST_CONST:
+        return 0;
+    case SIM_DIST_EXP:
+        return 1;
+    case SIM_DIST_ERLANG:
+        return d->k > 0 ? 1.0 / d->k : 1;
+    default:
+        return isfinite(d->scv) && d->scv >= 0 ? d->scv : 1;
     }
 }
 
 const char *sim_exactness_name(sim_exactness e) {
     switch (e) {
-    case SIM_EXACT: return "exact";
-    case SIM_APPROXIMATE: return "approximate";
-    case SIM_UNSTABLE: return "unstable";
+    case SIM_EXACT:
+        return "exact";
+    case SIM_APPROXIMATE:
+        return "approximate";
+    case SIM_UNSTABLE:
+        return "unstable";
     }
     return "unknown";
 }
@@ -235,8 +244,10 @@ int sim_station_solve_split(double lambda, double mean, double scv, int exp_serv
      * Pollaczek-Khinchine. Round robin over `ways` replicas makes each replica's interarrival
      * times Erlang-`ways` (ca^2 = 1 / ways): exact by GI/M/1 for one exponential worker. */
     double ca2 = ways > 1 ? 1.0 / ways : 1;
-    if (ways > 1 && exp_service && workers == 1) wq = ek_m1_wait(lambda, mean, ways);
-    else wq *= (ca2 + scv) / 2;
+    if (ways > 1 && exp_service && workers == 1)
+        wq = ek_m1_wait(lambda, mean, ways);
+    else
+        wq *= (ca2 + scv) / 2;
     o->mean_wait = wq;
     o->mean_response = wq + mean;
     o->mean_in_system = lambda * (wq + mean);
@@ -267,11 +278,11 @@ typedef struct ana {
     double *t;      /* answer time as seen by a sender, forward continuation included */
     double *hold;   /* mean holding time of a worker, calls included */
     double *hold_scv;
-    double *offered;/* offered utilization of the busiest replica (for saturation) */
-    double *own_resp;/* closed networks: MVA response per visit, own service only */
-    int *pos;       /* scratch: position of a component inside its SCC */
+    double *offered;   /* offered utilization of the busiest replica (for saturation) */
+    double *own_resp;  /* closed networks: MVA response per visit, own service only */
+    int *pos;          /* scratch: position of a component inside its SCC */
     double *mat, *vec; /* scratch for the dense solve */
-    int *calls;     /* 1 when a component makes call edges with h > 0 */
+    int *calls;        /* 1 when a component makes call edges with h > 0 */
     int closed;
     double pattern; /* 1 when some open workload has a time-varying pattern */
     sim_analytic *out;
@@ -339,7 +350,8 @@ static int graph_scc(graph *g, const sim_design *d) {
     int rc = (!index || !low || !stack || !calls || !it || !on) ? -1 : 0;
     int next = 0, sp = 0, emitted = 0;
     g->nscc = 0;
-    for (int s = 0; s < n && rc == 0; s++) index[s] = -1;
+    for (int s = 0; s < n && rc == 0; s++)
+        index[s] = -1;
     for (int s = 0; s < n && rc == 0; s++) {
         if (index[s] >= 0) continue;
         int cs = 0;
@@ -437,13 +449,15 @@ static int dense_solve(double *mat, double *vec, int k) {
         for (int r = col + 1; r < k; r++) {
             double f = mat[(size_t)r * k + col] / mat[(size_t)col * k + col];
             if (f == 0) continue;
-            for (int j = col; j < k; j++) mat[(size_t)r * k + j] -= f * mat[(size_t)col * k + j];
+            for (int j = col; j < k; j++)
+                mat[(size_t)r * k + j] -= f * mat[(size_t)col * k + j];
             vec[r] -= f * vec[col];
         }
     }
     for (int r = k - 1; r >= 0; r--) {
         double s = vec[r];
-        for (int j = r + 1; j < k; j++) s -= mat[(size_t)r * k + j] * vec[j];
+        for (int j = r + 1; j < k; j++)
+            s -= mat[(size_t)r * k + j] * vec[j];
         vec[r] = s / mat[(size_t)r * k + r];
     }
     return 0;
@@ -506,7 +520,8 @@ static int scc_iterate(ana *a, const double *thin, int k, double btotal) {
     int base = g->scc_start[k], size = g->scc_start[k + 1] - base;
     long work = size + (long)(g->in_start[g->n]);
     long sweeps = 20000000L / work > 200 ? 20000000L / work : 200;
-    for (int r = 0; r < size; r++) a->lambda[g->order[base + r]] = 0;
+    for (int r = 0; r < size; r++)
+        a->lambda[g->order[base + r]] = 0;
     for (long s = 0; s < sweeps; s++) {
         int changed = 0;
         for (int r = 0; r < size; r++) {
@@ -514,8 +529,10 @@ static int scc_iterate(ana *a, const double *thin, int k, double btotal) {
             double x = a->vec[r], self = 0;
             for (int q = g->in_start[j]; q < g->in_start[j + 1]; q++) {
                 int e = g->in[q], from = a->d->edges[e].from;
-                if (from == j) self += edge_q(a, thin, e);
-                else if (g->scc_of[from] == k) x += edge_q(a, thin, e) * a->lambda[from];
+                if (from == j)
+                    self += edge_q(a, thin, e);
+                else if (g->scc_of[from] == k)
+                    x += edge_q(a, thin, e) * a->lambda[from];
             }
             if (self >= 1) return -1;
             x /= 1 - self;
@@ -537,7 +554,8 @@ static int solve_traffic(ana *a, const double *thin, int *loop_at) {
         double btotal = scc_inflow(a, thin, k, a->vec);
         int rc = 0;
         if (btotal <= 0) {
-            for (int r = 0; r < size; r++) a->lambda[g->order[base + r]] = 0;
+            for (int r = 0; r < size; r++)
+                a->lambda[g->order[base + r]] = 0;
         } else if (size <= DENSE_MAX) {
             rc = scc_dense(a, thin, k, btotal);
         } else {
@@ -562,14 +580,16 @@ static void slowest_branch(const double *p, const double *m, int nb, double *mea
     *mean = *m2 = 0;
     if (nb > 12) {
         double v[64];
-        for (int x = 0; x < nb; x++) v[x] = p[x] * m[x];
+        for (int x = 0; x < nb; x++)
+            v[x] = p[x] * m[x];
         for (int x = 1; x < nb; x++) /* insertion sort, slowest first */
             for (int y = x; y > 0 && v[y] > v[y - 1]; y--) {
                 double tmp = v[y];
                 v[y] = v[y - 1];
                 v[y - 1] = tmp;
             }
-        for (int x = 0; x < nb; x++) *mean += v[x] / (x + 1);
+        for (int x = 0; x < nb; x++)
+            *mean += v[x] / (x + 1);
         *m2 = 2 * *mean * *mean;
         return;
     }
@@ -681,17 +701,17 @@ static double solve_open_component(ana *a, int i) {
     o->drop_prob = in > 0 ? clamp01((f0 * s0.drop_prob + f1 * (reps - 1) * s1.drop_prob) / in) : 0;
     o->mean_in_system = s0.mean_in_system + (reps > 1 ? (reps - 1) * s1.mean_in_system : 0);
     if (served > 0 && !s0.unstable && !s1.unstable && !endless) {
-        o->mean_wait = (served0 * s0.mean_wait + (served1 > 0 ? served1 * s1.mean_wait : 0)) /
-                       served;
-        o->mean_response = (served0 * s0.mean_response +
-                            (served1 > 0 ? served1 * s1.mean_response : 0)) / served;
+        o->mean_wait =
+            (served0 * s0.mean_wait + (served1 > 0 ? served1 * s1.mean_wait : 0)) / served;
+        o->mean_response =
+            (served0 * s0.mean_response + (served1 > 0 ? served1 * s1.mean_response : 0)) / served;
     } else {
         o->mean_wait = s0.mean_wait;
         o->mean_response = s0.mean_response;
     }
     o->exactness = s0.unstable || s1.unstable || endless ? SIM_UNSTABLE
                    : s0.exact && s1.exact && split_exact ? SIM_EXACT
-                                             : SIM_APPROXIMATE;
+                                                         : SIM_APPROXIMATE;
     /* Saturation: the caller of a saturated callee would need endless holding; its own
      * service then says how much load it could take. */
     double hs = isfinite(hold) ? hold : c->service.mean;
@@ -733,7 +753,8 @@ static double solve_scc_stations(ana *a, int k, double *thin_next) {
     int converged = 0;
     /* Start from zero: infinite answer times left by an earlier round (before drops thinned
      * the flow) would otherwise feed themselves around a loop. */
-    for (int r = 0; r < size; r++) a->t[g->order[base + r]] = 0;
+    for (int r = 0; r < size; r++)
+        a->t[g->order[base + r]] = 0;
     for (long pass = 0; pass < passes && !converged; pass++) {
         converged = 1;
         for (int r = 0; r < size; r++) {
@@ -742,8 +763,8 @@ static double solve_scc_stations(ana *a, int k, double *thin_next) {
             if (pass == 0 || !same(hold, a->hold[i])) {
                 a->hold[i] = hold;
                 a->hold_scv[i] = scv;
-                thin_next[i] = a->closed ? solve_closed_component(a, i)
-                                         : solve_open_component(a, i);
+                thin_next[i] =
+                    a->closed ? solve_closed_component(a, i) : solve_open_component(a, i);
             }
             double t = answer_time(a, i, a->out->components[i].mean_response);
             if (!same(t, a->t[i])) converged = 0;
@@ -757,7 +778,8 @@ static double solve_scc_stations(ana *a, int k, double *thin_next) {
         }
     }
     if (!converged)
-        for (int r = 0; r < size; r++) a->t[g->order[base + r]] = INFINITY;
+        for (int r = 0; r < size; r++)
+            a->t[g->order[base + r]] = INFINITY;
     double change = 0;
     for (int r = 0; r < size; r++) {
         int i = g->order[base + r];
@@ -768,7 +790,8 @@ static double solve_scc_stations(ana *a, int k, double *thin_next) {
 
 static double solve_stations(ana *a, double *thin_next) {
     double change = 0;
-    for (int k = 0; k < a->g.nscc; k++) change = fmax(change, solve_scc_stations(a, k, thin_next));
+    for (int k = 0; k < a->g.nscc; k++)
+        change = fmax(change, solve_scc_stations(a, k, thin_next));
     return change;
 }
 
@@ -839,14 +862,14 @@ static void settle_exactness(ana *a) {
         if (o->exactness == SIM_UNSTABLE) continue;
         int exact;
         if (a->closed) {
-            int single = c->workers == SIM_INFINITE_SERVERS ||
-                         (c->workers == 1 && c->replicas == 1);
+            int single =
+                c->workers == SIM_INFINITE_SERVERS || (c->workers == 1 && c->replicas == 1);
             exact = ok && all_product && single && a->closed == 1;
         } else {
-            exact = ok && ok[i] && o->exactness == SIM_EXACT && !a->calls[i] &&
-                    c->rate_limit <= 0;
+            exact = ok && ok[i] && o->exactness == SIM_EXACT && !a->calls[i] && c->rate_limit <= 0;
         }
-        if (a->lambda[i] == 0 && !a->calls[i]) exact = 1; /* nothing arrives: nothing to get wrong */
+        if (a->lambda[i] == 0 && !a->calls[i])
+            exact = 1; /* nothing arrives: nothing to get wrong */
         o->exactness = exact ? SIM_EXACT : SIM_APPROXIMATE;
     }
     free(ok);
@@ -881,9 +904,9 @@ static void find_bottleneck(ana *a, double load) {
     }
     if (out->bottleneck < 0) {
         say(out->reason, sizeof out->reason,
-                         load > 0 ? "no component saturates: every loaded component is a delay "
-                                    "station or protected by its rate limiter"
-                                  : "no component saturates: no workload sends traffic");
+            load > 0 ? "no component saturates: every loaded component is a delay "
+                       "station or protected by its rate limiter"
+                     : "no component saturates: no workload sends traffic");
         return;
     }
     int b = out->bottleneck;
@@ -892,10 +915,10 @@ static void find_bottleneck(ana *a, double load) {
     workers_text(c, wk, sizeof wk);
     double visits = load > 0 ? a->lambda[b] / load : 0;
     say(out->reason, sizeof out->reason,
-                     "%s saturates first at %.0f rps: at %.0f rps it needs %.2f of its %s "
-                     "workers (%.3g ms per request, %.2f visits per request)",
-                     c->id, out->saturation_rps, load, a->offered[b], wk,
-                     (isfinite(a->hold[b]) ? a->hold[b] : c->service.mean) * 1e3, visits);
+        "%s saturates first at %.0f rps: at %.0f rps it needs %.2f of its %s "
+        "workers (%.3g ms per request, %.2f visits per request)",
+        c->id, out->saturation_rps, load, a->offered[b], wk,
+        (isfinite(a->hold[b]) ? a->hold[b] : c->service.mean) * 1e3, visits);
 }
 
 /* ---- open designs ----------------------------------------------------------------------- */
@@ -904,7 +927,8 @@ static void find_bottleneck(ana *a, double load) {
  * base of a spike or a day, the last step. */
 static double workload_rate(const sim_workload *w) {
     switch (w->pattern) {
-    case SIM_PATTERN_RAMP: return w->to_rps;
+    case SIM_PATTERN_RAMP:
+        return w->to_rps;
     case SIM_PATTERN_STEPS: {
         double at = -INFINITY, rps = w->rps;
         for (int s = 0; s < w->nsteps && s < SIM_MAX_STEPS; s++)
@@ -914,7 +938,8 @@ static double workload_rate(const sim_workload *w) {
             }
         return rps;
     }
-    default: return w->rps;
+    default:
+        return w->rps;
     }
 }
 
@@ -951,7 +976,8 @@ static int analyze_open(ana *a, char *err, int errlen) {
     }
     double *next = malloc((size_t)n * sizeof *next);
     if (!next) return fail(err, errlen, "out of memory");
-    for (int i = 0; i < n; i++) a->thin[i] = 1;
+    for (int i = 0; i < n; i++)
+        a->thin[i] = 1;
     int rc = 0;
     for (int it = 0; it < 200; it++) {
         if (solve_traffic(a, a->thin, &at)) {
@@ -961,7 +987,8 @@ static int analyze_open(ana *a, char *err, int errlen) {
         double change = solve_stations(a, next);
         if (change < 1e-12) break;
         double damp = it < 20 ? 1 : 0.5;
-        for (int i = 0; i < n; i++) a->thin[i] += damp * (next[i] - a->thin[i]);
+        for (int i = 0; i < n; i++)
+            a->thin[i] += damp * (next[i] - a->thin[i]);
     }
     free(next);
     if (rc) return rc;
@@ -975,17 +1002,18 @@ static int analyze_open(ana *a, char *err, int errlen) {
 /* ---- closed designs --------------------------------------------------------------------- */
 
 typedef struct mva_net {
-    int nq;          /* queueing stations */
-    int *qi;         /* their components */
-    double *dq;      /* demand of the single-server part per cycle */
-    double delay;    /* demand of every delay per cycle (Seidmann's parts, IS, latencies) */
-    double *r;       /* response per cycle at each queueing station */
+    int nq;       /* queueing stations */
+    int *qi;      /* their components */
+    double *dq;   /* demand of the single-server part per cycle */
+    double delay; /* demand of every delay per cycle (Seidmann's parts, IS, latencies) */
+    double *r;    /* response per cycle at each queueing station */
 } mva_net;
 
 /* Exact MVA: R_i(n) = D_i (1 + Q_i(n-1)), X(n) = n / (Z + sum R), Q_i(n) = X(n) R_i(n). */
 static double mva_exact(const mva_net *m, int users, double z, double *q) {
     double x = 0;
-    for (int i = 0; i < m->nq; i++) q[i] = 0;
+    for (int i = 0; i < m->nq; i++)
+        q[i] = 0;
     for (int n = 1; n <= users; n++) {
         double sum = z + m->delay;
         for (int i = 0; i < m->nq; i++) {
@@ -993,7 +1021,8 @@ static double mva_exact(const mva_net *m, int users, double z, double *q) {
             sum += m->r[i];
         }
         x = sum > 0 ? n / sum : INFINITY;
-        for (int i = 0; i < m->nq; i++) q[i] = x * m->r[i];
+        for (int i = 0; i < m->nq; i++)
+            q[i] = x * m->r[i];
     }
     return x;
 }
@@ -1001,7 +1030,8 @@ static double mva_exact(const mva_net *m, int users, double z, double *q) {
 /* Schweitzer's approximation for populations too large to walk one by one. */
 static double mva_schweitzer(const mva_net *m, int users, double z, double *q) {
     double x = 0, f = (users - 1.0) / users;
-    for (int i = 0; i < m->nq; i++) q[i] = (double)users / (m->nq + 1);
+    for (int i = 0; i < m->nq; i++)
+        q[i] = (double)users / (m->nq + 1);
     for (int it = 0; it < 100000; it++) {
         double sum = z + m->delay, diff = 0;
         for (int i = 0; i < m->nq; i++) {
@@ -1068,7 +1098,8 @@ static int analyze_closed(ana *a, char *err, int errlen) {
     for (int w = 0; w < a->d->nworkloads; w++)
         if (a->d->workloads[w].users > 0)
             a->gamma[a->d->workloads[w].to] += (double)a->d->workloads[w].users / users;
-    for (int i = 0; i < n; i++) a->thin[i] = 1;
+    for (int i = 0; i < n; i++)
+        a->thin[i] = 1;
     if (users > 0 && solve_traffic(a, a->thin, &at)) return loop_error(a, at, err, errlen);
     double z = users > 0 ? zsum / users : 0, x = 0;
     mva_net m = {0};
@@ -1091,7 +1122,8 @@ static int analyze_closed(ana *a, char *err, int errlen) {
         }
         for (int s = 0; s < m.nq && users > 0; s++)
             a->own_resp[m.qi[s]] += m.r[s] / a->lambda[m.qi[s]];
-        for (int i = 0; i < n; i++) a->lambda[i] *= x;
+        for (int i = 0; i < n; i++)
+            a->lambda[i] *= x;
         solve_stations(a, next);
         a->out->offered_rps = x;
         a->out->e2e_mean = x > 0 ? users / x - z : NAN;
@@ -1102,13 +1134,11 @@ static int analyze_closed(ana *a, char *err, int errlen) {
             char wk[48];
             workers_text(c, wk, sizeof wk);
             say(a->out->reason, sizeof a->out->reason,
-                             "%s saturates first at %.0f rps: with %d users the throughput is "
-                             "%.0f rps and it needs %.2f of its %s workers (%.3g ms per "
-                             "request, %.2f visits per request)",
-                             c->id, a->out->saturation_rps, users, x,
-                             a->offered[a->out->bottleneck], wk,
-                             a->hold[a->out->bottleneck] * 1e3,
-                             x > 0 ? a->lambda[a->out->bottleneck] / x : 0);
+                "%s saturates first at %.0f rps: with %d users the throughput is "
+                "%.0f rps and it needs %.2f of its %s workers (%.3g ms per "
+                "request, %.2f visits per request)",
+                c->id, a->out->saturation_rps, users, x, a->offered[a->out->bottleneck], wk,
+                a->hold[a->out->bottleneck] * 1e3, x > 0 ? a->lambda[a->out->bottleneck] / x : 0);
         }
     }
     free(q);
@@ -1174,8 +1204,10 @@ int sim_analyze(const sim_design *d, sim_analytic *out, char *err, int errlen) {
     if (!d || d->ncomponents < 1) return fail(err, errlen, "no design");
     int open = 0, closed = 0;
     for (int w = 0; w < d->nworkloads; w++) {
-        if (d->workloads[w].closed) closed++;
-        else open++;
+        if (d->workloads[w].closed)
+            closed++;
+        else
+            open++;
     }
     if (open && closed)
         return fail(err, errlen,

@@ -6,9 +6,9 @@
 #include "model.h"
 
 typedef enum sim_exactness {
-    SIM_EXACT = 0,     /* the formula is exact for this station (e.g. M/M/c, M/G/1 mean) */
-    SIM_APPROXIMATE,   /* an approximation (Allen-Cunneen, call holding times, patterns) */
-    SIM_UNSTABLE,      /* utilization >= 1: no steady state; figures are not meaningful */
+    SIM_EXACT = 0,   /* the formula is exact for this station (e.g. M/M/c, M/G/1 mean) */
+    SIM_APPROXIMATE, /* an approximation (Allen-Cunneen, call holding times, patterns) */
+    SIM_UNSTABLE,    /* utilization >= 1: no steady state; figures are not meaningful */
 } sim_exactness;
 
 typedef struct sim_analytic_component {
@@ -26,12 +26,12 @@ typedef struct sim_analytic_component {
 typedef struct sim_analytic {
     sim_analytic_component *components; /* ncomponents entries */
     int ncomponents;
-    double offered_rps;     /* external arrival rate (open) or throughput (closed) */
-    double e2e_mean;        /* seconds, NaN when unknown */
-    double saturation_rps;  /* external load at which the first component saturates */
-    int bottleneck;         /* index of that component, -1 if none */
-    char reason[256];       /* why it is the bottleneck, in one sentence */
-    int closed;             /* the design is a closed network solved by MVA */
+    double offered_rps;    /* external arrival rate (open) or throughput (closed) */
+    double e2e_mean;       /* seconds, NaN when unknown */
+    double saturation_rps; /* external load at which the first component saturates */
+    int bottleneck;        /* index of that component, -1 if none */
+    char reason[256];      /* why it is the bottleneck, in one sentence */
+    int closed;            /* the design is a closed network solved by MVA */
 } sim_analytic;
 
 /* Solves a checked design. 0, or -1 with a reason in err. */
@@ -48,8 +48,8 @@ const char *sim_exactness_name(sim_exactness e);
  * for exponential service, and for one worker, where it is Pollaczek-Khinchine). Bounded:
  * M/M/c/K, exact for exponential service. 0, or -1 on arguments that describe nothing. */
 typedef struct sim_station {
-    double offered;        /* lambda * mean / workers: may exceed 1 */
-    double utilization;    /* carried load per worker (offered when unbounded) */
+    double offered;     /* lambda * mean / workers: may exceed 1 */
+    double utilization; /* carried load per worker (offered when unbounded) */
     double mean_wait, mean_response, mean_in_system; /* INFINITY when unstable */
     double drop_prob;
     int exact;    /* the formula is exact for Poisson arrivals */

@@ -21,9 +21,11 @@ static double zig_x[257], zig_f[257];
 __attribute__((constructor)) static void zig_init(void) {
     zig_x[0] = ZIG_V * exp(ZIG_R);
     zig_x[1] = ZIG_R;
-    for (int i = 1; i < 255; i++) zig_x[i + 1] = -log(ZIG_V / zig_x[i] + exp(-zig_x[i]));
+    for (int i = 1; i < 255; i++)
+        zig_x[i + 1] = -log(ZIG_V / zig_x[i] + exp(-zig_x[i]));
     zig_x[256] = 0;
-    for (int i = 0; i <= 256; i++) zig_f[i] = exp(-zig_x[i]);
+    for (int i = 0; i <= 256; i++)
+        zig_f[i] = exp(-zig_x[i]);
 }
 
 double sim_dist_exp1(sim_rng *r) {
@@ -51,7 +53,8 @@ __attribute__((constructor)) static void zign_init(void) {
         zign_x[i + 1] = sqrt(-2 * log(ZIGN_V / x + exp(-0.5 * x * x)));
     }
     zign_x[256] = 0;
-    for (int i = 0; i <= 256; i++) zign_f[i] = exp(-0.5 * zign_x[i] * zign_x[i]);
+    for (int i = 0; i <= 256; i++)
+        zign_f[i] = exp(-0.5 * zign_x[i] * zign_x[i]);
 }
 
 static double normal_tail(sim_rng *r) {
@@ -113,7 +116,8 @@ static int prepare_empirical(sim_dist *d, char *err, int errlen) {
         sum += v;
     }
     double mean = sum / d->nvalues, ss = 0;
-    for (int i = 0; i < d->nvalues; i++) ss += (d->values[i] - mean) * (d->values[i] - mean);
+    for (int i = 0; i < d->nvalues; i++)
+        ss += (d->values[i] - mean) * (d->values[i] - mean);
     d->mean = mean;
     d->scv = mean > 0 ? ss / d->nvalues / (mean * mean) : 0;
     return 0;
@@ -194,7 +198,8 @@ int sim_dist_prepare(sim_dist *d, char *err, int errlen) {
 static double sample_erlang(const sim_dist *d, sim_rng *r) {
     if (d->k <= 8) { /* a few ziggurat draws beat a product of uniforms and a logarithm */
         double sum = 0;
-        for (int i = 0; i < d->k; i++) sum += sim_dist_exp1(r);
+        for (int i = 0; i < d->k; i++)
+            sum += sim_dist_exp1(r);
         return d->a * sum;
     }
     double logsum = 0, prod = 1;

@@ -25,8 +25,12 @@ typedef struct sim_evq {
 
 int sim_evq_init(sim_evq *q, uint32_t initial_cap); /* 0, or -1 when out of memory */
 void sim_evq_free(sim_evq *q);
-static inline int sim_evq_empty(const sim_evq *q) { return q->size == 0; }
-static inline double sim_evq_peek_time(const sim_evq *q) { return q->heap[0].time; }
+static inline int sim_evq_empty(const sim_evq *q) {
+    return q->size == 0;
+}
+static inline double sim_evq_peek_time(const sim_evq *q) {
+    return q->heap[0].time;
+}
 
 int sim__evq_grow(sim_evq *q); /* doubles the array: 0, or -1 when out of memory */
 

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-void sim_hist_reset(sim_hist *h) { memset(h, 0, sizeof *h); }
+void sim_hist_reset(sim_hist *h) {
+    memset(h, 0, sizeof *h);
+}
 
 /* Midpoint of bucket i in microseconds. */
 static double bucket_mid_us(uint32_t i) {
@@ -15,7 +17,8 @@ static double bucket_mid_us(uint32_t i) {
 
 void sim_hist_merge(sim_hist *dst, const sim_hist *src) {
     if (src->count == 0) return;
-    for (int i = 0; i < SIM_HIST_BUCKETS; i++) dst->counts[i] += src->counts[i];
+    for (int i = 0; i < SIM_HIST_BUCKETS; i++)
+        dst->counts[i] += src->counts[i];
     dst->count += src->count;
     dst->sum += src->sum;
     if (src->max > dst->max) dst->max = src->max;
@@ -47,4 +50,6 @@ double sim_hist_quantile(const sim_hist *h, double q) {
     return v < h->max ? v : h->max;
 }
 
-double sim_hist_mean(const sim_hist *h) { return h->count ? h->sum / (double)h->count : 0; }
+double sim_hist_mean(const sim_hist *h) {
+    return h->count ? h->sum / (double)h->count : 0;
+}

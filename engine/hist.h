@@ -15,8 +15,8 @@
 
 typedef struct sim_hist {
     uint64_t count;
-    double sum;  /* seconds, for the exact mean */
-    double max;  /* seconds */
+    double sum; /* seconds, for the exact mean */
+    double max; /* seconds */
     uint32_t counts[SIM_HIST_BUCKETS];
 } sim_hist;
 

@@ -7,12 +7,12 @@
 #include <stdint.h>
 #include "dist.h"
 
-#define SIM_ID_MAX 64      /* bytes of a component id, NUL included */
+#define SIM_ID_MAX 64 /* bytes of a component id, NUL included */
 #define SIM_ZONE_MAX 32
 #define SIM_MAX_REPLICAS 10000
 #define SIM_MAX_WORKERS 100000
 #define SIM_MAX_COMPONENTS 100000
-#define SIM_UNBOUNDED (-1) /* a queue with no limit */
+#define SIM_UNBOUNDED (-1)     /* a queue with no limit */
 #define SIM_INFINITE_SERVERS 0 /* workers == 0: every arrival is served at once (delay station) */
 
 /* How a component treats a request. The Lua type declarations (components/NAME.lua) map each
@@ -31,9 +31,9 @@ typedef enum sim_policy {
     SIM_POLICY_ROUND_ROBIN = 0,
     SIM_POLICY_RANDOM,
     SIM_POLICY_LEAST_CONN,
-    SIM_POLICY_P2C, /* power of two choices on outstanding requests */
+    SIM_POLICY_P2C,             /* power of two choices on outstanding requests */
     SIM_POLICY_CONSISTENT_HASH, /* by the request's key, on a ring of virtual nodes */
-    SIM_POLICY_WEIGHTED, /* by edge weight (balancer) or equal weights (replicas) */
+    SIM_POLICY_WEIGHTED,        /* by edge weight (balancer) or equal weights (replicas) */
 } sim_policy;
 
 typedef enum sim_edge_mode {
@@ -55,19 +55,19 @@ typedef struct sim_component {
     char id[SIM_ID_MAX];
     char zone[SIM_ZONE_MAX]; /* "" when unlabelled */
     sim_behavior behavior;
-    int replicas;        /* at start, >= 1 */
-    int workers;         /* per replica; SIM_INFINITE_SERVERS for a delay station */
-    int queue_cap;       /* waiting places per replica beyond the workers; SIM_UNBOUNDED */
-    sim_dist service;    /* per request, at one worker */
-    sim_policy policy;   /* over replicas, and over edges for a balancer */
-    double hit_ratio;    /* cache: probability of answering without the outgoing edges */
-    double read_ratio;   /* database: probability that a request is a read */
-    int fanout_all;      /* 1: call ALL outgoing call edges in parallel and wait for all */
-    double error_rate;   /* intrinsic probability that a service ends in an error */
-    double cost_per_hour;/* per replica */
-    double rate_limit;   /* token bucket: tokens per second, 0 = no limiter */
-    double rate_burst;   /* bucket size (>= 1 when rate_limit > 0) */
-    double shed_wait;    /* seconds: a request that waited longer is shed at dequeue; 0 = off */
+    int replicas;         /* at start, >= 1 */
+    int workers;          /* per replica; SIM_INFINITE_SERVERS for a delay station */
+    int queue_cap;        /* waiting places per replica beyond the workers; SIM_UNBOUNDED */
+    sim_dist service;     /* per request, at one worker */
+    sim_policy policy;    /* over replicas, and over edges for a balancer */
+    double hit_ratio;     /* cache: probability of answering without the outgoing edges */
+    double read_ratio;    /* database: probability that a request is a read */
+    int fanout_all;       /* 1: call ALL outgoing call edges in parallel and wait for all */
+    double error_rate;    /* intrinsic probability that a service ends in an error */
+    double cost_per_hour; /* per replica */
+    double rate_limit;    /* token bucket: tokens per second, 0 = no limiter */
+    double rate_burst;    /* bucket size (>= 1 when rate_limit > 0) */
+    double shed_wait;     /* seconds: a request that waited longer is shed at dequeue; 0 = off */
     sim_autoscale autoscale;
     char type[SIM_ID_MAX]; /* the palette type it came from ("load_balancer"), for reports */
     /* SIM_BEHAVIOR_SCRIPT: the script host's own description of the behaviour (for the Lua
@@ -90,12 +90,12 @@ typedef struct sim_edge {
     double weight;  /* for a weighted balancer */
     double latency; /* seconds, one way */
     /* Caller-side resilience, for call edges. */
-    double timeout;       /* seconds, 0 = wait forever */
-    int retries;          /* extra attempts after a failure */
-    double backoff_base;  /* seconds: attempt n waits base * 2^(n-1) ... */
-    double backoff_max;   /* ... capped here */
-    int jitter;           /* 1: full jitter, uniform in [0, backoff] */
-    double retry_budget;  /* retries may be at most this fraction of calls (0 = no budget) */
+    double timeout;      /* seconds, 0 = wait forever */
+    int retries;         /* extra attempts after a failure */
+    double backoff_base; /* seconds: attempt n waits base * 2^(n-1) ... */
+    double backoff_max;  /* ... capped here */
+    int jitter;          /* 1: full jitter, uniform in [0, backoff] */
+    double retry_budget; /* retries may be at most this fraction of calls (0 = no budget) */
     sim_breaker breaker;
 } sim_edge;
 
@@ -113,7 +113,7 @@ typedef struct sim_step {
 } sim_step;
 
 typedef struct sim_workload {
-    int to; /* component index */
+    int to;     /* component index */
     int closed; /* 0: open Poisson source; 1: closed population */
     /* open */
     double rps;
@@ -129,14 +129,15 @@ typedef struct sim_workload {
 } sim_workload;
 
 typedef enum sim_fault_kind {
-    SIM_FAULT_CRASH = 0,  /* a replica (replica >= 0) or the whole component goes down */
-    SIM_FAULT_LATENCY,    /* service time + value seconds, or * value when multiply */
-    SIM_FAULT_ERROR_RATE, /* services end in error with probability value */
-    SIM_FAULT_PARTITION,  /* the edge (target = edge index) delivers nothing */
-    SIM_FAULT_ZONE,       /* every component in zone goes down */
-    SIM_FAULT_CAPACITY,   /* service rate * value (value 0.5 = half as fast) */
-    SIM_FAULT_HIT_RATIO,  /* a cache's hit ratio becomes value */
-    SIM_FAULT_PACKET_LOSS,/* the edge (target = edge index) loses a request with probability value */
+    SIM_FAULT_CRASH = 0,   /* a replica (replica >= 0) or the whole component goes down */
+    SIM_FAULT_LATENCY,     /* service time + value seconds, or * value when multiply */
+    SIM_FAULT_ERROR_RATE,  /* services end in error with probability value */
+    SIM_FAULT_PARTITION,   /* the edge (target = edge index) delivers nothing */
+    SIM_FAULT_ZONE,        /* every component in zone goes down */
+    SIM_FAULT_CAPACITY,    /* service rate * value (value 0.5 = half as fast) */
+    SIM_FAULT_HIT_RATIO,   /* a cache's hit ratio becomes value */
+    SIM_FAULT_PACKET_LOSS, /* the edge (target = edge index) loses a request with probability value
+                            */
 } sim_fault_kind;
 
 typedef struct sim_fault {
@@ -147,7 +148,7 @@ typedef struct sim_fault {
     int replica;     /* crash: -1 for the whole component */
     char zone[SIM_ZONE_MAX];
     double value;
-    int multiply;    /* latency: 1 = value is a factor */
+    int multiply; /* latency: 1 = value is a factor */
 } sim_fault;
 
 typedef struct sim_slo {

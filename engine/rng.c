@@ -13,10 +13,13 @@ static uint64_t splitmix64(uint64_t *state) {
 /* Four consecutive splitmix64 outputs are distinct (splitmix64 is a bijection of distinct
  * counters), so the state is never all zero, which xoshiro forbids. */
 static void seed_from(sim_rng *r, uint64_t state) {
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&state);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&state);
 }
 
-void sim_rng_seed(sim_rng *r, uint64_t seed) { seed_from(r, seed); }
+void sim_rng_seed(sim_rng *r, uint64_t seed) {
+    seed_from(r, seed);
+}
 
 /* The stream number is mixed on its own before being combined with the mixed seed, so that
  * nearby (seed, stream) pairs such as (1, 2) and (2, 1) land on unrelated states; the

@@ -13,7 +13,9 @@ void sim_rng_seed(sim_rng *r, uint64_t seed);
 /* Derives an independent stream: the same (seed, stream) always gives the same sequence. */
 void sim_rng_seed_stream(sim_rng *r, uint64_t seed, uint64_t stream);
 
-static inline uint64_t sim_rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t sim_rng_rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 static inline uint64_t sim_rng_next(sim_rng *r) {
     uint64_t *s = r->s;

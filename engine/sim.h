@@ -34,24 +34,24 @@ typedef struct sim_ci95 {
 } sim_ci95;
 
 typedef struct sim_component_result {
-    uint64_t arrivals;    /* requests that reached the component */
-    uint64_t completions; /* answered without error */
-    uint64_t dropped;     /* queue full */
-    uint64_t errors;      /* failed here: crash, injected or intrinsic errors, limiter, shedding */
-    uint64_t timeouts;    /* calls from this component that timed out */
-    uint64_t retries;     /* extra attempts this component made */
-    uint64_t rejected;    /* rate limiter and circuit breaker refusals (also in errors) */
-    uint64_t shed;        /* load shedding (also in errors) */
-    double throughput;    /* completions per second */
-    double utilization;   /* busy worker time / available worker time; 0 for delay stations */
-    double mean_in_system;/* time-average requests waiting or held here */
-    double mean_queue;    /* time-average requests waiting */
-    double mean_wait;     /* seconds in the queue */
-    sim_latency response; /* arrival to answer, calls it made included */
+    uint64_t arrivals;     /* requests that reached the component */
+    uint64_t completions;  /* answered without error */
+    uint64_t dropped;      /* queue full */
+    uint64_t errors;       /* failed here: crash, injected or intrinsic errors, limiter, shedding */
+    uint64_t timeouts;     /* calls from this component that timed out */
+    uint64_t retries;      /* extra attempts this component made */
+    uint64_t rejected;     /* rate limiter and circuit breaker refusals (also in errors) */
+    uint64_t shed;         /* load shedding (also in errors) */
+    double throughput;     /* completions per second */
+    double utilization;    /* busy worker time / available worker time; 0 for delay stations */
+    double mean_in_system; /* time-average requests waiting or held here */
+    double mean_queue;     /* time-average requests waiting */
+    double mean_wait;      /* seconds in the queue */
+    sim_latency response;  /* arrival to answer, calls it made included */
     sim_ci95 ci;
     double replicas_mean; /* time-average replicas up */
     int replicas_peak;
-    double cost_month;    /* replicas_mean * cost_per_hour * 730 */
+    double cost_month; /* replicas_mean * cost_per_hour * 730 */
 } sim_component_result;
 
 typedef struct sim_e2e_result {
@@ -70,13 +70,13 @@ typedef struct sim_window_stat {
 } sim_window_stat;
 
 typedef struct sim_results {
-    double measured_time; /* duration - warmup actually simulated */
-    uint64_t events;      /* events processed, warm-up included */
+    double measured_time;             /* duration - warmup actually simulated */
+    uint64_t events;                  /* events processed, warm-up included */
     sim_component_result *components; /* ncomponents entries, design order */
     int ncomponents;
     sim_e2e_result e2e;
     double cost_month;
-    int bottleneck;       /* component index with the highest utilization, -1 if none */
+    int bottleneck; /* component index with the highest utilization, -1 if none */
 } sim_results;
 
 /* Creates a run of a design that passed sim_design_check (the run keeps a pointer: the

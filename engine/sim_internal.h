@@ -17,17 +17,17 @@
 
 /* Event kinds: one switch in sim.c dispatches them. */
 enum {
-    EV_ARRIVE = 0,  /* a = request: it reaches r->comp */
-    EV_SERVICE_END, /* a = request, b = its epoch (stale after a crash) */
-    EV_CALL_RETURN, /* a = child, b = call id: the child's answer reaches its caller */
-    EV_TIMEOUT,     /* a = edge: its earliest pending call timeout is due */
-    EV_SEND,        /* a = child, b = call id: a retry leaves after its backoff */
-    EV_SOURCE,      /* a = workload: next open arrival (candidate, when thinning) */
-    EV_USER,        /* a = workload: a closed user ends its think time */
-    EV_FAULT_START, /* a = index in run->faults */
-    EV_FAULT_END,   /* a = index in run->faults */
-    EV_AUTOSCALE,   /* a = component: evaluate */
-    EV_PROVISION,   /* a = component, b = replica: a scaled-up replica comes up */
+    EV_ARRIVE = 0,   /* a = request: it reaches r->comp */
+    EV_SERVICE_END,  /* a = request, b = its epoch (stale after a crash) */
+    EV_CALL_RETURN,  /* a = child, b = call id: the child's answer reaches its caller */
+    EV_TIMEOUT,      /* a = edge: its earliest pending call timeout is due */
+    EV_SEND,         /* a = child, b = call id: a retry leaves after its backoff */
+    EV_SOURCE,       /* a = workload: next open arrival (candidate, when thinning) */
+    EV_USER,         /* a = workload: a closed user ends its think time */
+    EV_FAULT_START,  /* a = index in run->faults */
+    EV_FAULT_END,    /* a = index in run->faults */
+    EV_AUTOSCALE,    /* a = component: evaluate */
+    EV_PROVISION,    /* a = component, b = replica: a scaled-up replica comes up */
     EV_SCRIPT_WAKE,  /* a = request, b = its epoch: a script's sleep ended, or a deferred resume */
     EV_SCRIPT_TIMER, /* a = component, b = the host's timer id */
 };
@@ -52,14 +52,14 @@ typedef struct sim_req {
     uint32_t next;   /* FIFO queue link, free list link */
     uint32_t parent; /* child: caller request, SIM_NONE when orphaned */
     uint32_t key;
-    int32_t edge;      /* child: the call edge it travels */
-    int32_t via_edge;  /* balancer edge it came through (outstanding count) */
+    int32_t edge;     /* child: the call edge it travels */
+    int32_t via_edge; /* balancer edge it came through (outstanding count) */
     union {
         uint32_t call_pos; /* caller: next call edge (sequential) */
         uint32_t sslot;    /* held at a script component: the host's slot, or SIM_NONE */
     };
-    uint32_t pending;  /* caller: outstanding calls (fan-out) */
-    uint16_t attempt;  /* child: 1 for the first attempt */
+    uint32_t pending; /* caller: outstanding calls (fan-out) */
+    uint16_t attempt; /* child: 1 for the first attempt */
     uint8_t kind, at, chstate, ok, fail_why;
     int32_t wl; /* root: its workload */
 } sim_req;

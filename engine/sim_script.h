@@ -28,20 +28,20 @@ typedef enum sim_script_act {
 } sim_script_act;
 
 typedef struct sim_script_action {
-    int kind;           /* sim_script_act */
-    double value;       /* WORK, SLEEP: seconds */
-    int edge;           /* CALL, FORWARD, ASYNC: an edge index whose `from` is the component */
-    const int *edges;   /* CALL_ALL: edge indices (the host's memory, read at once) */
+    int kind;         /* sim_script_act */
+    double value;     /* WORK, SLEEP: seconds */
+    int edge;         /* CALL, FORWARD, ASYNC: an edge index whose `from` is the component */
+    const int *edges; /* CALL_ALL: edge indices (the host's memory, read at once) */
     int nedges;
 } sim_script_action;
 
 /* What the host learns about a request when its behaviour starts. */
 typedef struct sim_script_req {
-    int comp;        /* component index */
-    int replica;     /* replica serving it */
-    uint32_t key;    /* consistent-hashing key */
-    int attempt;     /* a call's attempt number (1 = first), 0 when not a call */
-    int kind;        /* 0 root (workload), 1 call, 2 detached copy */
+    int comp;     /* component index */
+    int replica;  /* replica serving it */
+    uint32_t key; /* consistent-hashing key */
+    int attempt;  /* a call's attempt number (1 = first), 0 when not a call */
+    int kind;     /* 0 root (workload), 1 call, 2 detached copy */
 } sim_script_req;
 
 /* The host's side. Every function returning int returns 0, or -1 after sim_run_abort. */
@@ -53,8 +53,7 @@ typedef struct sim_script_ops {
     void (*run_end)(void *run_ctx);
     /* A request starts its behaviour: the host takes a slot (any number it likes, stored with
      * the request) and fills the first action. */
-    int (*start)(void *run_ctx, const sim_script_req *req, uint32_t *slot,
-                 sim_script_action *act);
+    int (*start)(void *run_ctx, const sim_script_req *req, uint32_t *slot, sim_script_action *act);
     /* The slot's last action (WORK, SLEEP, CALL, CALL_ALL, ASYNC) is done: the next one. */
     int (*resume)(void *run_ctx, uint32_t slot, int ok, sim_script_action *act);
     /* The engine failed the request while its behaviour waited: the slot is free again. */

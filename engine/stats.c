@@ -9,9 +9,9 @@
 #include <math.h>
 
 static const double t95[31] = {
-    NAN,    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080,  2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    NAN,   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+    2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
 };
 
 /* Standard normal quantile: Acklam's rational approximation (relative error 1.2e-9), then
@@ -26,8 +26,8 @@ static double normal_quantile(double p) {
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     double x;
     if (p < 0.02425) {
         double q = sqrt(-2 * log(p));
@@ -91,8 +91,10 @@ static double t_exact(double alpha, int df) {
     double lo = 0, hi = 1, a = df / 2.0;
     for (int i = 0; i < 200 && hi - lo > 1e-17; i++) {
         double mid = 0.5 * (lo + hi);
-        if (inc_beta(a, 0.5, mid) < alpha) lo = mid;
-        else hi = mid;
+        if (inc_beta(a, 0.5, mid) < alpha)
+            lo = mid;
+        else
+            hi = mid;
     }
     double x = 0.5 * (lo + hi);
     return sqrt(df * (1 - x) / x);
@@ -117,7 +119,8 @@ double sim_t_quantile(double confidence, int df) {
 
 void sim_ci(const double *x, int n, double confidence, double *mean, double *half_width) {
     double sum = 0;
-    for (int i = 0; i < n; i++) sum += x[i];
+    for (int i = 0; i < n; i++)
+        sum += x[i];
     double m = n > 0 ? sum / n : NAN;
     if (mean) *mean = m;
     if (!half_width) return;
@@ -126,7 +129,8 @@ void sim_ci(const double *x, int n, double confidence, double *mean, double *hal
         return;
     }
     double ss = 0;
-    for (int i = 0; i < n; i++) ss += (x[i] - m) * (x[i] - m);
+    for (int i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
     double sd = sqrt(ss / (n - 1));
     *half_width = sim_t_quantile(confidence, n - 1) * sd / sqrt(n);
 }
