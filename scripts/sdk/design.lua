@@ -301,24 +301,10 @@ local function check_enum(P, path, v, spec)
     return nil
 end
 
--- Checks the fields of an object: unknown keys, required ones, each value; fills defaults.
--- Returns the normalized copy (nil when v is not an object).
-local function check_object(P, path, v, fields, what)
-    if not is_object(v) then
-        add(P, path, "expected an object%s, got %s", what and (" (" .. what .. ")") or "",
-            describe(v))
-        return nil
-    end
-    local names = keys_of(fields)
-    local out = {}
-    for _, k in ipairs(unknown_keys(v, fields)) do
-        do
-            add(P, field_path(path, k), "unknown field %s%s; known fields: %s",
-                type(k) == "string" and fmt("'%s'", k) or describe(k), suggest(k, names),
-                concat(names, ", "))
-        end
-    end
-    for _, k in ipairs(names) do
+-- Checks the listed fields of v (only those present, plus required ones), no unknown-field
+-- pass; fills defaults into out and returns it.
+local function check_fields(P, path, v, fields, out)
+    for _, k in ipairs(keys_of(fields)) do
         local spec, x = fields[k], v[k]
         if spec.custom then -- checked by its own code
         elseif x == nil then
@@ -337,6 +323,26 @@ local function check_object(P, path, v, fields, what)
         end
     end
     return out
+end
+
+-- Checks the fields of an object: unknown keys, required ones, each value; fills defaults.
+-- Returns the normalized copy (nil when v is not an object).
+local function check_object(P, path, v, fields, what)
+    if not is_object(v) then
+        add(P, path, "expected an object%s, got %s", what and (" (" .. what .. ")") or "",
+            describe(v))
+        return nil
+    end
+    local names = keys_of(fields)
+    local out = {}
+    for _, k in ipairs(unknown_keys(v, fields)) do
+        do
+            add(P, field_path(path, k), "unknown field %s%s; known fields: %s",
+                type(k) == "string" and fmt("'%s'", k) or describe(k), suggest(k, names),
+                concat(names, ", "))
+        end
+    end
+    return check_fields(P, path, v, fields, out)
 end
 
 local function check_array(P, path, v, spec)
@@ -968,30 +974,6 @@ local function unknown_fields(P, path, v, fields)
                 concat(names, ", "))
         end
     end
-end
-
--- Checks the listed fields of v (only those present, plus required ones), no unknown-field
--- pass; fills defaults into out.
-local function check_fields(P, path, v, fields, out)
-    for _, k in ipairs(keys_of(fields)) do
-        local spec, x = fields[k], v[k]
-        if spec.custom then -- checked by its own code
-        elseif x == nil then
-            if spec.required then
-                add(P, field_path(path, k), "missing: %s is required%s", k,
-                    spec.help and (" (" .. spec.help .. ")") or "")
-            elseif spec.default ~= nil then
-                out[k] = deep_copy(spec.default)
-            end
-        elseif SCALAR[spec.type] and type(x) ~= "table" then
-            P.key = k
-            out[k] = check_value(P, path, x, spec)
-            P.key = nil
-        else
-            out[k] = check_value(P, field_path(path, k), x, spec)
-        end
-    end
-    return out
 end
 
 local function check_params(P, path, v, ctype)
