@@ -6,12 +6,7 @@
 #include "analytic.h"
 #include "cli.h"
 #include "design_load.h"
-#include "json_writer.h"
 #include "report.h"
-
-static const char *exactness_name(sim_exactness e) {
-    return e == SIM_EXACT ? "exact" : e == SIM_APPROXIMATE ? "approximate" : "unstable";
-}
 
 static void print_text(const sim_design *d, const sim_analytic *a, double ms) {
     printf("%s: analytic prediction (solved in %.3f ms)\n\n", d->name, ms);
@@ -25,47 +20,13 @@ static void print_text(const sim_design *d, const sim_analytic *a, double ms) {
         printf("%-20.20s %-13.13s %10.1f %10.3f %5.0f%% %9.3f %9.3f %12s  %s\n",
                d->components[i].id, sdsim_component_kind(&d->components[i]),
                c->arrival_rate, c->service_demand * 1e3, c->utilization * 100,
-               c->mean_wait * 1e3, c->mean_response * 1e3, sat, exactness_name(c->exactness));
+               c->mean_wait * 1e3, c->mean_response * 1e3, sat, sim_exactness_name(c->exactness));
     }
     printf("\n%s %.1f req/s, end-to-end mean %.3f ms\n",
            a->closed ? "throughput (closed population)" : "offered load", a->offered_rps,
            a->e2e_mean * 1e3);
     if (a->bottleneck >= 0)
         printf("bottleneck: %s\n", a->reason);
-}
-
-static void print_json(const sim_design *d, const sim_analytic *a) {
-    sdsim_json j;
-    sdsim_json_init(&j, stdout, 1);
-    sdsim_json_object_begin(&j);
-    sdsim_json_kv_string(&j, "design", d->name);
-    sdsim_json_key(&j, "components");
-    sdsim_json_object_begin(&j);
-    for (int i = 0; i < a->ncomponents; i++) {
-        const sim_analytic_component *c = &a->components[i];
-        sdsim_json_key(&j, d->components[i].id);
-        sdsim_json_object_begin(&j);
-        sdsim_json_kv_number(&j, "arrival_rps", c->arrival_rate);
-        sdsim_json_kv_number(&j, "service_demand_ms", c->service_demand * 1e3);
-        sdsim_json_kv_number(&j, "utilization", c->utilization);
-        sdsim_json_kv_number(&j, "mean_wait_ms", c->mean_wait * 1e3);
-        sdsim_json_kv_number(&j, "mean_response_ms", c->mean_response * 1e3);
-        sdsim_json_kv_number(&j, "mean_in_system", c->mean_in_system);
-        sdsim_json_kv_number(&j, "drop_probability", c->drop_prob);
-        sdsim_json_kv_number(&j, "saturation_rps", c->saturation_rps);
-        sdsim_json_kv_string(&j, "exactness", exactness_name(c->exactness));
-        sdsim_json_object_end(&j);
-    }
-    sdsim_json_object_end(&j);
-    sdsim_json_kv_number(&j, "offered_rps", a->offered_rps);
-    sdsim_json_kv_number(&j, "e2e_mean_ms", a->e2e_mean * 1e3);
-    sdsim_json_kv_number(&j, "saturation_rps", a->saturation_rps);
-    sdsim_json_kv_string(&j, "bottleneck",
-                         a->bottleneck >= 0 ? d->components[a->bottleneck].id : "");
-    sdsim_json_kv_string(&j, "reason", a->reason);
-    sdsim_json_key(&j, "closed");
-    sdsim_json_bool(&j, a->closed);
-    sdsim_json_object_end(&j);
 }
 
 int sdsim_cli_analyze(int argc, char **argv) {
@@ -102,7 +63,7 @@ int sdsim_cli_analyze(int argc, char **argv) {
         return SDSIM_EXIT_FAILED;
     }
     double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6;
-    if (json) print_json(d, &a);
+    if (json) sdsim_analytic_json(stdout, d, &a);
     else print_text(d, &a, ms);
     sim_analytic_free(&a);
     sim_design_free(d);

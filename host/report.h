@@ -20,6 +20,8 @@ typedef struct sdsim_report {
 
 void sdsim_report_text(FILE *out, const sdsim_report *r);
 void sdsim_report_json(FILE *out, const sdsim_report *r);
+/* The analytic prediction alone (`sdsim analyze --json`), keys in a fixed order. */
+void sdsim_analytic_json(FILE *out, const sim_design *d, const sim_analytic *a);
 
 /* Names for --assert: e2e figures (p50_ms, p95_ms, p99_ms, mean_ms, error_rate,
  * throughput_rps, dropped, cost_month, max_utilization) and per component

@@ -22,9 +22,7 @@ static void write_analytic_component(sdsim_json *j, const sim_analytic_component
     sdsim_json_kv_number(j, "utilization", a->utilization);
     sdsim_json_kv_number(j, "mean_response_ms", MS(a->mean_response));
     sdsim_json_kv_number(j, "saturation_rps", a->saturation_rps);
-    sdsim_json_kv_string(j, "exactness", a->exactness == SIM_EXACT         ? "exact"
-                                         : a->exactness == SIM_APPROXIMATE ? "approximate"
-                                                                           : "unstable");
+    sdsim_json_kv_string(j, "exactness", sim_exactness_name(a->exactness));
     double diff = a->mean_response > 0 && isfinite(a->mean_response)
                       ? (c->response.mean - a->mean_response) / a->mean_response
                       : NAN;
