@@ -8,12 +8,7 @@
 set -u
 sdsim=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # run NAME DESIGN DURATION [more sdsim run options]: the JSON report in $tmp/NAME.out.
 run() {
@@ -333,5 +328,4 @@ for t in "$src"/templates/*.lua; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -6,13 +6,7 @@ set -u
 sdsim=$1
 src=$2
 cases=$src/tests/cli/plugins
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # A design of one component of the plugin type TYPE at RPS requests per second.
 design() {
@@ -72,5 +66,4 @@ check "the clash names the plugin" grep -q "service.lua" "$tmp/err"
 "$sdsim" run "$src/tests/cli/data/three_tier.json" --duration 5 >/dev/null 2>&1
 check "the CLI still runs designs" test $? -eq 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

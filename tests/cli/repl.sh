@@ -6,13 +6,7 @@ set -u
 sdsim=$1
 src=$2
 export SDSIM_ROOT=$src
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # --- A piped REPL session -----------------------------------------------------------------
 cat >"$tmp/session.lua" <<'LUA'
@@ -107,5 +101,4 @@ check "sim.capacity within 10% of the M/M/1 formula" grep -qx "within10	true	tru
   "$tmp/mm1.out"
 check "sim.sweep: one row per value, p99 decreasing" grep -qx "sweep	3	true" "$tmp/mm1.out"
 
-echo "$passed passed, $failed failed"
-test "$failed" -eq 0
+finish

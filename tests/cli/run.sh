@@ -5,13 +5,7 @@ set -u
 sdsim=$1
 src=$2
 data=$src/tests/cli/data
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Reads a figure out of a --json report: json_get FILE 'r.e2e.p99_ms'
 json_get() {
@@ -96,5 +90,4 @@ for t in "$src"/templates/*.lua; do
   check "template $(basename "$t") runs" test $? -eq 0 -a -s "$tmp/t.json"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,13 +7,7 @@ set -u
 sdsim=$1
 src=$2
 cases=$src/tests/sandbox
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Until `script` is wired into main.c there is nothing to test through the binary.
 if "$sdsim" script --help 2>&1 | grep -q "unknown command"; then
@@ -149,5 +143,4 @@ check "--cpu-ms 0 is refused" test $? -eq 2
 "$sdsim" script --sandbox "$tmp/missing.lua" 2>"$tmp/err"
 check "a missing file is one line, exit 1" test $? -eq 1 -a "$(wc -l <"$tmp/err")" -eq 1
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

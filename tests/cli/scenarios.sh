@@ -7,13 +7,7 @@
 set -u
 sdsim=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Evaluates a Lua expression over --json reports: jq_lua 'b.e2e.p99_ms < r.e2e.p99_ms' with
 # r = the scenario's report ($tmp/r.json) and b = the baseline ($tmp/base.json).
@@ -240,5 +234,4 @@ check "scenario additions validated: exit 2" test $? -eq 2
 check "scenario additions validated: path and scenario line" grep -qF \
   "\$.edges[3].backoff_ms.max: (from the scenario at $tmp/bad_backoff.lua:2) max" "$tmp/err"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

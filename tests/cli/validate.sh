@@ -7,12 +7,7 @@
 set -u
 sdsim=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # validate FILE: runs `sdsim validate` with a time limit; sets $out and $rc. A crash (signal)
 # gives rc > 128, a hang rc 124: both are failures of every check below.
@@ -101,5 +96,4 @@ PY
   fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
