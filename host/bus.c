@@ -274,8 +274,12 @@ static void on_watchdog(uv_timer_t *t) {
         if (!rc->ac) continue;
         if (!rc->up && now - rc->started_ms > CONNECT_TIMEOUT_MS)
             rconn_drop(rc);
-        else if (rc->up && rc->pending > 0 && now - rc->last_reply_ms > REPLY_TIMEOUT_MS)
+        else if (rc->up && rc->pending > 0 && now - rc->last_reply_ms > REPLY_TIMEOUT_MS) {
             rconn_drop(rc);
+            /* The subscription connection waits silently, so it cannot tell a hung server:
+             * the command connection's verdict holds for both. */
+            if (rc == &b->cmd && b->sub.ac) rconn_drop(&b->sub);
+        }
     }
 }
 

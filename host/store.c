@@ -314,6 +314,16 @@ static void *decode(store_op *op, sdsim_store_reply *rep) {
         rep->audit = t;
         return t;
     }
+    case K_PLUGIN: {
+        sdsim_plugin *t = calloc((size_t)n, sizeof *t);
+        for (int r = 0; r < n; r++)
+            t[r] = (sdsim_plugin){
+                C(r, 0),           C(r, 1),           C(r, 2),          C(r, 3), cell_bool(C(r, 4)),
+                cell_int(C(r, 5)), cell_int(C(r, 6)), cell_int(C(r, 7))};
+        if (rows->ncols > 8) rep->total = cell_int(C(0, 8));
+        rep->plugins = t;
+        return t;
+    }
     case K_NONE:
         break;
     }
@@ -510,9 +520,15 @@ int sdsim_store_schema_version(void) {
     return store__migrations[store__nmigrations - 1].version;
 }
 
-static const char SQL_MIGRATIONS_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-    " name VARCHAR(100) NOT NULL, applied_at BIGINT NOT NULL)";
+#define MIGRATIONS_TABLE                                                                           \
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"                   \
+    " name VARCHAR(100) NOT NULL, applied_at BIGINT NOT NULL)"
+/* PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against itself (two hosts creating it at
+ * once: a duplicate key in pg_type): take the migration lock first. SQLite runs it inside
+ * BEGIN IMMEDIATE, which already excludes other writers. */
+static const char SQL_MIGRATIONS_TABLE[] = MIGRATIONS_TABLE;
+static const char SQL_MIGRATIONS_TABLE_PG[] =
+    "SELECT pg_advisory_xact_lock(7263746); " MIGRATIONS_TABLE;
 static const char SQL_SCHEMA_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 
 /* The script of one migration: its DDL and its schema_migrations row, run as one transaction
@@ -582,7 +598,7 @@ static store_step_result step_migrate(store_op *op) {
 void sdsim_store_migrate(sdsim_store *s, sdsim_store_cb cb, void *ud) {
     store_op *op = op_new(s, K_NONE, cb, ud);
     op->handles_errors = true;
-    op->sql = SQL_MIGRATIONS_TABLE;
+    op->sql = strcmp(s->be->name, "postgres") ? SQL_MIGRATIONS_TABLE : SQL_MIGRATIONS_TABLE_PG;
     op->script = true;
     op_submit(op, step_migrate);
 }
@@ -989,7 +1005,7 @@ void sdsim_store_project_get(sdsim_store *s, const char *id, const char *viewer_
 }
 
 /* After a write that matched no row (arg[0] = id, arg[1] = owner): look at the row to say
- * why. num[5] = 1 when a stale version is a possible cause (update). */
+ * why. arg[3]: the SQL reading (owner, is_public, version) of the row; projects' if NULL. */
 static store_step_result explain_miss(store_op *op) {
     if (op->stage == 0) {
         if (op->rows.nrows > 0) {
@@ -998,20 +1014,22 @@ static store_step_result explain_miss(store_op *op) {
         }
         op->stage = 1;
         op_text(op, 0, op->arg[0]);
-        op_query(op, "SELECT user_id, is_public, version FROM projects WHERE id = $1", 1);
+        op_query(op,
+                 op->arg[3] ? op->arg[3]
+                            : "SELECT user_id, is_public, version FROM projects WHERE id = $1",
+                 1);
         return STEP_QUERY;
     }
     store_rows *r = &op->rows;
     if (r->nrows == 0) {
-        op_set_error(op, SDSIM_STORE_NOT_FOUND, "no such project");
+        op_set_error(op, SDSIM_STORE_NOT_FOUND, "not found");
     } else if (!strcmp(r->cells[0], op->arg[1])) {
         op->value = cell_int(r->cells[2]);
-        op_set_error(op, SDSIM_STORE_CONFLICT,
-                     "the project changed since it was loaded (stale version)");
+        op_set_error(op, SDSIM_STORE_CONFLICT, "it changed since it was loaded (stale version)");
     } else if (cell_bool(r->cells[1])) {
-        op_set_error(op, SDSIM_STORE_FORBIDDEN, "only the owner may change this project");
+        op_set_error(op, SDSIM_STORE_FORBIDDEN, "only the owner may change it");
     } else {
-        op_set_error(op, SDSIM_STORE_NOT_FOUND, "no such project");
+        op_set_error(op, SDSIM_STORE_NOT_FOUND, "not found");
     }
     store__rows_free(r);
     return STEP_DONE;
@@ -1417,4 +1435,122 @@ void sdsim_store_audit_list(sdsim_store *s, const char *user_id, int64_t before_
                  2);
     }
     op_submit(op, step_rows);
+}
+
+/* ---- more lists --------------------------------------------------------------------------- */
+
+void sdsim_store_user_list(sdsim_store *s, int limit, int offset, sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_USER, cb, ud);
+    list_paging(op, 0, limit, offset);
+    op_query(op, "SELECT " USER_COLS " FROM users ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
+             2);
+    op_submit(op, step_rows);
+}
+
+void sdsim_store_session_list(sdsim_store *s, const char *user_id, int active_only, int limit,
+                              int offset, sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_SESSION, cb, ud);
+    if (!sdsim_uuid_valid(user_id)) {
+        op_reject(op, SDSIM_STORE_INVALID, "bad user id");
+        return;
+    }
+    op_text(op, 0, op_keep(op, user_id));
+    list_paging(op, 1, limit, offset);
+    op_int(op, 3, active_only ? 1 : 0);
+    op_query(op,
+             "SELECT " SESSION_COLS " FROM simulation_sessions WHERE user_id = $1"
+             " AND ($4 = 0 OR status IN ('active', 'paused'))"
+             " ORDER BY started_at DESC, id LIMIT $2 OFFSET $3",
+             4);
+    op_submit(op, step_rows);
+}
+
+/* ---- plugins ------------------------------------------------------------------------------ */
+
+#define PLUGIN_COLS_S(source)                                                                      \
+    "id, owner_id, name, " source ", is_public, version, created_at, updated_at"
+#define PLUGIN_COLS PLUGIN_COLS_S("source")
+static const char SQL_PLUGIN_OWNER[] =
+    "SELECT owner_id, is_public, version FROM plugins WHERE id = $1";
+
+void sdsim_store_plugin_put(sdsim_store *s, const char *owner_id, const char *name,
+                            const char *source, sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_PLUGIN, cb, ud);
+    if (!sdsim_uuid_valid(owner_id)) {
+        op_reject(op, SDSIM_STORE_INVALID, "bad owner id");
+        return;
+    }
+    if (!name || !*name || !source) {
+        op_reject(op, SDSIM_STORE_INVALID, "a plugin needs a name and a source");
+        return;
+    }
+    if (!arg_ok(op, "name", name, 100) || !arg_ok(op, "source", source, 4u << 20)) return;
+    op_text(op, 0, new_id(op, 0));
+    op_text(op, 1, op_keep(op, owner_id));
+    op_text(op, 2, op_keep(op, name));
+    op_text(op, 3, op_keep(op, source));
+    op_int(op, 4, op->now);
+    op_int(op, 5, 0);
+    op_query(op,
+             "INSERT INTO plugins (id, owner_id, name, source, is_public, version, created_at,"
+             " updated_at) VALUES ($1, $2, $3, $4, $6, 1, $5, $5)"
+             " ON CONFLICT (owner_id, name) DO UPDATE SET source = excluded.source,"
+             " version = plugins.version + 1, updated_at = excluded.updated_at"
+             " RETURNING " PLUGIN_COLS,
+             6);
+    op_submit(op, step_one);
+}
+
+void sdsim_store_plugin_get(sdsim_store *s, const char *id, const char *viewer_id,
+                            sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_PLUGIN, cb, ud);
+    if (!id_ok(op, id)) return;
+    op_text(op, 0, op_keep(op, id));
+    op_text(op, 1, sdsim_uuid_valid(viewer_id) ? op_keep(op, viewer_id) : NULL);
+    op_query(op,
+             "SELECT " PLUGIN_COLS " FROM plugins WHERE id = $1 AND (owner_id = $2 OR is_public)",
+             2);
+    op_submit(op, step_one);
+}
+
+void sdsim_store_plugin_list(sdsim_store *s, const char *owner_id, int limit, int offset,
+                             sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_PLUGIN, cb, ud);
+    if (!sdsim_uuid_valid(owner_id)) {
+        op_reject(op, SDSIM_STORE_INVALID, "bad owner id");
+        return;
+    }
+    op_text(op, 0, op_keep(op, owner_id));
+    list_paging(op, 1, limit, offset);
+    op->arg[0] = "SELECT count(*) FROM plugins WHERE owner_id = $1";
+    op->num[1] = 1;
+    op_query(
+        op,
+        "SELECT " PLUGIN_COLS_S("NULL") ", count(*) OVER () FROM plugins"
+                                        " WHERE owner_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3",
+        3);
+    op_submit(op, step_list);
+}
+
+void sdsim_store_plugin_delete(sdsim_store *s, const char *id, const char *owner_id,
+                               sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_NONE, cb, ud);
+    if (!owner_args(op, id, owner_id)) return;
+    op->arg[3] = SQL_PLUGIN_OWNER;
+    op_query(op, "DELETE FROM plugins WHERE id = $1 AND owner_id = $2 RETURNING id", 2);
+    op_submit(op, explain_miss);
+}
+
+void sdsim_store_plugin_set_public(sdsim_store *s, const char *id, const char *owner_id,
+                                   int is_public, sdsim_store_cb cb, void *ud) {
+    store_op *op = op_new(s, K_PLUGIN, cb, ud);
+    if (!owner_args(op, id, owner_id)) return;
+    op->arg[3] = SQL_PLUGIN_OWNER;
+    op_int(op, 2, is_public ? 1 : 0);
+    op_int(op, 3, op->now);
+    op_query(op,
+             "UPDATE plugins SET is_public = $3, updated_at = $4"
+             " WHERE id = $1 AND owner_id = $2 RETURNING " PLUGIN_COLS,
+             4);
+    op_submit(op, explain_miss);
 }

@@ -95,6 +95,14 @@ typedef struct sdsim_audit {
     int64_t created_at;
 } sdsim_audit;
 
+typedef struct sdsim_plugin {
+    const char *id, *owner_id, *name;
+    const char *source; /* NULL in list replies */
+    int is_public;
+    int64_t version; /* 1 on create, +1 on every put */
+    int64_t created_at, updated_at;
+} sdsim_plugin;
+
 typedef struct sdsim_store_reply {
     int status;        /* sdsim_store_status */
     const char *error; /* a message when status != OK, else NULL */
@@ -109,6 +117,7 @@ typedef struct sdsim_store_reply {
     const sdsim_sim_session *sessions;
     const sdsim_limits *limits;
     const sdsim_audit *audit;
+    const sdsim_plugin *plugins;
 } sdsim_store_reply;
 
 typedef void (*sdsim_store_cb)(void *ud, const sdsim_store_reply *reply);
@@ -159,6 +168,9 @@ void sdsim_store_user_set_password(sdsim_store *s, const char *id, const char *p
 void sdsim_store_user_set_active(sdsim_store *s, const char *id, int active, sdsim_store_cb cb,
                                  void *ud);
 void sdsim_store_user_touch_login(sdsim_store *s, const char *id, sdsim_store_cb cb, void *ud);
+
+/* Every account, newest first, for admins (password hashes included: do not send them on). */
+void sdsim_store_user_list(sdsim_store *s, int limit, int offset, sdsim_store_cb cb, void *ud);
 
 /* ---- refresh tokens (reply.refresh) ------------------------------------------------------ */
 /* token_hash: the 64 hex digits of SHA-256 of the token (host/auth_tokens.h); the token
@@ -233,6 +245,9 @@ void sdsim_store_session_update(sdsim_store *s, const char *id, const char *stat
                                 const char *resource_usage_json, const char *report_json,
                                 sdsim_store_cb cb, void *ud);
 void sdsim_store_session_get(sdsim_store *s, const char *id, sdsim_store_cb cb, void *ud);
+/* A user's sessions, newest first; active_only: those active or paused. */
+void sdsim_store_session_list(sdsim_store *s, const char *user_id, int active_only, int limit,
+                              int offset, sdsim_store_cb cb, void *ud);
 
 /* ---- limits (reply.limits) --------------------------------------------------------------- */
 void sdsim_store_limits_get(sdsim_store *s, const char *user_id, sdsim_store_cb cb, void *ud);
@@ -250,6 +265,23 @@ void sdsim_store_audit_append(sdsim_store *s, const char *user_id, const char *a
  * for paging). */
 void sdsim_store_audit_list(sdsim_store *s, const char *user_id, int64_t before_id, int limit,
                             sdsim_store_cb cb, void *ud);
+
+/* ---- plugins (reply.plugins) ------------------------------------------------------------ */
+/* Creates the owner's plugin of that name, or replaces its source (version + 1). Private on
+ * create. */
+void sdsim_store_plugin_put(sdsim_store *s, const char *owner_id, const char *name,
+                            const char *source, sdsim_store_cb cb, void *ud);
+/* NOT_FOUND unless viewer_id owns it or it is public. */
+void sdsim_store_plugin_get(sdsim_store *s, const char *id, const char *viewer_id,
+                            sdsim_store_cb cb, void *ud);
+/* The owner's plugins by name, without source; reply.total counts all. */
+void sdsim_store_plugin_list(sdsim_store *s, const char *owner_id, int limit, int offset,
+                             sdsim_store_cb cb, void *ud);
+/* Not the owner: FORBIDDEN if it is public, NOT_FOUND otherwise. reply.value = 1 deleted. */
+void sdsim_store_plugin_delete(sdsim_store *s, const char *id, const char *owner_id,
+                               sdsim_store_cb cb, void *ud);
+void sdsim_store_plugin_set_public(sdsim_store *s, const char *id, const char *owner_id,
+                                   int is_public, sdsim_store_cb cb, void *ud);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 /* A random (v4) UUID in lower-case text; 0, or -1 if the random source failed. */

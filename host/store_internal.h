@@ -39,6 +39,7 @@ typedef enum {
     K_SESSION,
     K_LIMITS,
     K_AUDIT,
+    K_PLUGIN,
 } store_kind;
 
 typedef struct store_op store_op;

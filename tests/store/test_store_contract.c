@@ -77,6 +77,10 @@ static void copy_row(row *o, const sdsim_store_reply *p, int k) {
         o->i[0] = x->max_projects, o->i[1] = x->max_concurrent_simulations;
         o->i[2] = x->max_simulation_duration_s, o->i[3] = x->max_components_per_project;
         o->i[4] = x->projects_used, o->i[5] = x->simulations_active;
+    } else if (p->plugins) {
+        const sdsim_plugin *x = &p->plugins[k];
+        F(0, x->id), F(1, x->owner_id), F(2, x->name), F(3, x->source);
+        o->i[0] = x->is_public, o->i[1] = x->version;
     } else if (p->audit) {
         const sdsim_audit *x = &p->audit[k];
         F(0, x->user_id), F(1, x->action), F(2, x->target), F(3, x->detail), F(4, x->ip);
@@ -535,12 +539,54 @@ static void sessions(void) {
     CHECK(json_eq(R.rows[0].f[5], "{\"cpu\": 0.5}") && json_eq(R.rows[0].f[6], "{\"p99_ms\": 12}"));
     CALL(sdsim_store_session_get, sid);
     CHECK(R.n == 1 && json_eq(R.rows[0].f[4], "{\"speed\": 2}"));
+    CALL(sdsim_store_session_create, u, NULL, NULL);
+    CALL(sdsim_store_session_list, u, 0, 10, 0);
+    CHECK(R.status == SDSIM_STORE_OK && R.n == 2);
+    CALL(sdsim_store_session_list, u, 1, 10, 0);
+    CHECK(R.n == 1 && streq(R.rows[0].f[3], "active"));
+    CALL(sdsim_store_user_list, 3, 0);
+    CHECK(R.status == SDSIM_STORE_OK && R.n == 3);
     CALL(sdsim_store_session_update, sid, "exploded", NULL, NULL);
     STATUS(SDSIM_STORE_INVALID);
     CALL(sdsim_store_session_update, sid, NULL, "{oops", NULL);
     STATUS(SDSIM_STORE_INVALID);
     CALL(sdsim_store_session_create, u, "00000000-0000-4000-8000-000000000000", NULL);
     STATUS(SDSIM_STORE_INVALID); /* no such project: a foreign key */
+}
+
+static void plugins(void) {
+    char a[37], b[37];
+    new_user("plugin", a);
+    new_user("plugin2", b);
+    CALL(sdsim_store_plugin_put, a, "token_bucket", "return {}");
+    STATUS(SDSIM_STORE_OK);
+    char pid[37];
+    snprintf(pid, sizeof pid, "%s", R.rows[0].f[0]);
+    CHECK(R.rows[0].i[0] == 0 && R.rows[0].i[1] == 1);
+    CALL(sdsim_store_plugin_put, a, "token_bucket", "return { v = 2 } -- '); DROP TABLE x;");
+    CHECK(streq(R.rows[0].f[0], pid) && R.rows[0].i[1] == 2);
+    CALL(sdsim_store_plugin_put, b, "token_bucket", "x"); /* names are per owner */
+    CHECK(R.status == SDSIM_STORE_OK && !streq(R.rows[0].f[0], pid));
+    CALL(sdsim_store_plugin_get, pid, b);
+    STATUS(SDSIM_STORE_NOT_FOUND);
+    CALL(sdsim_store_plugin_set_public, pid, b, 1);
+    STATUS(SDSIM_STORE_NOT_FOUND);
+    CALL(sdsim_store_plugin_set_public, pid, a, 1);
+    CHECK(R.status == SDSIM_STORE_OK && R.rows[0].i[0] == 1);
+    CALL(sdsim_store_plugin_get, pid, b);
+    CHECK(R.status == SDSIM_STORE_OK &&
+          streq(R.rows[0].f[3], "return { v = 2 } -- '); DROP TABLE x;"));
+    CALL(sdsim_store_plugin_delete, pid, b);
+    STATUS(SDSIM_STORE_FORBIDDEN);
+    CALL(sdsim_store_plugin_put, a, "aaa", "--");
+    CALL(sdsim_store_plugin_list, a, 10, 0);
+    CHECK(R.n == 2 && R.total == 2 && streq(R.rows[0].f[2], "aaa") && R.rows[0].f[3] == NULL);
+    CALL(sdsim_store_plugin_delete, pid, a);
+    CHECK(R.status == SDSIM_STORE_OK && R.value == 1);
+    CALL(sdsim_store_plugin_get, pid, a);
+    STATUS(SDSIM_STORE_NOT_FOUND);
+    CALL(sdsim_store_plugin_put, a, "", "x");
+    STATUS(SDSIM_STORE_INVALID);
 }
 
 static void limits(void) {
@@ -641,19 +687,21 @@ static void timings(void) {
 }
 
 static const test_case suite[] = {
-    TEST(migrations),        TEST(users),           TEST(verbatim_text),
-    TEST(projects_versions), TEST(projects_access), TEST(projects_paging),
-    TEST(templates),         TEST(refresh_tokens),  TEST(refresh_race),
-    TEST(sessions),          TEST(limits),          TEST(audit),
-    TEST(concurrency),       TEST(timings),         TEST(no_sync_callbacks),
+    TEST(migrations),      TEST(users),           TEST(verbatim_text), TEST(projects_versions),
+    TEST(projects_access), TEST(projects_paging), TEST(templates),     TEST(refresh_tokens),
+    TEST(refresh_race),    TEST(sessions),        TEST(limits),        TEST(audit),
+    TEST(plugins),         TEST(concurrency),     TEST(timings),       TEST(no_sync_callbacks),
 };
 
 /* ---- PostgreSQL only: the pool survives killed connections -------------------------------- */
 
 static char pg_admin_url[512];
 
+static void quiet(void *arg, const char *message) {}
+
 static void pg_exec(const char *url, const char *sql) {
     PGconn *c = PQconnectdb(url);
+    PQsetNoticeProcessor(c, quiet, NULL);
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         fprintf(stderr, "  %s: %s", sql, PQerrorMessage(c));
@@ -711,7 +759,40 @@ static void pg_unreachable(void) {
         uv_run(loop, UV_RUN_ONCE);
 }
 
-static const test_case pg_only[] = {TEST(pg_reconnects), TEST(pg_unreachable)};
+/* Two hosts migrating one empty database at once: both succeed, the schema is made once. */
+static void pg_migrate_race(void) {
+    pg_exec(pg_admin_url, "DROP DATABASE IF EXISTS sdsim_race WITH (FORCE)");
+    pg_exec(pg_admin_url, "CREATE DATABASE sdsim_race");
+    char url[600];
+    char *slash = strrchr(pg_admin_url, '/');
+    snprintf(url, sizeof url, "%.*s/sdsim_race", (int)(slash - pg_admin_url), pg_admin_url);
+    sdsim_store_config cfg = {.database_url = url, .pool_size = 1};
+    char err[256];
+    sdsim_store *a = sdsim_store_open(loop, &cfg, err, sizeof err);
+    sdsim_store *b = sdsim_store_open(loop, &cfg, err, sizeof err);
+    CHECK(a && b);
+    if (!a || !b) return;
+    res ra = {0}, rb = {0};
+    sdsim_store_migrate(a, on_reply, &ra);
+    sdsim_store_migrate(b, on_reply, &rb);
+    wait_for(&ra);
+    wait_for(&rb);
+    if (ra.status || rb.status) fprintf(stderr, "  %s / %s\n", ra.error, rb.error);
+    CHECK(ra.status == SDSIM_STORE_OK && rb.status == SDSIM_STORE_OK);
+    CHECK(ra.value == sdsim_store_schema_version() && rb.value == ra.value);
+    CHECK(ra.n + rb.n == sdsim_store_schema_version()); /* each migration applied once */
+    int closed = 0;
+    sdsim_store_close(a, set_flag, &closed);
+    while (!closed)
+        uv_run(loop, UV_RUN_ONCE);
+    closed = 0;
+    sdsim_store_close(b, set_flag, &closed);
+    while (!closed)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static const test_case pg_only[] = {TEST(pg_reconnects), TEST(pg_unreachable),
+                                    TEST(pg_migrate_race)};
 
 /* ---- main --------------------------------------------------------------------------------- */
 
