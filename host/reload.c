@@ -20,9 +20,9 @@
 #include "lua_state.h"
 #include "model.h"
 
-#define MAX_SOURCE ((size_t)16 << 20)      /* the loaders' MAX_DESIGN_BYTES */
-#define VALIDATE_MEM ((size_t)1 << 30)     /* the loaders' whole validation state */
-#define TYPE_BUDGET 10000000L              /* design.lua D.load_types: per type file */
+#define MAX_SOURCE ((size_t)16 << 20)  /* the loaders' MAX_DESIGN_BYTES */
+#define VALIDATE_MEM ((size_t)1 << 30) /* the loaders' whole validation state */
+#define TYPE_BUDGET 10000000L          /* design.lua D.load_types: per type file */
 #define TYPE_MEMORY ((size_t)64 << 20)
 #define SCENARIO_BUDGET 5000000L           /* scenario.lua S.list_text: S.BUDGET / 10 */
 #define SCENARIO_MEMORY ((size_t)64 << 20) /* S.MEMORY */
@@ -49,12 +49,12 @@ struct entry {
     int plugin;
     char name[128];
     char path[4096];
-    version_rc *cur;      /* guarded by r->mu for readers on other threads */
-    char *last_error;     /* guarded by r->mu */
-    char bad_hash[65];    /* the last rejected content: not validated again */
-    uv_timer_t timer;     /* the debounce */
-    uint64_t t_first;     /* when the first event of the pending change arrived (uv_hrtime) */
-    int busy, dirty;      /* a validation is in flight; another change came meanwhile */
+    version_rc *cur;   /* guarded by r->mu for readers on other threads */
+    char *last_error;  /* guarded by r->mu */
+    char bad_hash[65]; /* the last rejected content: not validated again */
+    uv_timer_t timer;  /* the debounce */
+    uint64_t t_first;  /* when the first event of the pending change arrived (uv_hrtime) */
+    int busy, dirty;   /* a validation is in flight; another change came meanwhile */
 };
 
 typedef struct job {
@@ -63,8 +63,8 @@ typedef struct job {
     char *text;
     size_t len;
     char hash[65];
-    char *json;           /* out: a type's declaration */
-    char err[2048];       /* out: empty when valid */
+    char *json;     /* out: a type's declaration */
+    char err[2048]; /* out: empty when valid */
 } job;
 
 struct sdsim_reload {
@@ -91,8 +91,7 @@ const char *sdsim_reload_kind_name(sdsim_reload_kind kind) {
 static void sha256_hex(const char *text, size_t len, char out[65]) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL))
-        n = 0;
+    if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL)) n = 0;
     for (unsigned i = 0; i < n && i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     out[2 * (n < 32 ? n : 32)] = '\0';
@@ -100,8 +99,7 @@ static void sha256_hex(const char *text, size_t len, char out[65]) {
 
 static version_rc *version_new(entry *e, job *j, unsigned number) {
     version_rc *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     v->refs = 1; /* the registry's */
     v->pub.kind = e->kind;
     v->pub.plugin = e->plugin;
@@ -125,11 +123,9 @@ static void version_free(version_rc *v) {
 }
 
 void sdsim_reload_release(const sdsim_reload_version *pub) {
-    if (!pub)
-        return;
+    if (!pub) return;
     version_rc *v = (version_rc *)pub;
-    if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        version_free(v);
+    if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0) version_free(v);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -138,8 +134,7 @@ void sdsim_reload_release(const sdsim_reload_version *pub) {
 /* Keeps the first line of a Lua message and makes sure it starts with the file. */
 static void tidy_error(char *err, size_t cap, const char *path) {
     char *nl = strchr(err, '\n');
-    if (nl)
-        *nl = '\0';
+    if (nl) *nl = '\0';
     if (strstr(err, path) != err) {
         char tmp[2048];
         snprintf(tmp, sizeof tmp, "%s", err);
@@ -230,7 +225,7 @@ static int type_protected(lua_State *L) {
         return luaL_error(L, "%s", why); /* D at 2 */
     if (luaL_loadbuffer(L, TYPE_HELPERS, sizeof TYPE_HELPERS - 1, "=reload") != 0)
         return lua_error(L);
-    lua_call(L, 0, 2); /* extras at 3, check at 4 */
+    lua_call(L, 0, 2);             /* extras at 3, check at 4 */
     sdsim_lua_push_sandbox_env(L); /* env at 5 */
     lua_pushvalue(L, 3);
     lua_pushvalue(L, 2);
@@ -287,12 +282,17 @@ static int scenario_protected(lua_State *L) {
         return 0;
     const char *p = j->e->path;
     if (!lua_istable(L, -1)) {
-        snprintf(j->err, sizeof j->err, "%s: a scenario file returns a table {name=, "
+        snprintf(j->err, sizeof j->err,
+                 "%s: a scenario file returns a table {name=, "
                  "description=, params=, build=function(design, s, params) ... end}, got %s",
                  p, luaL_typename(L, -1));
         return 0;
     }
-    static const struct { const char *k; int t; const char *why; } fields[] = {
+    static const struct {
+        const char *k;
+        int t;
+        const char *why;
+    } fields[] = {
         {"build", LUA_TFUNCTION, "the returned table needs build = function(design, s, params)"},
         {"name", LUA_TSTRING, "name must be a string"},
         {"description", LUA_TSTRING, "description must be a string"},
@@ -310,7 +310,9 @@ static int scenario_protected(lua_State *L) {
     return 0;
 }
 
-static void validate_scenario(job *j) { run_fresh(j, scenario_protected, j); }
+static void validate_scenario(job *j) {
+    run_fresh(j, scenario_protected, j);
+}
 
 /* Replaces every `from` in s with `to`, into out. */
 static void replace_all(const char *s, const char *from, const char *to, char *out, size_t cap) {
@@ -322,8 +324,7 @@ static void replace_all(const char *s, const char *from, const char *to, char *o
         } else {
             out[used++] = *s++;
         }
-        if (used >= cap)
-            used = cap - 1;
+        if (used >= cap) used = cap - 1;
     }
     out[used] = '\0';
 }
@@ -341,16 +342,14 @@ static void validate_template(job *j) {
     snprintf(path, sizeof path, "%s/%s.lua", dir, j->e->name);
     FILE *f = fopen(path, "wb");
     int wrote = f && fwrite(j->text, 1, j->len, f) == j->len;
-    if (f)
-        wrote = (fclose(f) == 0) && wrote;
+    if (f) wrote = (fclose(f) == 0) && wrote;
     sdsim_problems problems = {0};
     sim_design *d = wrote ? sdsim_load_design_file(path, &problems) : NULL;
     if (!wrote) {
         snprintf(j->err, sizeof j->err, "%s: cannot write a temporary copy", j->e->path);
     } else if (!d) {
         char msg[1600], fixed[2048];
-        snprintf(msg, sizeof msg, "%s: %s",
-                 problems.n ? problems.items[0].path : "$",
+        snprintf(msg, sizeof msg, "%s: %s", problems.n ? problems.items[0].path : "$",
                  problems.n ? problems.items[0].reason : "the design could not be loaded");
         replace_all(msg, path, j->e->path, fixed, sizeof fixed);
         if (strstr(fixed, j->e->path))
@@ -362,8 +361,7 @@ static void validate_template(job *j) {
             snprintf(j->err + n, sizeof j->err - n, " (and %d more)", problems.n - 1);
         }
     }
-    if (d)
-        sim_design_free(d);
+    if (d) sim_design_free(d);
     sdsim_problems_free(&problems);
     unlink(path);
     rmdir(dir);
@@ -372,22 +370,33 @@ static void validate_template(job *j) {
 static void job_work(uv_work_t *req) {
     job *j = req->data;
     switch (j->e->kind) {
-    case SDSIM_RELOAD_TYPE: validate_type(j); break;
-    case SDSIM_RELOAD_TEMPLATE: validate_template(j); break;
-    case SDSIM_RELOAD_SCENARIO: validate_scenario(j); break;
+    case SDSIM_RELOAD_TYPE:
+        validate_type(j);
+        break;
+    case SDSIM_RELOAD_TEMPLATE:
+        validate_template(j);
+        break;
+    case SDSIM_RELOAD_SCENARIO:
+        validate_scenario(j);
+        break;
     }
 }
 
 /* ------------------------------------------------------------------------------------- */
 /* Swapping (loop thread) */
 
-static double ms_since(uint64_t t0) { return t0 ? (double)(uv_hrtime() - t0) / 1e6 : 0; }
+static double ms_since(uint64_t t0) {
+    return t0 ? (double)(uv_hrtime() - t0) / 1e6 : 0;
+}
 
 static void notify(entry *e, sdsim_reload_status st, const char *error) {
-    if (!e->r->cb)
-        return;
-    sdsim_reload_event ev = {.status = st, .kind = e->kind, .name = e->name, .path = e->path,
-                             .version = e->cur ? e->cur->pub.version : 0, .error = error,
+    if (!e->r->cb) return;
+    sdsim_reload_event ev = {.status = st,
+                             .kind = e->kind,
+                             .name = e->name,
+                             .path = e->path,
+                             .version = e->cur ? e->cur->pub.version : 0,
+                             .error = error,
                              .ms = ms_since(e->t_first)};
     e->r->cb(&ev, e->r->ud);
 }
@@ -404,8 +413,10 @@ static void settle(entry *e, job *j) {
     sdsim_reload *r = e->r;
     entry *clash = e->plugin && !j->err[0] ? find_builtin_type(r, e->name) : NULL;
     if (clash)
-        snprintf(j->err, sizeof j->err, "%s: a type named '%s' exists already (%s); a plugin "
-                 "cannot replace it", e->path, e->name, clash->path);
+        snprintf(j->err, sizeof j->err,
+                 "%s: a type named '%s' exists already (%s); a plugin "
+                 "cannot replace it",
+                 e->path, e->name, clash->path);
     if (j->err[0]) {
         char *copy = strdup(j->err);
         pthread_mutex_lock(&r->mu);
@@ -417,8 +428,7 @@ static void settle(entry *e, job *j) {
         return;
     }
     version_rc *v = version_new(e, j, e->cur ? e->cur->pub.version + 1 : 1);
-    if (!v)
-        return;
+    if (!v) return;
     pthread_mutex_lock(&r->mu);
     version_rc *old = e->cur;
     e->cur = v;
@@ -446,8 +456,7 @@ static void job_done(uv_work_t *req, int status) {
     e->busy = 0;
     r->jobs--;
     if (!r->stopping) {
-        if (status == 0)
-            settle(e, j);
+        if (status == 0) settle(e, j);
         e->t_first = 0;
         if (e->dirty) { /* changed while we validated: look again now */
             e->dirty = 0;
@@ -462,8 +471,7 @@ static void job_done(uv_work_t *req, int status) {
 /* Reads the whole file; NULL with errno set (ENOENT: deleted). */
 static char *read_all(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
     size_t got;
@@ -482,8 +490,7 @@ static char *read_all(const char *path, size_t *len) {
         }
     }
     fclose(f);
-    if (!buf)
-        return NULL;
+    if (!buf) return NULL;
     if (n > MAX_SOURCE) {
         free(buf);
         errno = EFBIG;
@@ -516,8 +523,7 @@ static void unchanged(entry *e) {
     e->last_error = NULL;
     pthread_mutex_unlock(&e->r->mu);
     e->bad_hash[0] = '\0';
-    if (had)
-        notify(e, SDSIM_RELOAD_RESTORED, NULL);
+    if (had) notify(e, SDSIM_RELOAD_RESTORED, NULL);
     free(had);
 }
 
@@ -526,8 +532,7 @@ static void examine(entry *e, int sync) {
     size_t len = 0;
     char *text = read_all(e->path, &len);
     if (!text) {
-        if (errno == ENOENT)
-            remove_entry_version(e);
+        if (errno == ENOENT) remove_entry_version(e);
         e->t_first = 0;
         return;
     }
@@ -541,8 +546,7 @@ static void examine(entry *e, int sync) {
     j->len = len;
     sha256_hex(text, len, j->hash);
     if ((e->cur && !strcmp(e->cur->pub.hash, j->hash)) || !strcmp(e->bad_hash, j->hash)) {
-        if (e->cur && !strcmp(e->cur->pub.hash, j->hash))
-            unchanged(e);
+        if (e->cur && !strcmp(e->cur->pub.hash, j->hash)) unchanged(e);
         e->t_first = 0;
         job_free(j);
         return;
@@ -574,8 +578,7 @@ static void on_debounce(uv_timer_t *t) {
 
 static entry *entry_find(sdsim_reload *r, const char *path) {
     for (entry *e = r->entries; e; e = e->next)
-        if (!strcmp(e->path, path))
-            return e;
+        if (!strcmp(e->path, path)) return e;
     return NULL;
 }
 
@@ -583,10 +586,8 @@ static entry *entry_add(sdsim_reload *r, const watch_dir *w, const char *file) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", w->path, file);
     entry *e = entry_find(r, path);
-    if (e)
-        return e;
-    if (!(e = calloc(1, sizeof *e)))
-        return NULL;
+    if (e) return e;
+    if (!(e = calloc(1, sizeof *e))) return NULL;
     e->r = r;
     e->kind = w->kind;
     e->plugin = w->plugin;
@@ -610,33 +611,28 @@ static int is_lua_name(const char *f) {
 static void on_fs_event(uv_fs_event_t *h, const char *file, int events, int status) {
     watch_dir *w = h->data;
     sdsim_reload *r = w->r;
-    if (status < 0 || r->stopping || !is_lua_name(file))
-        return;
+    if (status < 0 || r->stopping || !is_lua_name(file)) return;
     entry *e = entry_add(r, w, file);
-    if (!e)
-        return;
-    if (!e->t_first)
-        e->t_first = uv_hrtime();
+    if (!e) return;
+    if (!e->t_first) e->t_first = uv_hrtime();
     /* Editors write in several steps (truncate, write, rename): wait for quiet. */
     uv_timer_start(&e->timer, on_debounce, r->debounce_ms, 0);
 }
 
 static void scan_dir(sdsim_reload *r, watch_dir *w) {
     DIR *d = opendir(w->path);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *ent;
     while ((ent = readdir(d)))
         if (is_lua_name(ent->d_name)) {
             entry *e = entry_add(r, w, ent->d_name);
-            if (e)
-                examine(e, 1);
+            if (e) examine(e, 1);
         }
     closedir(d);
 }
 
-static int add_dir(sdsim_reload *r, const char *path, sdsim_reload_kind kind, int plugin,
-                   char *err, size_t errlen) {
+static int add_dir(sdsim_reload *r, const char *path, sdsim_reload_kind kind, int plugin, char *err,
+                   size_t errlen) {
     if (r->ndirs == MAX_DIRS) {
         snprintf(err, errlen, "too many watched directories (%d at most)", MAX_DIRS);
         return -1;
@@ -670,8 +666,7 @@ static void registry_free(sdsim_reload *r) {
 }
 
 static void maybe_free(sdsim_reload *r) {
-    if (r->stopping && r->open_handles == 0 && r->jobs == 0)
-        registry_free(r);
+    if (r->stopping && r->open_handles == 0 && r->jobs == 0) registry_free(r);
 }
 
 /* Close callbacks find the registry in the handle's data (set just before uv_close). */
@@ -699,7 +694,10 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
     r->cb = opts->cb;
     r->ud = opts->ud;
     const char *root = opts->root ? opts->root : sdsim_root();
-    static const struct { const char *sub; sdsim_reload_kind kind; } std_dirs[] = {
+    static const struct {
+        const char *sub;
+        sdsim_reload_kind kind;
+    } std_dirs[] = {
         {"components", SDSIM_RELOAD_TYPE},
         {"templates", SDSIM_RELOAD_TEMPLATE},
         {"scripts/scenarios", SDSIM_RELOAD_SCENARIO},
@@ -723,8 +721,7 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
 }
 
 void sdsim_reload_stop(sdsim_reload *r) {
-    if (!r || r->stopping)
-        return;
+    if (!r || r->stopping) return;
     r->stopping = 1;
     for (int i = 0; i < r->ndirs; i++)
         close_handle(r, (uv_handle_t *)&r->dirs[i].ev);
@@ -750,21 +747,21 @@ const sdsim_reload_version *sdsim_reload_get(sdsim_reload *r, sdsim_reload_kind 
     pthread_mutex_lock(&r->mu);
     entry *e = entry_by_name(r, kind, name);
     version_rc *v = e ? e->cur : NULL;
-    if (v)
-        __atomic_add_fetch(&v->refs, 1, __ATOMIC_ACQ_REL);
+    if (v) __atomic_add_fetch(&v->refs, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&r->mu);
     return v ? &v->pub : NULL;
 }
 
-int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char *name,
-                            char *out, size_t cap) {
+int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char *name, char *out,
+                            size_t cap) {
     pthread_mutex_lock(&r->mu);
     entry *e = entry_by_name(r, kind, name);
     int rc = e && e->last_error ? 0 : -1;
-    if (rc == 0)
-        snprintf(out, cap, "%s", e->last_error);
+    if (rc == 0) snprintf(out, cap, "%s", e->last_error);
     pthread_mutex_unlock(&r->mu);
     return rc;
 }
 
-int sdsim_reload_busy(sdsim_reload *r) { return r->jobs; }
+int sdsim_reload_busy(sdsim_reload *r) {
+    return r->jobs;
+}

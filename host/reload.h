@@ -23,12 +23,12 @@ typedef enum sdsim_reload_kind {
 /* One validated version of one file. Read-only; valid until sdsim_reload_release. */
 typedef struct sdsim_reload_version {
     sdsim_reload_kind kind;
-    const char *name;      /* the file's stem: "cache" */
-    const char *path;      /* where it was read */
-    char hash[65];         /* SHA-256 of the source, hex: the key for compiled chunks */
-    unsigned version;      /* 1 for the first good version of this path, +1 per swap */
-    int plugin;            /* a type from a plugin directory (its runs are isolated) */
-    const char *source;    /* the exact text that was validated (NUL-terminated) */
+    const char *name;   /* the file's stem: "cache" */
+    const char *path;   /* where it was read */
+    char hash[65];      /* SHA-256 of the source, hex: the key for compiled chunks */
+    unsigned version;   /* 1 for the first good version of this path, +1 per swap */
+    int plugin;         /* a type from a plugin directory (its runs are isolated) */
+    const char *source; /* the exact text that was validated (NUL-terminated) */
     size_t source_len;
     const char *decl_json; /* types: the checked declaration as JSON (Lua functions appear as
                               "<function>"); NULL for templates and scenarios */
@@ -55,11 +55,11 @@ typedef void (*sdsim_reload_cb)(const sdsim_reload_event *ev, void *ud);
 typedef struct sdsim_reload sdsim_reload;
 
 typedef struct sdsim_reload_opts {
-    const char *root;                /* NULL: sdsim_root() */
-    const char *const *plugin_dirs;  /* extra component type directories */
+    const char *root;               /* NULL: sdsim_root() */
+    const char *const *plugin_dirs; /* extra component type directories */
     int nplugin_dirs;
-    unsigned debounce_ms;            /* 0: 40 */
-    sdsim_reload_cb cb;              /* may be NULL */
+    unsigned debounce_ms; /* 0: 40 */
+    sdsim_reload_cb cb;   /* may be NULL */
     void *ud;
 } sdsim_reload_opts;
 
@@ -79,8 +79,8 @@ void sdsim_reload_release(const sdsim_reload_version *v);
 
 /* The last rejected change of kind/name ("file:line: message"), copied into out; 0 if there
  * is one, -1 if the file's current text is good (or unknown). */
-int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char *name,
-                            char *out, size_t cap);
+int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char *name, char *out,
+                            size_t cap);
 
 /* Validations queued or running (for tests and graceful shutdown). */
 int sdsim_reload_busy(sdsim_reload *r);

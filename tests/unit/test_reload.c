@@ -29,7 +29,9 @@ static void on_event(const sdsim_reload_event *ev, void *ud) {
     uv_stop(&loop_);
 }
 
-static void on_timeout(uv_timer_t *t) { uv_stop(&loop_); }
+static void on_timeout(uv_timer_t *t) {
+    uv_stop(&loop_);
+}
 
 /* Runs the loop until an event arrives or ms pass; 1 if an event arrived. */
 static int wait_event(unsigned ms) {
@@ -39,8 +41,7 @@ static int wait_event(unsigned ms) {
     uv_timer_start(&t, on_timeout, ms, 0);
     while (nevents_ == before) {
         uv_run(&loop_, UV_RUN_ONCE);
-        if (!uv_is_active((uv_handle_t *)&t))
-            break;
+        if (!uv_is_active((uv_handle_t *)&t)) break;
     }
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(&loop_, UV_RUN_NOWAIT);
@@ -50,16 +51,14 @@ static int wait_event(unsigned ms) {
 static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    if (!f)
-        return;
+    if (!f) return;
     fputs(text, f);
     fclose(f);
 }
 
 static char *read_text(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *buf = calloc(1, 1 << 20);
     size_t n = fread(buf, 1, (1 << 20) - 1, f);
     buf[n] = '\0';
@@ -125,8 +124,7 @@ static void setup(void) {
     uint64_t t0 = uv_hrtime();
     reg_ = sdsim_reload_start(&loop_, &o, err, sizeof err);
     printf("initial load of the copy: %.0f ms\n", (double)(uv_hrtime() - t0) / 1e6);
-    if (!reg_)
-        fprintf(stderr, "  start: %s\n", err);
+    if (!reg_) fprintf(stderr, "  start: %s\n", err);
     CHECK(reg_ != NULL);
 }
 
@@ -163,8 +161,7 @@ static void expect_rejected(const char *text, const char *want) {
     write_text(cache_path_, text);
     CHECK(wait_event(5000));
     CHECK(last_.status == SDSIM_RELOAD_REJECTED);
-    if (!strstr(last_error_, want))
-        fprintf(stderr, "  error '%s' lacks '%s'\n", last_error_, want);
+    if (!strstr(last_error_, want)) fprintf(stderr, "  error '%s' lacks '%s'\n", last_error_, want);
     CHECK(strstr(last_error_, want) != NULL);
     CHECK(cache_version() == v0);
     const sdsim_reload_version *v = sdsim_reload_get(reg_, SDSIM_RELOAD_TYPE, "cache");
@@ -229,8 +226,7 @@ static void test_template_rejected_then_fixed(void) {
     char *bad = strdup(orig);
     char *at = strstr(bad, "type = \"cache\"");
     CHECK(at != NULL);
-    if (at)
-        memcpy(at, "type = \"cachx\"", 14);
+    if (at) memcpy(at, "type = \"cachx\"", 14);
     write_text(tmpl_path_, bad);
     CHECK(wait_event(10000));
     CHECK(last_.status == SDSIM_RELOAD_REJECTED && last_.kind == SDSIM_RELOAD_TEMPLATE);
