@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 
 #include "design_load.h"
 #include "lua_state.h"
+#include "sandbox.h"
 #include "sim_script.h"
 
 #define DEFAULT_MEM ((size_t)1 << 30)
@@ -559,13 +559,19 @@ void sdsim_behavior_detach(sim_design *d, sdsim_behavior_host *h) {
 
 /* ---- running, isolated when plugins are involved ----------------------------------------- */
 
-static int run_attached(sim_design *d, size_t mem, int (*body)(sim_design *, void *),
-                        void *ud) {
+/* Attaches d's behaviours, calls lock (when given: the isolated child's lock-down, once
+ * every file has been read), runs body, detaches. */
+static int run_attached(sim_design *d, size_t mem, int (*lock)(size_t mem),
+                        int (*body)(sim_design *, void *), void *ud) {
     char err[1024];
     sdsim_behavior_opts o = {.mem_limit = mem};
     sdsim_behavior_host *h = sdsim_behavior_attach(d, &o, err, sizeof err);
     if (!h) {
         fprintf(stderr, "sdsim: %s\n", err);
+        return 2;
+    }
+    if (lock && lock(mem) != 0) {
+        fprintf(stderr, "sdsim: cannot lock down the plugin sandbox\n");
         return 2;
     }
     int rc = body(d, ud);
@@ -599,31 +605,26 @@ static void on_xcpu(int sig) {
     _exit(2);
 }
 
-__attribute__((unused)) static size_t vm_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long pages = 0;
-    if (f) {
-        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
-        fclose(f);
-    }
-    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+/* stdout gets its buffer now: left to the first printf, stdio would fstat the descriptor,
+ * which the lock-down forbids. A terminal keeps its line buffering. */
+static void prepare_stdout(void) {
+    static char buf[BUFSIZ];
+    setvbuf(stdout, buf, isatty(1) ? _IOLBF : _IOFBF, sizeof buf);
 }
 
-static void child_limits(const sdsim_isolation *lim, size_t mem) {
-    struct rlimit rl;
-    g_cpu_s = lim->cpu_s;
+/* The same process lock-down as a sandbox child (sandbox.h): only stdout and stderr stay
+ * open (the report and the errors), no file, process or network calls from here on. The
+ * CPU limit ends the run with on_xcpu's line; SIGKILL 2 s later if that handler cannot run.
+ * Address space: what the process has now, twice the Lua cap (JIT machine code is not
+ * counted by the Lua allocator) and 4 GB for the engine's pools. */
+static int lock_child(size_t mem) {
+    static const int keep[] = {1, 2};
+    prepare_stdout();
     signal(SIGXCPU, on_xcpu);
-    rl.rlim_cur = (rlim_t)ceil(lim->cpu_s);
-    rl.rlim_max = rl.rlim_cur + 2; /* then SIGKILL */
-    setrlimit(RLIMIT_CPU, &rl);
-    rl.rlim_cur = rl.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &rl);
-#ifndef __SANITIZE_ADDRESS__
-    /* A backstop behind the Lua allocator's cap (JIT machine code is not counted there):
-     * what the process has now, twice the Lua cap and 4 GB for the engine's pools. */
-    rl.rlim_cur = rl.rlim_max = (rlim_t)(vm_bytes() + 2 * mem + ((size_t)4 << 30));
-    setrlimit(RLIMIT_AS, &rl);
-#endif
+    sdsim_lockdown ld = {.keep_fds = keep, .nkeep = 2, .cpu_s = (int)ceil(g_cpu_s),
+                         .cpu_grace_s = 2, .as_extra = 2 * mem + ((size_t)4 << 30),
+                         .file_output = 1, .seccomp = 1};
+    return sdsim_sandbox_lockdown(&ld);
 }
 
 /* "plugins/a.lua, plugins/b.lua": the plugin files d uses. */
@@ -676,8 +677,8 @@ static int run_isolated(sim_design *d, const sdsim_isolation *lim, size_t mem,
         return 2;
     }
     if (pid == 0) {
-        child_limits(lim, mem);
-        int rc = run_attached(d, mem, body, ud);
+        g_cpu_s = lim->cpu_s;
+        int rc = run_attached(d, mem, lock_child, body, ud);
         fflush(stdout);
         fflush(stderr);
         _exit(rc);
@@ -713,6 +714,6 @@ int sdsim_behavior_run(sim_design *d, const sdsim_isolation *lim_in,
     }
     if (!(lim.wall_s > 0)) lim.wall_s = 10 * lim.cpu_s + 10;
     size_t mem = lim.memory_mb << 20;
-    if (!sdsim_design_has_plugins(d)) return run_attached(d, DEFAULT_MEM, body, ud);
+    if (!sdsim_design_has_plugins(d)) return run_attached(d, DEFAULT_MEM, NULL, body, ud);
     return run_isolated(d, &lim, mem, body, ud);
 }

@@ -21,6 +21,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -502,20 +503,54 @@ static int child_build_state(void) {
     return 0;
 }
 
-/* Descriptors: the socket becomes CHILD_FD, 0-2 point at /dev/null, everything else closes. */
-static int child_fds(int sock) {
-    int high = fcntl(sock, F_DUPFD, 16);
+/* The socket becomes CHILD_FD (the lock-down closes everything else). */
+static int child_socket(int sock) {
+    if (sock == CHILD_FD)
+        return 0;
+    int high = fcntl(sock, F_DUPFD, 16); /* out of the way of CHILD_FD */
+    if (high < 0 || dup2(high, CHILD_FD) != CHILD_FD)
+        return -1;
+    return 0;
+}
+
+static int is_kept(int fd, const int *keep, int nkeep) {
+    for (int i = 0; i < nkeep; i++)
+        if (keep[i] == fd)
+            return 1;
+    return 0;
+}
+
+/* Closes [lo, hi]. */
+static void close_span(unsigned lo, unsigned hi) {
+    if (lo > hi)
+        return;
+    if (syscall(SYS_close_range, lo, hi, 0) != 0) {
+        for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
+            close((int)fd);
+    }
+}
+
+/* Descriptors: 0-2 not kept point at /dev/null (stdio writing there must not reach a file
+ * the next open would get), every other descriptor but the kept ones closes. */
+static int lockdown_fds(const int *keep, int nkeep) {
     int devnull = open("/dev/null", O_RDWR);
-    if (high < 0 || devnull < 0)
+    if (devnull < 0)
         return -1;
     for (int fd = 0; fd <= 2; fd++)
-        dup2(devnull, fd);
-    if (dup2(high, CHILD_FD) != CHILD_FD)
-        return -1;
-    if (syscall(SYS_close_range, CHILD_FD + 1, ~0U, 0) != 0) {
-        for (int fd = CHILD_FD + 1; fd < 65536; fd++)
-            close(fd);
+        if (fd != devnull && !is_kept(fd, keep, nkeep) && dup2(devnull, fd) != fd)
+            return -1;
+    unsigned from = 3;
+    for (;;) { /* the kept descriptors above 2, in ascending order, split the spans */
+        int next = -1;
+        for (int i = 0; i < nkeep; i++)
+            if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0)
+            break;
+        close_span(from, (unsigned)next - 1);
+        from = (unsigned)next + 1;
     }
+    close_span(from, ~0U);
     return 0;
 }
 
@@ -536,19 +571,25 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard) {
     setrlimit(resource, &rl);
 }
 
-static void child_rlimits(void) {
+static void lockdown_rlimits(const sdsim_lockdown *ld) {
     set_limit(RLIMIT_CORE, 0, 0);
-    set_limit(RLIMIT_FSIZE, 0, 0);
+    if (!ld->file_output)
+        set_limit(RLIMIT_FSIZE, 0, 0);
     set_limit(RLIMIT_NPROC, 0, 0);
-    /* SIGXCPU at the soft limit (the parent reports it), SIGKILL a second later. */
-    rlim_t cpu = (rlim_t)C.lim.lifetime_cpu_s;
-    set_limit(RLIMIT_CPU, cpu, cpu + 1);
-    /* Room beyond the Lua heap for JIT machine code, C stacks and the allocator's slack. */
-    if (!SANDBOX_ASAN) {
-        rlim_t as = vm_size() + C.lim.memory_bytes * 2 + 256 * MB;
+    /* SIGXCPU at the soft limit (the parent reports it), SIGKILL after the grace. */
+    if (ld->cpu_s > 0) {
+        rlim_t cpu = (rlim_t)ld->cpu_s;
+        set_limit(RLIMIT_CPU, cpu, cpu + (rlim_t)(ld->cpu_grace_s > 0 ? ld->cpu_grace_s : 1));
+    }
+    if (!SANDBOX_ASAN && ld->as_extra) {
+        rlim_t as = vm_size() + ld->as_extra;
         set_limit(RLIMIT_AS, as, as);
     }
-    set_limit(RLIMIT_NOFILE, CHILD_FD + 1, CHILD_FD + 1);
+    int high = 2;
+    for (int i = 0; i < ld->nkeep; i++)
+        if (ld->keep_fds[i] > high)
+            high = ld->keep_fds[i];
+    set_limit(RLIMIT_NOFILE, (rlim_t)high + 1, (rlim_t)high + 1);
 }
 
 static void child_signals(void) {
@@ -583,9 +624,10 @@ static void child_signals(void) {
 #endif
 #endif
 
-/* A seccomp allow-list: what LuaJIT, malloc, the socket and the signal handlers need. Any
- * other system call kills the process (reported as crashed by SIGSYS). */
-static int child_seccomp(void) {
+/* A seccomp allow-list: what LuaJIT, malloc, stdio on kept descriptors, the socket and the
+ * signal handlers need, and ioctl(TCGETS) alone (isatty: a plugin run's progress bar asks).
+ * Any other system call kills the process (reported as crashed by SIGSYS). */
+static int lockdown_seccomp(void) {
 #ifdef AUDIT_ARCH_NATIVE
     static const int allowed[] = {
         SYS_read, SYS_write, SYS_recvfrom, SYS_sendto, SYS_mmap, SYS_munmap, SYS_mremap,
@@ -595,7 +637,7 @@ static int child_seccomp(void) {
         SYS_getrandom,
     };
     enum { N = sizeof allowed / sizeof allowed[0] };
-    struct sock_filter f[N + 8];
+    struct sock_filter f[N + 12];
     int i = 0;
     f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                                           offsetof(struct seccomp_data, arch));
@@ -603,9 +645,15 @@ static int child_seccomp(void) {
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                                           offsetof(struct seccomp_data, nr));
-    for (int k = 0; k < N; k++) /* match: skip to the ALLOW at the end */
+    /* ioctl: over the N matches and the kill, to the check of its request. */
+    f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, N + 1, 0);
+    for (int k = 0; k < N; k++) /* match: over the rest, the kill and the ioctl check */
         f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[k],
-                                              (unsigned char)(N - k), 0);
+                                              (unsigned char)(N - k + 3), 0);
+    f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                          offsetof(struct seccomp_data, args[1]));
+    f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCGETS, 1, 0);
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     struct sock_fprog prog = {(unsigned short)i, f};
@@ -617,6 +665,15 @@ static int child_seccomp(void) {
 #endif
 }
 
+int sdsim_sandbox_lockdown(const sdsim_lockdown *ld) {
+    if (lockdown_fds(ld->keep_fds, ld->nkeep) != 0)
+        return -1;
+    lockdown_rlimits(ld);
+    if (ld->seccomp && !SANDBOX_ASAN && lockdown_seccomp() != 0)
+        return -1;
+    return 0;
+}
+
 static void child_main(int sock, const sdsim_sandbox_limits *lim, pid_t parent) {
     memset(&C, 0, sizeof C);
     C.lim = *lim;
@@ -625,12 +682,16 @@ static void child_main(int sock, const sdsim_sandbox_limits *lim, pid_t parent) 
         _exit(0);
     setsid(); /* a terminal's ^C goes to the host, which then takes the child down */
     child_signals();
-    if (child_fds(sock) != 0)
+    if (child_socket(sock) != 0)
         _exit(73);
-    child_rlimits();
     if (child_build_state() != 0)
         _exit(74);
-    if (C.lim.seccomp && !SANDBOX_ASAN && child_seccomp() != 0)
+    /* Room beyond the Lua heap for JIT machine code, C stacks and the allocator's slack. */
+    static const int keep[] = {CHILD_FD};
+    sdsim_lockdown ld = {.keep_fds = keep, .nkeep = 1, .cpu_s = C.lim.lifetime_cpu_s,
+                         .cpu_grace_s = 1, .as_extra = C.lim.memory_bytes * 2 + 256 * MB,
+                         .seccomp = C.lim.seccomp};
+    if (sdsim_sandbox_lockdown(&ld) != 0)
         _exit(75);
     sdsim_proto_buf b = {0};
     sdsim_proto_end(&b, sdsim_proto_begin(&b, SDSIM_MSG_READY));

@@ -101,6 +101,28 @@ int sdsim_sandbox_child_entry(const char *spec);
 /* The child's process id (0 when none is running): for tests and diagnostics. */
 int sdsim_sandbox_pid(const sdsim_sandbox *s);
 
+/* The process lock-down every sandbox child gets, for other forked children that run
+ * untrusted code too (lua_behavior.c's plugin runs). Call it in the child once everything it
+ * needs has been read: afterwards it can read and write the descriptors it kept, allocate
+ * memory, read clocks, handle signals and exit, and nothing else (no open, no fork, no
+ * exec, no socket; any other system call kills it with SIGSYS). Under AddressSanitizer the
+ * seccomp filter and RLIMIT_AS are left out (ASan reserves terabytes and makes odd calls). */
+typedef struct sdsim_lockdown {
+    const int *keep_fds;  /* descriptors that stay open; 0-2 not kept are put on /dev/null,
+                             every other descriptor is closed */
+    int nkeep;
+    int cpu_s;            /* RLIMIT_CPU: SIGXCPU at cpu_s s of CPU, SIGKILL cpu_grace_s later
+                             (0: left as it is) */
+    int cpu_grace_s;
+    size_t as_extra;      /* RLIMIT_AS: the address space in use now plus this (0: no limit) */
+    int file_output;      /* 1: a kept descriptor may be a file the user asked for (stdout
+                             redirected): RLIMIT_FSIZE is left as it is instead of 0 */
+    int seccomp;          /* 1: the system-call allow-list (PR_SET_NO_NEW_PRIVS first) */
+} sdsim_lockdown;
+
+/* 0 on success; -1 when a step failed (the process must then not run the untrusted code). */
+int sdsim_sandbox_lockdown(const sdsim_lockdown *ld);
+
 void sdsim_sandbox_result_free(sdsim_sandbox_result *r);
 const char *sdsim_sandbox_status_name(sdsim_sandbox_status st);
 /* The one-line form for people: "file:line: message" or "file: message". */
