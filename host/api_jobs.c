@@ -5,7 +5,8 @@
  *
  * Results follow luv's convention: the JSON text of the answer, or nil, message, code[,
  * problems] with code one of "invalid" (problems: an array of {path, reason}), "timeout",
- * "cancelled", "failed". */
+ * "cancelled", "unsupported" (no analytic prediction for this design), "stopped" (the engine
+ * stopped the run: the design's fault, e.g. a loop without delay), "failed" (the server's). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -165,7 +166,7 @@ static void analyze_work(api_job *j) {
     char err[256];
     membuf m;
     if (sim_analyze(d, &a, err, sizeof err) != 0) {
-        fail(j, "failed", "no analytic prediction: %s", err);
+        fail(j, "unsupported", "no analytic prediction: %s", err);
     } else {
         if (membuf_open(&m) == 0) {
             analytic_json(m.f, d, &a);
@@ -200,7 +201,7 @@ static int run_steps(api_job *j, sim_run *run, double started) {
         t += step;
     }
     if (rc < 0) {
-        fail(j, "failed", "the run stopped: %s", sim_run_error(run));
+        fail(j, "stopped", "the run stopped: %s", sim_run_error(run));
         return -1;
     }
     return 0;

@@ -362,13 +362,16 @@ static int dispatch(sdsim_session *s, struct lws *wsi, sdsim_http_req *r) {
 /* ------------------------------------------------------------------------------------- */
 /* The callback */
 
+/* The Content-Length: -1 when absent, -2 when it is not a number. */
 static long content_length(struct lws *wsi) {
     char buf[32];
-    if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) return -1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) return -1;
+    if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) return -2;
     char *end;
     errno = 0;
     long n = strtol(buf, &end, 10);
-    return errno || *end || n < 0 ? LONG_MAX : n;
+    if (end == buf || *end || n < 0) return -2;
+    return errno ? LONG_MAX : n;
 }
 
 static int chunked_body(struct lws *wsi) {
@@ -382,6 +385,7 @@ static void too_large(sdsim_http_req *r) {
     snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
              r->srv->opts.max_body);
     r->close_after = 1; /* the rest of the body is never read */
+    snprintf(r->route, sizeof r->route, "too_large");
     sdsim_http_respond_error(r, 413, msg, "connection: close");
 }
 
@@ -393,6 +397,12 @@ static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_
     s->req = r;
     long cl = content_length(wsi);
     int has_body = cl > 0 || chunked_body(wsi);
+    if (cl == -2) {
+        r->close_after = 1;
+        snprintf(r->route, sizeof r->route, "bad_request");
+        sdsim_http_respond_error(r, 400, "Content-Length is not a number", "connection: close");
+        return 0;
+    }
     if (cl > 0 && (size_t)cl > srv->opts.max_body) {
         too_large(r);
         return 0;

@@ -15,7 +15,9 @@ end
 local function answer(res, text, message, code, problems)
     if text then return res:raw_json(text) end
     if code == "invalid" then api.invalid(problems, message) end
-    if code == "timeout" then api.fail(422, message) end
+    if code == "timeout" or code == "unsupported" or code == "stopped" then
+        api.fail(422, message)
+    end
     if code == "cancelled" then api.fail(503, message) end
     api.fail(500, message or "the work failed")
 end
