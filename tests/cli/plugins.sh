@@ -62,6 +62,38 @@ code=$?
 check "a plugin cannot replace a built-in type" test $code -eq 2
 check "the clash names the plugin" grep -q "service.lua" "$tmp/err"
 
+# The plugin child gets the sandbox's lock-down (sdsim_sandbox_lockdown): seen from outside
+# while an endless loop keeps it busy. Descriptor 7 is open in sdsim and must not reach the
+# child; it keeps only 0-2, may open no more (RLIMIT_NOFILE 3) and runs under a seccomp filter
+# (mode 2), which ASan builds leave out.
+rm -rf "$tmp/dir" && mkdir "$tmp/dir" && cp "$cases/loop_forever.lua" "$tmp/dir/"
+design loop_forever 100 >"$tmp/design.json"
+"$sdsim" run "$tmp/design.json" --plugins "$tmp/dir" --duration 10 --plugin-cpu 3 \
+  >"$tmp/out" 2>"$tmp/err" 7</dev/null &
+parent=$!
+child=
+limited=no
+for _ in $(seq 100); do # up to 5 s for the child to be locked down
+  child=$(cat "/proc/$parent/task/$parent/children" 2>/dev/null | awk '{print $1}')
+  if [ -n "$child" ] && grep -q "^Max open files *3 *3" "/proc/$child/limits" 2>/dev/null; then
+    limited=yes
+    break
+  fi
+  sleep 0.05
+done
+fds=$(ls "/proc/$child/fd" 2>/dev/null | sort -n | tr '\n' ' ')
+mode=$(awk '/^Seccomp:/ {print $2}' "/proc/$child/status" 2>/dev/null)
+wait "$parent"
+code=$?
+check "the plugin child keeps descriptors 0-2 only (got '$fds')" test "$fds" = "0 1 2 "
+check "the plugin child may open no more descriptors (RLIMIT_NOFILE 3)" test $limited = yes
+if grep -qa __asan_init "$sdsim"; then
+  echo "skip the plugin child's seccomp mode (AddressSanitizer build)"
+else
+  check "the plugin child runs under seccomp (mode '$mode')" test "$mode" = 2
+fi
+check "the locked-down loop is still cut off by the CPU limit" test $code -eq 2
+
 # After all of that, the plain CLI still works.
 "$sdsim" run "$src/tests/cli/data/three_tier.json" --duration 5 >/dev/null 2>&1
 check "the CLI still runs designs" test $? -eq 0
