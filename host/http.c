@@ -389,6 +389,11 @@ static void too_large(sdsim_http_req *r) {
     sdsim_http_respond_error(r, 413, msg, "connection: close");
 }
 
+/* An oversized body is read and dropped before the 413, up to this many bytes: closing with
+ * unread data makes the kernel reset the connection, and the client would never see the
+ * answer. Beyond it, the answer goes out at once and the connection closes. */
+static size_t discard_limit(const sdsim_server *srv) { return 4 * srv->opts.max_body; }
+
 static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_t len) {
     sdsim_server *srv = lws_context_user(lws_get_context(wsi));
     if (s->req) return -1; /* lws started a new request before the last one was answered */
@@ -397,13 +402,14 @@ static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_
     s->req = r;
     long cl = content_length(wsi);
     int has_body = cl > 0 || chunked_body(wsi);
+    r->body_declared = cl;
     if (cl == -2) {
         r->close_after = 1;
         snprintf(r->route, sizeof r->route, "bad_request");
         sdsim_http_respond_error(r, 400, "Content-Length is not a number", "connection: close");
         return 0;
     }
-    if (cl > 0 && (size_t)cl > srv->opts.max_body) {
+    if (cl > 0 && (size_t)cl > discard_limit(srv)) {
         too_large(r);
         return 0;
     }
@@ -417,8 +423,11 @@ static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_
 static int on_body(sdsim_session *s, const void *in, size_t len) {
     sdsim_http_req *r = s->req;
     if (!r || r->responded) return 0; /* already refused: drop what still arrives */
-    if (r->body_len + len > r->srv->opts.max_body) {
-        too_large(r);
+    if (r->discarded || r->body_len + len > r->srv->opts.max_body) {
+        /* A body of known length is drained first; a chunked one (no length, maybe no end)
+         * is refused at once. */
+        r->discarded += len;
+        if (r->discarded > discard_limit(r->srv) || r->body_declared < 0) too_large(r);
         return 0;
     }
     if (r->body_len + len + 1 > r->body_cap) {
@@ -471,6 +480,10 @@ int sdsim_http_callback(struct lws *wsi, int reason, void *user, void *in, size_
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
         if (!s->req || s->req->responded) return 0;
+        if (s->req->discarded) {
+            too_large(s->req);
+            return 0;
+        }
         return dispatch(s, wsi, s->req);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return write_some(s, wsi);

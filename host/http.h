@@ -21,6 +21,8 @@ struct sdsim_http_req {
     size_t body_len, body_cap;
     double started;   /* sdsim_server_now() when the headers were complete */
     int api_pending;  /* a Lua handler still holds the request */
+    size_t discarded; /* bytes of an oversized body read and dropped (then 413) */
+    long body_declared; /* Content-Length, or -1 (chunked or none) */
     /* The response */
     int responded;    /* sdsim_http_respond was called */
     int status;

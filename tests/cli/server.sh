@@ -11,6 +11,7 @@ trap '' PIPE # writes to sockets the server has closed must not kill the script
 sdsim=$1
 src=$2
 ws=$(dirname "$sdsim")/ws_client
+export LSAN_OPTIONS="suppressions=$src/tests/server/lsan.supp:print_suppressions=0"
 tmp=$(mktemp -d)
 pid=""
 cleanup() {

@@ -167,7 +167,8 @@ int main(int argc, char **argv) {
         send_frame(fd, 2, (const unsigned char *)"\x01\x02\x03", 3);
         read_frames(fd, 0);
     } else if (!strcmp(action, "badutf8")) {
-        send_frame(fd, 1, (const unsigned char *)"{\"type\":\"\xff\xfe\"}", 15);
+        const char *bad = "{\"type\":\"\xff\xfe\"}";
+        send_frame(fd, 1, (const unsigned char *)bad, strlen(bad));
         read_frames(fd, 0);
     } else if (!strcmp(action, "hold")) {
         read_frames(fd, 0);
