@@ -155,7 +155,8 @@ check "run over the component cap: 422 on \$.components" '[ "$code" = 422 ] && g
 heavy='{"version":1,"components":[{"id":"a","type":"service","params":{"workers":64}}],"workload":[{"to":"a","rps":50000}]}'
 heavies=()
 for i in 1 2 3; do
-  curl -s -o /dev/null -w '%{http_code}\n' -X POST --data "$heavy" "$B/api/run?duration=600" >"$tmp/heavy$i" &
+  curl -s -o /dev/null -D "$tmp/heavyh$i" -w '%{http_code}\n' -X POST --data "$heavy" \
+    "$B/api/run?duration=600" >"$tmp/heavy$i" &
   heavies+=($!)
 done
 sleep 0.3
@@ -166,6 +167,7 @@ wait "${heavies[@]}"
 codes=$(cat "$tmp"/heavy? | sort | tr '\n' ' ')
 check "/healthz answers during simulations (${t}s)" 'awk "BEGIN{exit !($t < 0.1)}"'
 check "3 heavy runs at once: 2 cut at the wall limit (422), 1 refused (429): $codes" '[ "$codes" = "422 422 429 " ]'
+check "the 429 says when to retry" 'grep -qi "^retry-after: 1" "$tmp"/heavyh?'
 
 # --- yielding handlers ----------------------------------------------------------------
 curl -s -o "$tmp/slept" -w '%{time_total}' "$B/api/debug/sleep?ms=300" >"$tmp/slept_t" &
