@@ -47,9 +47,15 @@ sdsim_api *sdsim_api_of(lua_State *L) {
     return api;
 }
 
-sdsim_server *sdsim_api_server(sdsim_api *api) { return api->srv; }
-lua_State *sdsim_api_call_thread(sdsim_api_call *c) { return c->co; }
-void sdsim_api_call_wait(sdsim_api_call *c) { c->waiting = 1; }
+sdsim_server *sdsim_api_server(sdsim_api *api) {
+    return api->srv;
+}
+lua_State *sdsim_api_call_thread(sdsim_api_call *c) {
+    return c->co;
+}
+void sdsim_api_call_wait(sdsim_api_call *c) {
+    c->waiting = 1;
+}
 
 sdsim_api_call *sdsim_api_call_check(lua_State *L, const char *fname) {
     sdsim_api *api = sdsim_api_of(L);
@@ -62,8 +68,10 @@ sdsim_api_call *sdsim_api_call_check(lua_State *L, const char *fname) {
 /* Calls: start, resume, finish */
 
 static void call_unlink(sdsim_api_call *c) {
-    if (c->prev) c->prev->next = c->next;
-    else c->api->calls = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->api->calls = c->next;
     if (c->next) c->next->prev = c->prev;
 }
 
@@ -94,7 +102,8 @@ static char *header_lines(lua_State *L, int idx) {
                     out = n;
                     cap *= 2;
                 }
-                if (len + need < cap) len += (size_t)snprintf(out + len, cap - len, "%s: %s\n", k, v);
+                if (len + need < cap)
+                    len += (size_t)snprintf(out + len, cap - len, "%s: %s\n", k, v);
             }
         }
         lua_pop(L, 1);
@@ -138,17 +147,19 @@ static void resume(sdsim_api_call *c, int nargs) {
         call_answer(c);
     } else {
         const char *msg = rc == LUA_YIELD ? "the handler yielded outside a host operation"
-                          : rc == 0      ? "the dispatcher returned no answer"
-                                         : lua_tostring(c->co, -1);
-        sdsim_log(SDSIM_LOG_ERROR, "API handler for %s %s failed: %s", c->req->method,
-                  c->req->path, msg ? msg : "?");
+                          : rc == 0       ? "the dispatcher returned no answer"
+                                          : lua_tostring(c->co, -1);
+        sdsim_log(SDSIM_LOG_ERROR, "API handler for %s %s failed: %s", c->req->method, c->req->path,
+                  msg ? msg : "?");
         c->req->api_pending = 0;
         sdsim_http_respond_error(c->req, 500, "internal error", NULL);
     }
     call_free(c);
 }
 
-void sdsim_api_call_resume(sdsim_api_call *c, int nargs) { resume(c, nargs); }
+void sdsim_api_call_resume(sdsim_api_call *c, int nargs) {
+    resume(c, nargs);
+}
 
 /* {method, path, query = {name = value}, headers = {name = value}, body} */
 static void push_request(lua_State *L, const sdsim_http_req *r) {
@@ -230,10 +241,10 @@ static int host_sleep(lua_State *L) {
 /* host.log(level, message) */
 static int host_log(lua_State *L) {
     const char *level = luaL_checkstring(L, 1), *msg = luaL_checkstring(L, 2);
-    sdsim_log_level lv = !strcmp(level, "error") ? SDSIM_LOG_ERROR
-                         : !strcmp(level, "warn") ? SDSIM_LOG_WARN
+    sdsim_log_level lv = !strcmp(level, "error")   ? SDSIM_LOG_ERROR
+                         : !strcmp(level, "warn")  ? SDSIM_LOG_WARN
                          : !strcmp(level, "debug") ? SDSIM_LOG_DEBUG
-                                                  : SDSIM_LOG_INFO;
+                                                   : SDSIM_LOG_INFO;
     sdsim_log(lv, "%s", msg);
     return 0;
 }
@@ -296,9 +307,12 @@ static void push_config(lua_State *L, const sdsim_server_opts *o) {
 
 static void push_host(lua_State *L, sdsim_api *api) {
     static const luaL_Reg fns[] = {
-        {"sleep", host_sleep},   {"log", host_log},
-        {"now", host_now},       {"stats", host_stats},
-        {"load_module", host_load_module}, {NULL, NULL},
+        {"sleep", host_sleep},
+        {"log", host_log},
+        {"now", host_now},
+        {"stats", host_stats},
+        {"load_module", host_load_module},
+        {NULL, NULL},
     };
     lua_newtable(L);
     for (const luaL_Reg *f = fns; f->name; f++) {

@@ -297,10 +297,18 @@ static void components_work(api_job *j) {
 static void work(uv_work_t *w) {
     api_job *j = w->data;
     switch (j->kind) {
-    case JOB_VALIDATE: validate_work(j); break;
-    case JOB_ANALYZE: analyze_work(j); break;
-    case JOB_RUN: run_work(j); break;
-    case JOB_COMPONENTS: components_work(j); break;
+    case JOB_VALIDATE:
+        validate_work(j);
+        break;
+    case JOB_ANALYZE:
+        analyze_work(j);
+        break;
+    case JOB_RUN:
+        run_work(j);
+        break;
+    case JOB_COMPONENTS:
+        components_work(j);
+        break;
     }
     if (!j->code && !j->text) fail(j, "failed", "%s", "out of memory");
 }
@@ -321,8 +329,10 @@ static void push_problems(lua_State *co, const sdsim_problems *p) {
 }
 
 static void job_unlink(api_job *j) {
-    if (j->prev) j->prev->next = j->next;
-    else jobs = j->next;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        jobs = j->next;
     if (j->next) j->next->prev = j->prev;
 }
 

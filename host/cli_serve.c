@@ -40,9 +40,12 @@ static int parse(int argc, char **argv, sdsim_server_opts *o, char *static_buf, 
                 fprintf(stderr, "sdsim: %s needs a value\n", a);
                 return -1;
             }
-            if (a[2] == 'h') o->host = v;
-            else if (a[2] == 'd') o->data_dir = v;
-            else o->static_dir = v;
+            if (a[2] == 'h')
+                o->host = v;
+            else if (a[2] == 'd')
+                o->data_dir = v;
+            else
+                o->static_dir = v;
         } else if (!strcmp(a, "--read-timeout")) {
             if (!(rc = sdsim_cli_number(a, v, 1, 3600, &x))) o->read_timeout = x;
         } else if (!strcmp(a, "--drain-timeout")) {

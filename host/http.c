@@ -137,8 +137,8 @@ void sdsim_http_release(sdsim_http_req *r) {
 /* ------------------------------------------------------------------------------------- */
 /* Answers */
 
-void sdsim_http_respond(sdsim_http_req *r, int status, const char *content_type,
-                        const char *body, size_t len, const char *extra_headers) {
+void sdsim_http_respond(sdsim_http_req *r, int status, const char *content_type, const char *body,
+                        size_t len, const char *extra_headers) {
     if (r->responded) return;
     r->responded = 1;
     r->status = status;
@@ -243,12 +243,18 @@ static int write_some(sdsim_session *s, struct lws *wsi) {
 
 static const char *mime_of(const char *path) {
     static const char *const types[][2] = {
-        {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},          {".map", "application/json"},
-        {".svg", "image/svg+xml"},              {".png", "image/png"},
-        {".jpg", "image/jpeg"},                 {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"},               {".wasm", "application/wasm"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".wasm", "application/wasm"},
         {".txt", "text/plain; charset=utf-8"},
     };
     const char *dot = strrchr(path, '.');
@@ -312,8 +318,7 @@ static int serve_static(sdsim_session *s, struct lws *wsi, sdsim_http_req *r) {
 
 static int only_get(sdsim_http_req *r) {
     if (r->method_index == LWSHUMETH_GET || r->method_index == LWSHUMETH_HEAD) return 1;
-    sdsim_http_respond_error(r, 405, "this endpoint answers GET and HEAD only",
-                             "allow: GET, HEAD");
+    sdsim_http_respond_error(r, 405, "this endpoint answers GET and HEAD only", "allow: GET, HEAD");
     return 0;
 }
 
@@ -341,8 +346,8 @@ static int dispatch(sdsim_session *s, struct lws *wsi, sdsim_http_req *r) {
         if (only_get(r)) text(r, 200, "ok\n");
     } else if (!strcmp(p, "/readyz")) {
         snprintf(r->route, sizeof r->route, "/readyz");
-        if (only_get(r)) text(r, r->srv->draining ? 503 : 200,
-                              r->srv->draining ? "shutting down\n" : "ready\n");
+        if (only_get(r))
+            text(r, r->srv->draining ? 503 : 200, r->srv->draining ? "shutting down\n" : "ready\n");
     } else if (!strcmp(p, "/metrics")) {
         snprintf(r->route, sizeof r->route, "/metrics");
         if (only_get(r)) metrics(r);
@@ -382,8 +387,7 @@ static int chunked_body(struct lws *wsi) {
 
 static void too_large(sdsim_http_req *r) {
     char msg[128];
-    snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
-             r->srv->opts.max_body);
+    snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", r->srv->opts.max_body);
     r->close_after = 1; /* the rest of the body is never read */
     snprintf(r->route, sizeof r->route, "too_large");
     sdsim_http_respond_error(r, 413, msg, "connection: close");
@@ -392,7 +396,9 @@ static void too_large(sdsim_http_req *r) {
 /* An oversized body is read and dropped before the 413, up to this many bytes: closing with
  * unread data makes the kernel reset the connection, and the client would never see the
  * answer. Beyond it, the answer goes out at once and the connection closes. */
-static size_t discard_limit(const sdsim_server *srv) { return 4 * srv->opts.max_body; }
+static size_t discard_limit(const sdsim_server *srv) {
+    return 4 * srv->opts.max_body;
+}
 
 static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_t len) {
     sdsim_server *srv = lws_context_user(lws_get_context(wsi));

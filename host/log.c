@@ -15,7 +15,9 @@ static sdsim_log_level min_level = SDSIM_LOG_INFO;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
-void sdsim_log_set_level(sdsim_log_level level) { min_level = level; }
+void sdsim_log_set_level(sdsim_log_level level) {
+    min_level = level;
+}
 
 /* Length of the well-formed UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s) {
@@ -102,8 +104,8 @@ void sdsim_log_access(const char *method, const char *path, int status, double m
     len = sdsim_log_escape(buf, len, sizeof buf - 128, method ? method : "-");
     len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"path\":");
     len = sdsim_log_escape(buf, len, sizeof buf - 256, path ? path : "-");
-    len += (size_t)snprintf(buf + len, sizeof buf - len,
-                            ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu", status, ms, bytes);
+    len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu",
+                            status, ms, bytes);
     if (route && len + 80 < sizeof buf) {
         len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"route\":");
         len = sdsim_log_escape(buf, len, sizeof buf - 2, route);

@@ -172,8 +172,10 @@ static int start(sdsim_server *s) {
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
     if (create_context(s) != 0) {
-        sdsim_log(SDSIM_LOG_ERROR, "cannot listen on %s:%d (in use? libwebsockets-evlib-uv "
-                  "installed?)", s->opts.host, s->opts.port);
+        sdsim_log(SDSIM_LOG_ERROR,
+                  "cannot listen on %s:%d (in use? libwebsockets-evlib-uv "
+                  "installed?)",
+                  s->opts.host, s->opts.port);
         return -1;
     }
     uv_timer_init(&s->loop, &s->drain_check);
@@ -201,8 +203,8 @@ int sdsim_server_run(const sdsim_server_opts *o) {
         free(s);
         return 1;
     }
-    sdsim_log(SDSIM_LOG_INFO, "listening on http://%s:%d (static files: %s, data: %s)",
-              o->host, o->port, o->static_dir ? o->static_dir : "none", o->data_dir);
+    sdsim_log(SDSIM_LOG_INFO, "listening on http://%s:%d (static files: %s, data: %s)", o->host,
+              o->port, o->static_dir ? o->static_dir : "none", o->data_dir);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     sdsim_api_free(s->api);
     uv_close((uv_handle_t *)&s->last_resort, NULL);

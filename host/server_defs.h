@@ -37,17 +37,17 @@ typedef struct sdsim_server {
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_check;
     uv_timer_t last_resort; /* exits if the loop does not end after the context is gone */
-    double started;        /* sdsim_server_now() at start */
-    double drain_deadline; /* sdsim_server_now() after which shutdown stops waiting */
-    int draining;          /* a stop signal arrived: /readyz answers 503 */
-    int stopped;           /* the lws context is being or has been destroyed */
+    double started;         /* sdsim_server_now() at start */
+    double drain_deadline;  /* sdsim_server_now() after which shutdown stops waiting */
+    int draining;           /* a stop signal arrived: /readyz answers 503 */
+    int stopped;            /* the lws context is being or has been destroyed */
     sdsim_api *api;
     sdsim_metrics metrics;
     sdsim_ws_conn *ws_conns; /* open WebSocket connections (closed with 1001 on shutdown) */
     int ws_count;
-    int in_flight;           /* HTTP requests received and not yet finished */
-    int sims_running;        /* simulations queued or running on worker threads */
-    int jobs_running;        /* all worker-thread jobs queued or running */
+    int in_flight;    /* HTTP requests received and not yet finished */
+    int sims_running; /* simulations queued or running on worker threads */
+    int jobs_running; /* all worker-thread jobs queued or running */
 } sdsim_server;
 
 /* Monotonic seconds. */

@@ -10,8 +10,7 @@
 void sdsim_metrics_count(sdsim_metrics *m, const char *route, int status, double seconds) {
     sdsim_route_series *s = NULL;
     for (int i = 0; i < m->nseries && !s; i++)
-        if (m->series[i].status == status && !strcmp(m->series[i].route, route))
-            s = &m->series[i];
+        if (m->series[i].status == status && !strcmp(m->series[i].route, route)) s = &m->series[i];
     if (!s && m->nseries < SDSIM_METRICS_MAX_SERIES) {
         s = &m->series[m->nseries++];
         snprintf(s->route, sizeof s->route, "%s", route);
@@ -47,7 +46,8 @@ static void route_label(FILE *f, const char *route) {
 
 static void requests(FILE *f, const sdsim_metrics *m) {
     fputs("# HELP sdsim_http_requests_total HTTP requests answered, by route and status.\n"
-          "# TYPE sdsim_http_requests_total counter\n", f);
+          "# TYPE sdsim_http_requests_total counter\n",
+          f);
     for (int i = 0; i < m->nseries; i++) {
         fputs("sdsim_http_requests_total{route=", f);
         route_label(f, m->series[i].route);
@@ -55,7 +55,8 @@ static void requests(FILE *f, const sdsim_metrics *m) {
                 (unsigned long long)m->series[i].count);
     }
     fputs("# HELP sdsim_http_request_seconds_sum Time spent answering, by route and status.\n"
-          "# TYPE sdsim_http_request_seconds_sum counter\n", f);
+          "# TYPE sdsim_http_request_seconds_sum counter\n",
+          f);
     for (int i = 0; i < m->nseries; i++) {
         fputs("sdsim_http_request_seconds_sum{route=", f);
         route_label(f, m->series[i].route);
@@ -71,16 +72,16 @@ char *sdsim_metrics_render(const sdsim_server *s, size_t *len) {
     gauge(f, "sdsim_http_requests_in_flight", "HTTP requests received and not yet answered.",
           s->in_flight);
     gauge(f, "sdsim_websocket_connections", "Open WebSocket connections.", s->ws_count);
-    fprintf(f, "# HELP sdsim_websocket_messages_total WebSocket messages, by direction.\n"
-               "# TYPE sdsim_websocket_messages_total counter\n"
-               "sdsim_websocket_messages_total{direction=\"in\"} %llu\n"
-               "sdsim_websocket_messages_total{direction=\"out\"} %llu\n",
+    fprintf(f,
+            "# HELP sdsim_websocket_messages_total WebSocket messages, by direction.\n"
+            "# TYPE sdsim_websocket_messages_total counter\n"
+            "sdsim_websocket_messages_total{direction=\"in\"} %llu\n"
+            "sdsim_websocket_messages_total{direction=\"out\"} %llu\n",
             (unsigned long long)s->metrics.ws_messages_in,
             (unsigned long long)s->metrics.ws_messages_out);
     gauge(f, "sdsim_simulations_running", "Simulations queued or running on worker threads.",
           s->sims_running);
-    gauge(f, "sdsim_worker_jobs_running", "Worker-thread jobs queued or running.",
-          s->jobs_running);
+    gauge(f, "sdsim_worker_jobs_running", "Worker-thread jobs queued or running.", s->jobs_running);
     gauge(f, "process_resident_memory_bytes", "Resident memory size in bytes.",
           (double)sdsim_process_rss());
     gauge(f, "sdsim_uptime_seconds", "Seconds since the server started.",

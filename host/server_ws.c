@@ -39,10 +39,14 @@ static long utf8_error(const unsigned char *s, size_t n) {
         if (c < 0x80) {
             i++;
             continue;
-        } else if ((c & 0xE0) == 0xC0) len = 2, min = 0x80, c &= 0x1F;
-        else if ((c & 0xF0) == 0xE0) len = 3, min = 0x800, c &= 0x0F;
-        else if ((c & 0xF8) == 0xF0) len = 4, min = 0x10000, c &= 0x07;
-        else return (long)i;
+        } else if ((c & 0xE0) == 0xC0)
+            len = 2, min = 0x80, c &= 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            len = 3, min = 0x800, c &= 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            len = 4, min = 0x10000, c &= 0x07;
+        else
+            return (long)i;
         if (i + len > n) return (long)i;
         for (size_t j = 1; j < len; j++) {
             if ((s[i + j] & 0xC0) != 0x80) return (long)i;
@@ -85,10 +89,12 @@ static void on_message(sdsim_ws_conn *c) {
     char *reply;
     size_t n;
     char reason[120];
-    int code = sdsim_api_ws_message(c->srv->api, c->msg ? c->msg : "", c->len, &reply, &n,
-                                    reason, sizeof reason);
-    if (code) close_with(c, code, reason);
-    else if (reply) queue_reply(c, reply, n);
+    int code = sdsim_api_ws_message(c->srv->api, c->msg ? c->msg : "", c->len, &reply, &n, reason,
+                                    sizeof reason);
+    if (code)
+        close_with(c, code, reason);
+    else if (reply)
+        queue_reply(c, reply, n);
 }
 
 /* Sends the close frame with the code and reason set by close_with (lws sends it when the
@@ -167,8 +173,10 @@ static sdsim_ws_conn *conn_new(sdsim_server *srv, struct lws *wsi) {
 
 static void conn_free(sdsim_ws_conn *c) {
     sdsim_server *srv = c->srv;
-    if (c->prev) c->prev->next = c->next;
-    else srv->ws_conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->ws_conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->ws_count--;
     for (int i = 0; i < c->nout; i++)

@@ -92,7 +92,9 @@ local function compile_routes(spec)
     for key, target in pairs(spec) do
         local method, pattern = key:match("^(%u+) (/%S*)$")
         local module, fn = target:match("^([%w_]+)%.([%w_]+)$")
-        if not method or not module then error("bad route '" .. key .. "' -> '" .. target .. "'") end
+        if not method or not module then
+            error("bad route '" .. key .. "' -> '" .. target .. "'")
+        end
         local segs = {}
         for s in pattern:gmatch("[^/]+") do segs[#segs + 1] = s end
         list[#list + 1] = { key = key, method = method, segs = segs, module = module, fn = fn }

@@ -111,7 +111,8 @@ static void read_frames(int fd, int one_reply) {
             return;
         }
         uint64_t n = h[1] & 0x7F;
-        if (n == 126 && read_full(fd, ext, 2) == 1) n = (uint64_t)ext[0] << 8 | ext[1];
+        if (n == 126 && read_full(fd, ext, 2) == 1)
+            n = (uint64_t)ext[0] << 8 | ext[1];
         else if (n == 127 && read_full(fd, ext, 8) == 1) {
             n = 0;
             for (int i = 0; i < 8; i++)
