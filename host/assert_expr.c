@@ -26,7 +26,8 @@ static void fail(parser *ps, const char *fmt, const char *what) {
 }
 
 static void skip_space(parser *ps) {
-    while (isspace((unsigned char)*ps->p)) ps->p++;
+    while (isspace((unsigned char)*ps->p))
+        ps->p++;
 }
 
 static int accept(parser *ps, const char *tok) {
@@ -45,8 +46,8 @@ static void note_name(parser *ps, const char *name, double v) {
     if (!ps->names || ps->names_len <= 0) return;
     size_t used = strlen(ps->names);
     if (strstr(ps->names, name)) return; /* said once is enough */
-    snprintf(ps->names + used, (size_t)ps->names_len - used, "%s%s = %.6g", used ? ", " : "",
-             name, v);
+    snprintf(ps->names + used, (size_t)ps->names_len - used, "%s%s = %.6g", used ? ", " : "", name,
+             v);
 }
 
 static double parse_value(parser *ps) {
@@ -66,7 +67,8 @@ static double parse_value(parser *ps) {
     }
     char name[128];
     size_t n = 0;
-    while (is_name_char(*ps->p) && n + 1 < sizeof name) name[n++] = *ps->p++;
+    while (is_name_char(*ps->p) && n + 1 < sizeof name)
+        name[n++] = *ps->p++;
     name[n] = 0;
     double v = 0;
     if (ps->lookup(name, &v, ps->ud) != 0) {
@@ -128,8 +130,13 @@ static double parse_or(parser *ps) {
 
 int sdsim_assert_eval(const char *expr, sdsim_assert_lookup lookup, void *ud, char *names,
                       int names_len, char *err, int errlen) {
-    parser ps = {.p = expr, .lookup = lookup, .ud = ud, .names = names, .names_len = names_len,
-                 .err = err, .errlen = errlen};
+    parser ps = {.p = expr,
+                 .lookup = lookup,
+                 .ud = ud,
+                 .names = names,
+                 .names_len = names_len,
+                 .err = err,
+                 .errlen = errlen};
     if (names && names_len > 0) names[0] = 0;
     double v = parse_or(&ps);
     skip_space(&ps);

@@ -15,7 +15,7 @@
 #include "report.h"
 #include "run_design.h"
 
-#define MAX_DURATION 1e7     /* simulated seconds: 115 days is plenty for capacity planning */
+#define MAX_DURATION 1e7 /* simulated seconds: 115 days is plenty for capacity planning */
 #define MAX_REPLICATIONS 1000
 #define MAX_SCENARIO_PARAMS 64
 
@@ -27,8 +27,8 @@ typedef struct run_args {
     const char *scenario; /* --scenario NAME or path; "list" prints the catalogue */
     const char *scenario_params[MAX_SCENARIO_PARAMS];
     int nscenario_params;
-    const char *plugins;               /* --plugins DIR: component types from DIR (untrusted) */
-    double plugin_cpu, plugin_memory;  /* their run's limits: CPU seconds, MB (0: defaults) */
+    const char *plugins;              /* --plugins DIR: component types from DIR (untrusted) */
+    double plugin_cpu, plugin_memory; /* their run's limits: CPU seconds, MB (0: defaults) */
 } run_args;
 
 static void usage(FILE *out) {
@@ -159,8 +159,8 @@ typedef struct progress {
     int replications;
 } progress;
 
-static void progress_draw(const sim_run *run, int replication, int window_index,
-                          double window, void *ud) {
+static void progress_draw(const sim_run *run, int replication, int window_index, double window,
+                          void *ud) {
     progress *p = ud;
     double now = wall_now();
     if (!p->enabled || now - p->started < 1.0 || now - p->last_drawn < 0.1) return;
@@ -170,8 +170,8 @@ static void progress_draw(const sim_run *run, int replication, int window_index,
     double frac = (replication + (done > 1 ? 1 : done)) / p->replications;
     int filled = (int)(frac * 30);
     fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %.0f s of %.0f s simulated", filled,
-            "##############################", 30 - filled, "", frac * 100,
-            sim_run_now(run), p->duration);
+            "##############################", 30 - filled, "", frac * 100, sim_run_now(run),
+            p->duration);
     if (p->replications > 1)
         fprintf(stderr, " (replication %d of %d)", replication + 1, p->replications);
     fflush(stderr);
@@ -179,8 +179,8 @@ static void progress_draw(const sim_run *run, int replication, int window_index,
 
 static int check_assertion(const char *expr, sdsim_report *report) {
     char names[1024], err[256];
-    int ok = sdsim_assert_eval(expr, sdsim_report_lookup, report, names, sizeof names, err,
-                               sizeof err);
+    int ok =
+        sdsim_assert_eval(expr, sdsim_report_lookup, report, names, sizeof names, err, sizeof err);
     if (ok < 0) {
         fprintf(stderr, "sdsim: --assert '%s': %s\n", expr, err);
         return SDSIM_EXIT_USAGE;
@@ -223,8 +223,10 @@ static sim_design *load_design(const run_args *a, sdsim_scenario *sc, char *path
             fprintf(stderr, "sdsim: --scenario: %s\n", err);
             return NULL;
         }
-        *sc = (sdsim_scenario){.file = path, .params = a->scenario_params,
-                               .nparams = a->nscenario_params, .duration = a->duration};
+        *sc = (sdsim_scenario){.file = path,
+                               .params = a->scenario_params,
+                               .nparams = a->nscenario_params,
+                               .duration = a->duration};
         d = sdsim_load_design_file_scenario(a->file, sc, &problems);
         if (!d && sc->error[0]) fprintf(stderr, "sdsim: scenario failed: %s\n", sc->error);
     } else {
@@ -257,8 +259,8 @@ int sdsim_cli_run(int argc, char **argv) {
         sim_results empty = {.ncomponents = d->ncomponents};
         empty.components = calloc((size_t)d->ncomponents + 1, sizeof *empty.components);
         sdsim_report probe = {.design = d, .results = &empty};
-        int syntax = empty.components ? sdsim_assert_eval(a.assertion, sdsim_report_lookup,
-                                                          &probe, NULL, 0, err, sizeof err)
+        int syntax = empty.components ? sdsim_assert_eval(a.assertion, sdsim_report_lookup, &probe,
+                                                          NULL, 0, err, sizeof err)
                                       : 0;
         free(empty.components);
         if (syntax < 0) {
@@ -278,11 +280,16 @@ int sdsim_cli_run(int argc, char **argv) {
 static int run_body(sim_design *d, void *ud) {
     const run_args *ap = ((run_body_args *)ud)->a;
     sdsim_scenario *scp = ((run_body_args *)ud)->sc;
-    progress prog = {.enabled = isatty(2), .started = wall_now(), .duration = ap->duration,
+    progress prog = {.enabled = isatty(2),
+                     .started = wall_now(),
+                     .duration = ap->duration,
                      .replications = (int)ap->replications};
-    sdsim_run_spec spec = {.duration = ap->duration, .warmup = ap->warmup,
-                           .seed = (uint64_t)ap->seed, .replications = (int)ap->replications,
-                           .progress = progress_draw, .ud = &prog};
+    sdsim_run_spec spec = {.duration = ap->duration,
+                           .warmup = ap->warmup,
+                           .seed = (uint64_t)ap->seed,
+                           .replications = (int)ap->replications,
+                           .progress = progress_draw,
+                           .ud = &prog};
     sdsim_run_output out;
     char err[600];
     int rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
@@ -290,8 +297,10 @@ static int run_body(sim_design *d, void *ud) {
     int exit_code = SDSIM_EXIT_USAGE;
     if (rc == 0) {
         out.report.scenario = ap->scenario ? scp->summary : NULL;
-        if (ap->json) sdsim_report_json(stdout, &out.report);
-        else sdsim_report_text(stdout, &out.report);
+        if (ap->json)
+            sdsim_report_json(stdout, &out.report);
+        else
+            sdsim_report_text(stdout, &out.report);
         exit_code = ap->assertion ? check_assertion(ap->assertion, &out.report) : SDSIM_EXIT_OK;
     } else {
         fprintf(stderr, "sdsim: %s: %s\n", ap->file, err);

@@ -87,12 +87,10 @@ static int run_trusted(const char *path) {
     lua_pop(L, 2);
     sdsim_lua_sim_install(L); /* the global `sim` (host/lua_sim.h); trusted scripts only */
     int rc = luaL_loadfile(L, path);
-    if (rc == 0)
-        rc = lua_pcall(L, 0, 0, 0);
+    if (rc == 0) rc = lua_pcall(L, 0, 0, 0);
     if (rc != 0) {
         const char *msg = lua_tostring(L, -1);
-        if (!msg)
-            msg = "(error object is not a string)";
+        if (!msg) msg = "(error object is not a string)";
         const char *nl = strchr(msg, '\n');
         fprintf(stderr, "%.*s\n", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
     }
@@ -107,8 +105,7 @@ int sdsim_cli_script(int argc, char **argv) {
     int sandbox = 0;
     const char *path = NULL;
     /* The sandbox's own child process, exec'd by a host (sandbox.h, exec_path). */
-    if (argc == 2 && !strcmp(argv[0], "--sandbox-child"))
-        return sdsim_sandbox_child_entry(argv[1]);
+    if (argc == 2 && !strcmp(argv[0], "--sandbox-child")) return sdsim_sandbox_child_entry(argv[1]);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         long v;

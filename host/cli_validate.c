@@ -17,8 +17,8 @@ int sdsim_cli_validate(int argc, char **argv) {
         sdsim_problems_free(&problems);
         return SDSIM_EXIT_FAILED;
     }
-    printf("ok: %s (%d components, %d edges, %d workloads, %d faults)\n", d->name,
-           d->ncomponents, d->nedges, d->nworkloads, d->nfaults);
+    printf("ok: %s (%d components, %d edges, %d workloads, %d faults)\n", d->name, d->ncomponents,
+           d->nedges, d->nworkloads, d->nfaults);
     sim_design_free(d);
     return SDSIM_EXIT_OK;
 }

@@ -21,8 +21,8 @@
 
 #include "lua_state.h"
 
-#define MAX_DESIGN_BYTES ((size_t)16 << 20)  /* scripts/sdk/design.lua LIMITS.json_bytes */
-#define LOAD_MEM_LIMIT ((size_t)1 << 30)     /* the whole validation state */
+#define MAX_DESIGN_BYTES ((size_t)16 << 20) /* scripts/sdk/design.lua LIMITS.json_bytes */
+#define LOAD_MEM_LIMIT ((size_t)1 << 30)    /* the whole validation state */
 
 #ifndef SDSIM_SOURCE_DIR
 #define SDSIM_SOURCE_DIR "."
@@ -35,8 +35,7 @@ void sdsim_problems_add(sdsim_problems *p, const char *path, const char *fmt, ..
     if (p->n == p->cap) {
         int cap = p->cap ? p->cap * 2 : 16;
         sdsim_problem *items = realloc(p->items, (size_t)cap * sizeof *items);
-        if (!items)
-            return; /* the caller still sees the earlier problems */
+        if (!items) return; /* the caller still sees the earlier problems */
         p->items = items;
         p->cap = cap;
     }
@@ -70,20 +69,29 @@ static long utf8_error(const unsigned char *s, size_t n) {
         unsigned c = s[i];
         size_t len;
         unsigned min;
-        if (c < 0x80) { i++; continue; }
-        else if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
-        else return (long)i;
-        if (i + len > n)
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            min = 0x80;
+            c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            min = 0x800;
+            c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            min = 0x10000;
+            c &= 0x07;
+        } else
             return (long)i;
+        if (i + len > n) return (long)i;
         for (size_t j = 1; j < len; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return (long)i;
+            if ((s[i + j] & 0xC0) != 0x80) return (long)i;
             c = (c << 6) | (s[i + j] & 0x3F);
         }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return (long)i;
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return (long)i;
         i += len;
     }
     return -1;
@@ -92,20 +100,26 @@ static long utf8_error(const unsigned char *s, size_t n) {
 /* Refuses what cannot be a JSON design before the decoder sees it. 0 or -1. */
 static int check_text(const char *text, size_t len, sdsim_problems *problems) {
     if (len > MAX_DESIGN_BYTES) {
-        sdsim_problems_add(problems, "$", "the document is %zu bytes, more than the limit of %zu "
-                           "(16 MB)", len, MAX_DESIGN_BYTES);
+        sdsim_problems_add(problems, "$",
+                           "the document is %zu bytes, more than the limit of %zu "
+                           "(16 MB)",
+                           len, MAX_DESIGN_BYTES);
         return -1;
     }
     const char *nul = memchr(text, '\0', len);
     if (nul) {
-        sdsim_problems_add(problems, "$", "not a text file: a NUL byte at offset %ld (binary "
-                           "data is not a JSON design)", (long)(nul - text));
+        sdsim_problems_add(problems, "$",
+                           "not a text file: a NUL byte at offset %ld (binary "
+                           "data is not a JSON design)",
+                           (long)(nul - text));
         return -1;
     }
     long bad = utf8_error((const unsigned char *)text, len);
     if (bad >= 0) {
-        sdsim_problems_add(problems, "$", "not valid UTF-8 at byte offset %ld (JSON text must "
-                           "be UTF-8)", bad);
+        sdsim_problems_add(problems, "$",
+                           "not valid UTF-8 at byte offset %ld (JSON text must "
+                           "be UTF-8)",
+                           bad);
         return -1;
     }
     return 0;
@@ -125,8 +139,10 @@ static char *read_design_file(const char *path, size_t *len, sdsim_problems *pro
         if (size >= 0 && (size_t)size < MAX_DESIGN_BYTES)
             want = (size_t)size + 1; /* one more: a file that grew meanwhile is still seen */
         if (size > (long)MAX_DESIGN_BYTES) {
-            sdsim_problems_add(problems, "$", "%s is %ld bytes, more than the limit of %zu "
-                               "(16 MB): refused unread", path, size, MAX_DESIGN_BYTES);
+            sdsim_problems_add(problems, "$",
+                               "%s is %ld bytes, more than the limit of %zu "
+                               "(16 MB): refused unread",
+                               path, size, MAX_DESIGN_BYTES);
             fclose(f);
             return NULL;
         }
@@ -155,8 +171,8 @@ static char *read_design_file(const char *path, size_t *len, sdsim_problems *pro
         return NULL;
     }
     if (n > MAX_DESIGN_BYTES) {
-        sdsim_problems_add(problems, "$", "%s is more than the limit of %zu bytes (16 MB)",
-                           path, MAX_DESIGN_BYTES);
+        sdsim_problems_add(problems, "$", "%s is more than the limit of %zu bytes (16 MB)", path,
+                           MAX_DESIGN_BYTES);
         free(buf);
         return NULL;
     }
@@ -215,16 +231,14 @@ static int host_list_lua(lua_State *L) {
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    if (oom)
-        return luaL_error(L, "out of memory listing %s", dir);
+    if (oom) return luaL_error(L, "out of memory listing %s", dir);
     return 1;
 }
 
 /* Keeps the first line of a Lua error message (the traceback follows it). */
 static void first_line(char *msg) {
     char *nl = strchr(msg, '\n');
-    if (nl)
-        *nl = '\0';
+    if (nl) *nl = '\0';
 }
 
 /* host.run_file(path, extras, budget, mem_bytes) -> true, value | false, message.
@@ -363,9 +377,9 @@ static int load_sdk(lua_State *L, char *err, size_t errlen);
 static int load_scenario_sdk(lua_State *L, int with_design, char *err, size_t errlen);
 
 typedef struct child_args {
-    int scenario_sdk;   /* 0: call D[fn] of design.lua; 1: S[fn] of scenario.lua */
+    int scenario_sdk; /* 0: call D[fn] of design.lua; 1: S[fn] of scenario.lua */
     const char *fn;
-    const char *a, *b;  /* the string arguments (b may be NULL) */
+    const char *a, *b; /* the string arguments (b may be NULL) */
     size_t alen, blen;
     int out;
 } child_args;
@@ -375,8 +389,7 @@ static int child_main(lua_State *L) {
     char err[1024];
     int rc = args->scenario_sdk ? load_scenario_sdk(L, 0, err, sizeof err)
                                 : load_sdk(L, err, sizeof err);
-    if (rc != 0)
-        return luaL_error(L, "%s", err);
+    if (rc != 0) return luaL_error(L, "%s", err);
     lua_getfield(L, -1, args->fn);
     lua_pushlstring(L, args->a, args->alen);
     int nargs = 1;
@@ -384,14 +397,12 @@ static int child_main(lua_State *L) {
         lua_pushlstring(L, args->b, args->blen);
         nargs++;
     }
-    if (sdsim_lua_pcall(L, nargs, 1, 0, err, sizeof err) != 0)
-        return luaL_error(L, "%s", err);
+    if (sdsim_lua_pcall(L, nargs, 1, 0, err, sizeof err) != 0) return luaL_error(L, "%s", err);
     size_t len = 0;
     const char *text = lua_tolstring(L, -1, &len);
     while (text && len > 0) {
         ssize_t w = write(args->out, text, len);
-        if (w <= 0)
-            break;
+        if (w <= 0) break;
         text += w;
         len -= (size_t)w;
     }
@@ -406,8 +417,7 @@ static void run_child(child_args *args) {
      * so the instruction budget of host.pcall_budget always fires. */
     sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = !args->scenario_sdk};
     lua_State *L = sdsim_lua_new(&opts);
-    if (!L)
-        _exit(3);
+    if (!L) _exit(3);
     _exit(lua_cpcall(L, child_main, args) == 0 ? 0 : 4);
 }
 
@@ -428,15 +438,11 @@ static int read_child(int fd, luaL_Buffer *b, const char **why) {
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int pr = poll(&pfd, 1, (int)(deadline - now));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            continue; /* the deadline check above ends it */
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) continue; /* the deadline check above ends it */
         ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return 0;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
         total += (size_t)n;
         if (total > TEMPLATE_MAX_OUTPUT) {
             *why = "returned a result larger than 64 MB";
@@ -474,8 +480,7 @@ static int run_isolated(lua_State *L, child_args *args) {
     const char *why = NULL;
     int rc = read_child(fds[0], &b, &why);
     close(fds[0]);
-    if (rc != 0)
-        kill(pid, SIGKILL);
+    if (rc != 0) kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -487,9 +492,10 @@ static int run_isolated(lua_State *L, child_args *args) {
     }
     if (WIFSIGNALED(status)) {
         lua_pushnil(L);
-        lua_pushfstring(L, "crashed the Lua VM (signal %d: %s), e.g. by deep recursion through "
-                        "string.gsub or coroutines", WTERMSIG(status),
-                        strsignal(WTERMSIG(status)));
+        lua_pushfstring(L,
+                        "crashed the Lua VM (signal %d: %s), e.g. by deep recursion through "
+                        "string.gsub or coroutines",
+                        WTERMSIG(status), strsignal(WTERMSIG(status)));
         return 2;
     }
     size_t len = 0;
@@ -555,8 +561,8 @@ static void str_at(lua_State *L, int t, const char *k, char *dst, size_t cap) {
 }
 
 /* An enum name through its engine parser; -1 (and a problem) when unknown. */
-static int enum_at(lua_State *L, int t, const char *k, int (*parse)(const char *),
-                   const char *path, sdsim_problems *problems) {
+static int enum_at(lua_State *L, int t, const char *k, int (*parse)(const char *), const char *path,
+                   sdsim_problems *problems) {
     lua_getfield(L, t, k);
     const char *s = lua_tostring(L, -1);
     int v = s ? parse(s) : -1;
@@ -569,8 +575,7 @@ static int enum_at(lua_State *L, int t, const char *k, int (*parse)(const char *
 /* Pushes t[k] and returns 1 when it is a table; otherwise pushes nothing and returns 0. */
 static int table_at(lua_State *L, int t, const char *k) {
     lua_getfield(L, t, k);
-    if (lua_istable(L, -1))
-        return 1;
+    if (lua_istable(L, -1)) return 1;
     lua_pop(L, 1);
     return 0;
 }
@@ -584,8 +589,7 @@ typedef struct build {
 
 static void dist_at(build *b, int t, const char *k, sim_dist *out, const char *path) {
     lua_State *L = b->L;
-    if (!table_at(L, t, k))
-        return; /* the default stays */
+    if (!table_at(L, t, k)) return; /* the default stays */
     memset(out, 0, sizeof *out);
     int dt = lua_gettop(L);
     int kind = enum_at(L, dt, "kind", sim_dist_kind_parse, path, b->problems);
@@ -652,8 +656,7 @@ static void build_component(build *b, int t, int i) {
         lua_pop(L, 1);
     }
     int idx = sim_design_add_component(b->d, &c);
-    if (idx < 0)
-        b->failed = 1;
+    if (idx < 0) b->failed = 1;
     lua_getfield(L, t, "script"); /* a Lua behaviour: its type file and params (lua_behavior.h) */
     if (idx >= 0 && lua_isstring(L, -1) && sim_design_set_script(b->d, idx, lua_tostring(L, -1)))
         b->failed = 1;
@@ -685,8 +688,7 @@ static void build_edge(build *b, int t, int i) {
         e.breaker.half_open_probes = int_at(L, k, "half_open_probes", 1);
         lua_pop(L, 1);
     }
-    if (sim_design_add_edge(b->d, &e) < 0)
-        b->failed = 1;
+    if (sim_design_add_edge(b->d, &e) < 0) b->failed = 1;
 }
 
 static void build_workload(build *b, int t, int i) {
@@ -722,8 +724,7 @@ static void build_workload(build *b, int t, int i) {
             lua_pop(L, 1);
         }
     }
-    if (sim_design_add_workload(b->d, &w) < 0)
-        b->failed = 1;
+    if (sim_design_add_workload(b->d, &w) < 0) b->failed = 1;
 }
 
 static void build_fault(build *b, int t, int i) {
@@ -740,15 +741,13 @@ static void build_fault(build *b, int t, int i) {
     str_at(L, t, "zone", f.zone, sizeof f.zone);
     f.value = num_at(L, t, "value", 0);
     f.multiply = bool_at(L, t, "multiply");
-    if (sim_design_add_fault(b->d, &f) < 0)
-        b->failed = 1;
+    if (sim_design_add_fault(b->d, &f) < 0) b->failed = 1;
 }
 
 /* Calls each(b, item_index_on_stack, i) for every item of the array field k of table t. */
 static void each_item(build *b, int t, const char *k, void (*each)(build *, int, int)) {
     lua_State *L = b->L;
-    if (!table_at(L, t, k))
-        return;
+    if (!table_at(L, t, k)) return;
     int n = (int)lua_objlen(L, -1);
     for (int i = 0; i < n && !b->failed; i++) {
         lua_rawgeti(L, -1, i + 1);
@@ -871,8 +870,7 @@ static void push_scenario_args(lua_State *L, const sdsim_scenario *sc) {
 
 /* Copies S.load's fourth result ({summary=, error=}) into the scenario. */
 static void take_scenario_info(lua_State *L, int info, sdsim_scenario *sc) {
-    if (!lua_istable(L, info))
-        return;
+    if (!lua_istable(L, info)) return;
     str_at(L, info, "summary", sc->summary, sizeof sc->summary);
     str_at(L, info, "error", sc->error, sizeof sc->error);
 }
@@ -880,15 +878,13 @@ static void take_scenario_info(lua_State *L, int info, sdsim_scenario *sc) {
 /* Calls D.load, or S.load when a scenario is given; leaves engine, problems (and the
  * scenario's info) on the stack. 0, or -1 with a message. */
 static int call_load(lua_State *L, load_ctx *ctx, char *err, size_t errlen) {
-    if (ctx->scenario && load_scenario_sdk(L, 1, err, errlen) != 0)
-        return -1;
+    if (ctx->scenario && load_scenario_sdk(L, 1, err, errlen) != 0) return -1;
     lua_getfield(L, -1, "load");
     lua_pushstring(L, ctx->kind);
     lua_pushlstring(L, ctx->arg, ctx->len);
     lua_pushstring(L, sdsim_root());
     lua_pushstring(L, ctx->default_name);
-    if (ctx->scenario)
-        push_scenario_args(L, ctx->scenario);
+    if (ctx->scenario) push_scenario_args(L, ctx->scenario);
     if (sdsim_lua_pcall(L, ctx->scenario ? 5 : 4, 4, 0, err, errlen) != 0) {
         first_line(err);
         return -1;
@@ -913,11 +909,9 @@ static int load_protected(lua_State *L) {
     int engine = lua_gettop(L) - 3, problems = lua_gettop(L) - 1;
     if (ctx->scenario) {
         take_scenario_info(L, lua_gettop(L), ctx->scenario);
-        if (ctx->scenario->error[0])
-            return 0;
+        if (ctx->scenario->error[0]) return 0;
     }
-    if (lua_istable(L, problems))
-        add_problems_from(L, problems, ctx->problems);
+    if (lua_istable(L, problems)) add_problems_from(L, problems, ctx->problems);
     if (ctx->problems->n == 0 && lua_istable(L, engine))
         ctx->design = build_design(L, engine, ctx->problems);
     if (!ctx->design && ctx->problems->n == 0)
@@ -936,9 +930,11 @@ static sim_design *load(load_ctx *ctx) {
     int rc = lua_cpcall(L, load_protected, ctx);
     if (rc != 0) {
         const char *msg = lua_tostring(L, -1);
-        sdsim_problems_add(ctx->problems, "$", "%s", rc == LUA_ERRMEM
-                           ? "not enough memory to validate the design (the cap is 1 GB)"
-                           : msg ? msg : "unknown error");
+        sdsim_problems_add(ctx->problems, "$", "%s",
+                           rc == LUA_ERRMEM
+                               ? "not enough memory to validate the design (the cap is 1 GB)"
+                           : msg ? msg
+                                 : "unknown error");
     }
     sdsim_lua_close(L);
     int scenario_failed = ctx->scenario && ctx->scenario->error[0];
@@ -955,8 +951,7 @@ static void base_name(const char *path, char *out, size_t cap) {
     const char *b = slash ? slash + 1 : path;
     snprintf(out, cap, "%s", b);
     char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = '\0';
+    if (dot && dot != out) *dot = '\0';
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -973,8 +968,7 @@ sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc
     char name[128];
     base_name(path, name, sizeof name);
     load_ctx ctx = {.default_name = name, .problems = problems, .scenario = sc};
-    if (sc)
-        sc->summary[0] = sc->error[0] = '\0';
+    if (sc) sc->summary[0] = sc->error[0] = '\0';
     if (ends_with(path, ".lua")) {
         ctx.kind = "lua";
         ctx.arg = path;
@@ -983,8 +977,7 @@ sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc
     }
     size_t len = 0;
     char *text = read_design_file(path, &len, problems);
-    if (!text)
-        return NULL;
+    if (!text) return NULL;
     sim_design *d = NULL;
     if (check_text(text, len, problems) == 0) {
         ctx.kind = "json";
@@ -997,10 +990,9 @@ sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc
 }
 
 sim_design *sdsim_load_design_json(const char *json, size_t len, sdsim_problems *problems) {
-    if (check_text(json, len, problems) != 0)
-        return NULL;
-    load_ctx ctx = {.kind = "json", .arg = json, .len = len, .default_name = "design",
-                    .problems = problems};
+    if (check_text(json, len, problems) != 0) return NULL;
+    load_ctx ctx = {
+        .kind = "json", .arg = json, .len = len, .default_name = "design", .problems = problems};
     return load(&ctx);
 }
 
@@ -1013,8 +1005,7 @@ static void shipped_names(char *out, size_t cap) {
     snprintf(dir, sizeof dir, "%s/scripts/scenarios", sdsim_root());
     out[0] = '\0';
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     char *names[256];
     int n = 0;
     struct dirent *ent;
@@ -1029,8 +1020,7 @@ static void shipped_names(char *out, size_t cap) {
     size_t used = 0;
     for (int i = 0; i < n; i++) {
         int w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", names[i]);
-        if (w > 0 && (size_t)w < cap - used)
-            used += (size_t)w;
+        if (w > 0 && (size_t)w < cap - used) used += (size_t)w;
         free(names[i]);
     }
 }
@@ -1041,15 +1031,16 @@ int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, s
         snprintf(out, cap, "%s", name);
     else
         snprintf(out, cap, "%s/scripts/scenarios/%s.lua", sdsim_root(), name);
-    if (access(out, R_OK) == 0)
-        return 0;
+    if (access(out, R_OK) == 0) return 0;
     char names[2048];
     shipped_names(names, sizeof names);
     if (is_path)
         snprintf(err, errlen, "cannot read the scenario file %s: %s", out, strerror(errno));
     else
-        snprintf(err, errlen, "no scenario named '%s' (shipped: %s; or give the path of a .lua "
-                 "file)", name, names[0] ? names : "none");
+        snprintf(err, errlen,
+                 "no scenario named '%s' (shipped: %s; or give the path of a .lua "
+                 "file)",
+                 name, names[0] ? names : "none");
     return -1;
 }
 
@@ -1092,8 +1083,7 @@ char *sdsim_scenario_catalog(char *err, size_t errlen) {
         snprintf(ctx.err, sizeof ctx.err, "%s",
                  lua_tostring(L, -1) ? lua_tostring(L, -1) : "listing failed");
     sdsim_lua_close(L);
-    if (!ctx.text)
-        snprintf(err, errlen, "%s", ctx.err);
+    if (!ctx.text) snprintf(err, errlen, "%s", ctx.err);
     return ctx.text;
 }
 

@@ -46,9 +46,9 @@ typedef struct sdsim_scenario {
     const char *file;          /* the scenario's .lua file (sdsim_scenario_resolve) */
     const char *const *params; /* "key=value" texts (--scenario-param), nparams of them */
     int nparams;
-    double duration;           /* the run's simulated seconds: default times scale with it */
-    char summary[1024];        /* out: "db_failover — crash db replica 0 at 20 s for 20 s" */
-    char error[1024];          /* out: why the scenario itself failed ("file:line: message") */
+    double duration;    /* the run's simulated seconds: default times scale with it */
+    char summary[1024]; /* out: "db_failover — crash db replica 0 at 20 s for 20 s" */
+    char error[1024];   /* out: why the scenario itself failed ("file:line: message") */
 } sdsim_scenario;
 
 /* Like sdsim_load_design_file, with the scenario applied to the document first (sc may be

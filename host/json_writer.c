@@ -11,7 +11,8 @@ void sdsim_json_init(sdsim_json *j, FILE *out, int pretty) {
 static void newline_indent(sdsim_json *j) {
     if (!j->pretty) return;
     fputc('\n', j->out);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->out);
+    for (int i = 0; i < j->depth; i++)
+        fputs("  ", j->out);
 }
 
 /* Before a value that is not the value of a key: a comma after a previous sibling. */
@@ -40,23 +41,43 @@ static void container_close(sdsim_json *j, char c) {
     if (j->depth == 0) fputc('\n', j->out);
 }
 
-void sdsim_json_object_begin(sdsim_json *j) { container_open(j, '{'); }
-void sdsim_json_object_end(sdsim_json *j) { container_close(j, '}'); }
-void sdsim_json_array_begin(sdsim_json *j) { container_open(j, '['); }
-void sdsim_json_array_end(sdsim_json *j) { container_close(j, ']'); }
+void sdsim_json_object_begin(sdsim_json *j) {
+    container_open(j, '{');
+}
+void sdsim_json_object_end(sdsim_json *j) {
+    container_close(j, '}');
+}
+void sdsim_json_array_begin(sdsim_json *j) {
+    container_open(j, '[');
+}
+void sdsim_json_array_end(sdsim_json *j) {
+    container_close(j, ']');
+}
 
 static void write_escaped(FILE *out, const char *s) {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
         default:
-            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-            else fputc(*p, out);
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
         }
     }
     fputc('"', out);

@@ -196,9 +196,9 @@ static int l_load_type(lua_State *L) {
 
 static void push_host_table(lua_State *L, sdsim_behavior_host *h) {
     static const luaL_Reg fns[] = {
-        {"now", l_now},         {"random", l_random},           {"prepare", l_prepare},
-        {"sample", l_sample},   {"replica_up", l_replica_up},   {"replicas_up", l_replicas_up},
-        {"timer", l_timer},     {"load_type", l_load_type},     {NULL, NULL},
+        {"now", l_now},       {"random", l_random},         {"prepare", l_prepare},
+        {"sample", l_sample}, {"replica_up", l_replica_up}, {"replicas_up", l_replicas_up},
+        {"timer", l_timer},   {"load_type", l_load_type},   {NULL, NULL},
     };
     lua_newtable(L);
     for (const luaL_Reg *f = fns; f->name; f++) {
@@ -302,12 +302,13 @@ static int read_action(sdsim_behavior_host *h, uint32_t i, int st, sim_script_ac
         const char *file = h->files[s->comp] ? h->files[s->comp] : "?";
         if (st == LUA_ERRMEM || (msg && !strcmp(msg, "not enough memory")))
             snprintf(buf, sizeof buf, "%s: not enough memory (the Lua memory limit)", file);
-        else snprintf(buf, sizeof buf, "%s", msg ? msg : "unknown error");
+        else
+            snprintf(buf, sizeof buf, "%s", msg ? msg : "unknown error");
         kill_slot(h, i);
         return fail_run(h, s->comp, buf);
     }
-    int code = lua_gettop(co) == 2 && lua_type(co, 1) == LUA_TNUMBER ? (int)lua_tointeger(co, 1)
-                                                                     : -1;
+    int code =
+        lua_gettop(co) == 2 && lua_type(co, 1) == LUA_TNUMBER ? (int)lua_tointeger(co, 1) : -1;
     act->kind = code;
     int ok = 1;
     switch (code) {
@@ -345,8 +346,9 @@ static int read_action(sdsim_behavior_host *h, uint32_t i, int st, sim_script_ac
     lua_settop(co, 0);
     if (!ok) {
         kill_slot(h, i);
-        return fail_run(h, s->comp, "the behaviour yielded something that is not an action "
-                                    "(coroutine.yield inside a behaviour?)");
+        return fail_run(h, s->comp,
+                        "the behaviour yielded something that is not an action "
+                        "(coroutine.yield inside a behaviour?)");
     }
     return 0;
 }
@@ -507,7 +509,8 @@ static const char **files_of(const sim_design *d) {
 
 static void free_files(const char **files, int n) {
     if (!files) return;
-    for (int c = 0; c < n; c++) free((void *)files[c]);
+    for (int c = 0; c < n; c++)
+        free((void *)files[c]);
     free(files);
 }
 
@@ -593,9 +596,11 @@ static void on_xcpu(int sig) {
     char secs[32];
     int v = (int)g_cpu_s, k = 0;
     char tmp[16];
-    do tmp[k++] = (char)('0' + v % 10), v /= 10;
+    do
+        tmp[k++] = (char)('0' + v % 10), v /= 10;
     while (v && k < 15);
-    for (int j = 0; j < k; j++) secs[j] = tmp[k - 1 - j];
+    for (int j = 0; j < k; j++)
+        secs[j] = tmp[k - 1 - j];
     secs[k] = '\0';
     put("sdsim: ");
     if (f) put(f), put(": ");
@@ -621,9 +626,13 @@ static int lock_child(size_t mem) {
     static const int keep[] = {1, 2};
     prepare_stdout();
     signal(SIGXCPU, on_xcpu);
-    sdsim_lockdown ld = {.keep_fds = keep, .nkeep = 2, .cpu_s = (int)ceil(g_cpu_s),
-                         .cpu_grace_s = 2, .as_extra = 2 * mem + ((size_t)4 << 30),
-                         .file_output = 1, .seccomp = 1};
+    sdsim_lockdown ld = {.keep_fds = keep,
+                         .nkeep = 2,
+                         .cpu_s = (int)ceil(g_cpu_s),
+                         .cpu_grace_s = 2,
+                         .as_extra = 2 * mem + ((size_t)4 << 30),
+                         .file_output = 1,
+                         .seccomp = 1};
     return sdsim_sandbox_lockdown(&ld);
 }
 
@@ -689,15 +698,21 @@ static int run_isolated(sim_design *d, const sdsim_isolation *lim, size_t mem,
     char files[1024];
     plugin_files(d, files, sizeof files);
     if (timed_out)
-        fprintf(stderr, "sdsim: %s: the run with plugins took longer than its wall-clock "
-                "limit of %.0f s and was stopped\n", files, lim->wall_s);
+        fprintf(stderr,
+                "sdsim: %s: the run with plugins took longer than its wall-clock "
+                "limit of %.0f s and was stopped\n",
+                files, lim->wall_s);
     else if (status >= 0 && WIFSIGNALED(status) &&
              (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU))
-        fprintf(stderr, "sdsim: %s: the run with plugins used up its CPU limit of %.0f s and "
-                "was stopped\n", files, lim->cpu_s);
+        fprintf(stderr,
+                "sdsim: %s: the run with plugins used up its CPU limit of %.0f s and "
+                "was stopped\n",
+                files, lim->cpu_s);
     else if (status >= 0 && WIFSIGNALED(status))
-        fprintf(stderr, "sdsim: %s: the run with plugins crashed (signal %d: %s); nothing "
-                "else was affected\n", files, WTERMSIG(status), strsignal(WTERMSIG(status)));
+        fprintf(stderr,
+                "sdsim: %s: the run with plugins crashed (signal %d: %s); nothing "
+                "else was affected\n",
+                files, WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
         fprintf(stderr, "sdsim: %s: lost the plugin run (%s)\n", files, strerror(errno));
     return 2;

@@ -31,10 +31,10 @@ void sdsim_behavior_detach(sim_design *d, sdsim_behavior_host *h);
 
 /* Limits for a run with plugins, which runs in a forked child process. */
 typedef struct sdsim_isolation {
-    double cpu_s;       /* CPU seconds (default 60) */
-    double wall_s;      /* wall-clock seconds (default 10 x cpu_s + 10) */
-    size_t memory_mb;   /* the Lua heap cap and, with the engine's memory, the address-space
-                           limit's basis (default 1024) */
+    double cpu_s;     /* CPU seconds (default 60) */
+    double wall_s;    /* wall-clock seconds (default 10 x cpu_s + 10) */
+    size_t memory_mb; /* the Lua heap cap and, with the engine's memory, the address-space
+                         limit's basis (default 1024) */
 } sdsim_isolation;
 
 /* Runs body(d, ud) with d's behaviours attached, and returns what body returns (an exit

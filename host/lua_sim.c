@@ -209,8 +209,10 @@ static int l_run(lua_State *L) {
     size_t len = 0;
     sdsim_behavior_host *scripts = NULL;
     int rc = attach_scripts(d, &scripts, err, sizeof err);
-    if (rc == 0) rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
-    else memset(&out, 0, sizeof out);
+    if (rc == 0)
+        rc = sdsim_run_design(d, &spec, &out, err, sizeof err);
+    else
+        memset(&out, 0, sizeof out);
     if (rc == 0) {
         FILE *f = open_memstream(&text, &len);
         if (f) {

@@ -15,9 +15,9 @@ extern int luaopen_cjson(lua_State *L);
 /* The allocator's user data doubles as the per-state bookkeeping the hook needs. */
 typedef struct lua_info {
     size_t used, limit;
-    long budget;      /* instructions allowed by the current sdsim_lua_pcall, 0 = unlimited */
+    long budget; /* instructions allowed by the current sdsim_lua_pcall, 0 = unlimited */
     long budget_left;
-    int tripped;      /* the budget ran out: the hook now fires on every instruction */
+    int tripped; /* the budget ran out: the hook now fires on every instruction */
 } lua_info;
 
 /* The count hook fires every HOOK_STEP instructions until the budget is spent. */
@@ -34,8 +34,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     if (s->limit && nsize > old && s->used - old + nsize > s->limit)
         return NULL; /* Lua raises "not enough memory"; the state stays usable */
     void *p = realloc(ptr, nsize);
-    if (p)
-        s->used = s->used - old + nsize;
+    if (p) s->used = s->used - old + nsize;
     return p;
 }
 
@@ -57,8 +56,7 @@ static int open_state(lua_State *L) {
 
 lua_State *sdsim_lua_new(const sdsim_lua_opts *opts) {
     lua_info *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->limit = opts ? opts->mem_limit : 0;
     lua_State *L = lua_newstate(capped_alloc, s);
     if (!L) {
@@ -70,22 +68,26 @@ lua_State *sdsim_lua_new(const sdsim_lua_opts *opts) {
         return NULL;
     }
     /* After luaL_openlibs: opening the jit library switches the JIT back on. */
-    if (opts && !opts->jit)
-        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    if (opts && !opts->jit) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     return L;
 }
 
 void sdsim_lua_close(lua_State *L) {
-    if (!L)
-        return;
+    if (!L) return;
     lua_info *s = info_of(L);
     lua_close(L);
     free(s);
 }
 
-size_t sdsim_lua_mem_used(lua_State *L) { return info_of(L)->used; }
-size_t sdsim_lua_mem_limit(lua_State *L) { return info_of(L)->limit; }
-void sdsim_lua_set_mem_limit(lua_State *L, size_t limit) { info_of(L)->limit = limit; }
+size_t sdsim_lua_mem_used(lua_State *L) {
+    return info_of(L)->used;
+}
+size_t sdsim_lua_mem_limit(lua_State *L) {
+    return info_of(L)->limit;
+}
+void sdsim_lua_set_mem_limit(lua_State *L, size_t limit) {
+    info_of(L)->limit = limit;
+}
 
 /* Once the budget is spent the hook is re-armed to fire on every instruction, so a pcall in
  * the script that catches the error gets no further than its next instruction. */
@@ -94,8 +96,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
     lua_info *s = info_of(L);
     if (!s->tripped) {
         s->budget_left -= HOOK_STEP;
-        if (s->budget_left > 0)
-            return;
+        if (s->budget_left > 0) return;
         s->tripped = 1;
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     }
@@ -108,8 +109,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
 
 static int msghandler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
-    if (!msg)
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
@@ -117,14 +117,12 @@ static int msghandler(lua_State *L) {
 static void copy_message(lua_State *L, int rc, char *err, size_t errlen) {
     const char *msg = lua_tostring(L, -1);
     if (rc == LUA_ERRMEM)
-        snprintf(err, errlen, "not enough memory (the cap is %zu MB)",
-                 info_of(L)->limit >> 20);
+        snprintf(err, errlen, "not enough memory (the cap is %zu MB)", info_of(L)->limit >> 20);
     else
         snprintf(err, errlen, "%s", msg ? msg : "unknown error");
 }
 
-int sdsim_lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *err,
-                    size_t errlen) {
+int sdsim_lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *err, size_t errlen) {
     lua_info *s = info_of(L);
     lua_info outer = *s; /* a nested call (a template run from design.lua) has its own budget */
     int base = lua_gettop(L) - nargs; /* the function's slot */
@@ -181,8 +179,7 @@ static char *read_source(const char *path, size_t max_bytes, size_t *len, char *
             fclose(f);
             return NULL;
         }
-        if (got == 0)
-            break;
+        if (got == 0) break;
     }
     int bad = ferror(f);
     fclose(f);
@@ -195,14 +192,12 @@ static char *read_source(const char *path, size_t max_bytes, size_t *len, char *
     return buf;
 }
 
-int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t max_bytes,
-                        char *err, size_t errlen) {
-    if (env_index < 0 && env_index > LUA_REGISTRYINDEX)
-        env_index = lua_gettop(L) + env_index + 1;
+int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t max_bytes, char *err,
+                        size_t errlen) {
+    if (env_index < 0 && env_index > LUA_REGISTRYINDEX) env_index = lua_gettop(L) + env_index + 1;
     size_t len = 0;
     char *src = read_source(path, max_bytes, &len, err, errlen);
-    if (!src)
-        return -1;
+    if (!src) return -1;
     if (len > 0 && src[0] == LUA_SIGNATURE[0]) {
         snprintf(err, errlen, "%s: precompiled bytecode is refused, give the source", path);
         free(src);
@@ -255,9 +250,9 @@ static void copy_lib(lua_State *L, int env, const char *name, const char *skip) 
 
 void sdsim_lua_push_sandbox_env(lua_State *L) {
     static const char *const safe[] = {
-        "assert", "error",  "ipairs",   "next",     "pairs",    "pcall",  "xpcall",
-        "select", "tonumber", "tostring", "type",   "unpack",   "rawget", "rawset",
-        "rawequal", "setmetatable", NULL,
+        "assert", "error",  "ipairs",   "next",         "pairs", "pcall",
+        "xpcall", "select", "tonumber", "tostring",     "type",  "unpack",
+        "rawget", "rawset", "rawequal", "setmetatable", NULL,
     };
     lua_newtable(L);
     int env = lua_gettop(L);

@@ -34,8 +34,8 @@ int sdsim_lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *er
 /* Loads a Lua source file (never bytecode) as a function, with chunk name "@path" so errors
  * name the file. When env_index != 0 the function's environment becomes the table at that
  * stack index. Returns 0 with the function pushed, or -1 with a message in err. */
-int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t max_bytes,
-                        char *err, size_t errlen);
+int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t max_bytes, char *err,
+                        size_t errlen);
 
 /* Pushes a fresh sandbox environment: a table holding only safe globals (assert, error,
  * ipairs, next, pairs, pcall, xpcall, select, tonumber, tostring, type, unpack, rawget,

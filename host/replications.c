@@ -93,7 +93,8 @@ int sdsim_replications_summarise(sdsim_replications *reps) {
     if (reps->n == 1) return 0;
     s->events = 0;
     s->cost_month = 0;
-    for (int k = 0; k < reps->n; k++) s->events += reps->runs[k].events;
+    for (int k = 0; k < reps->n; k++)
+        s->events += reps->runs[k].events;
     for (int i = 0; i < s->ncomponents; i++) {
         summarise_component(reps, i, &s->components[i]);
         s->cost_month += s->components[i].cost_month;
@@ -111,7 +112,8 @@ int sdsim_replications_summarise(sdsim_replications *reps) {
 }
 
 void sdsim_replications_free(sdsim_replications *reps) {
-    for (int k = 0; k < reps->n; k++) free(reps->runs[k].components);
+    for (int k = 0; k < reps->n; k++)
+        free(reps->runs[k].components);
     free(reps->runs);
     free(reps->summary.components);
     memset(reps, 0, sizeof *reps);

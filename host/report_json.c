@@ -4,7 +4,7 @@
 #include "json_writer.h"
 #include "report.h"
 
-#define MS(seconds) ((seconds) * 1e3)
+#define MS(seconds) ((seconds)*1e3)
 
 static void write_ci(sdsim_json *j, const sim_ci95 *ci) {
     sdsim_json_key(j, "ci95");
@@ -132,7 +132,8 @@ void sdsim_report_json(FILE *out, const sdsim_report *r) {
     sdsim_json_kv_integer(&j, "events", (long long)res->events);
     sdsim_json_key(&j, "components");
     sdsim_json_object_begin(&j);
-    for (int i = 0; i < res->ncomponents; i++) write_component(&j, r, i);
+    for (int i = 0; i < res->ncomponents; i++)
+        write_component(&j, r, i);
     sdsim_json_object_end(&j);
     write_e2e(&j, &res->e2e);
     sdsim_json_key(&j, "bottleneck");

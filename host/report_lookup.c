@@ -10,14 +10,30 @@ typedef struct figure {
 #define E2E(field) (r->results->e2e.field)
 #define COMP(field) (r->results->components[c].field)
 
-static double e2e_mean(const sdsim_report *r, int c) { return E2E(latency.mean) * 1e3; }
-static double e2e_p50(const sdsim_report *r, int c) { return E2E(latency.p50) * 1e3; }
-static double e2e_p95(const sdsim_report *r, int c) { return E2E(latency.p95) * 1e3; }
-static double e2e_p99(const sdsim_report *r, int c) { return E2E(latency.p99) * 1e3; }
-static double e2e_errors(const sdsim_report *r, int c) { return E2E(error_rate); }
-static double e2e_rps(const sdsim_report *r, int c) { return E2E(throughput); }
-static double e2e_dropped(const sdsim_report *r, int c) { return (double)E2E(dropped); }
-static double cost(const sdsim_report *r, int c) { return r->results->cost_month; }
+static double e2e_mean(const sdsim_report *r, int c) {
+    return E2E(latency.mean) * 1e3;
+}
+static double e2e_p50(const sdsim_report *r, int c) {
+    return E2E(latency.p50) * 1e3;
+}
+static double e2e_p95(const sdsim_report *r, int c) {
+    return E2E(latency.p95) * 1e3;
+}
+static double e2e_p99(const sdsim_report *r, int c) {
+    return E2E(latency.p99) * 1e3;
+}
+static double e2e_errors(const sdsim_report *r, int c) {
+    return E2E(error_rate);
+}
+static double e2e_rps(const sdsim_report *r, int c) {
+    return E2E(throughput);
+}
+static double e2e_dropped(const sdsim_report *r, int c) {
+    return (double)E2E(dropped);
+}
+static double cost(const sdsim_report *r, int c) {
+    return r->results->cost_month;
+}
 
 static double max_util(const sdsim_report *r, int c) {
     double m = 0;
@@ -27,30 +43,56 @@ static double max_util(const sdsim_report *r, int c) {
 }
 
 static const figure e2e_figures[] = {
-    {"mean_ms", e2e_mean},        {"p50_ms", e2e_p50},         {"p95_ms", e2e_p95},
-    {"p99_ms", e2e_p99},          {"error_rate", e2e_errors},  {"throughput_rps", e2e_rps},
-    {"dropped", e2e_dropped},     {"cost_month", cost},        {"max_utilization", max_util},
+    {"mean_ms", e2e_mean},    {"p50_ms", e2e_p50},        {"p95_ms", e2e_p95},
+    {"p99_ms", e2e_p99},      {"error_rate", e2e_errors}, {"throughput_rps", e2e_rps},
+    {"dropped", e2e_dropped}, {"cost_month", cost},       {"max_utilization", max_util},
 };
 
-static double c_util(const sdsim_report *r, int c) { return COMP(utilization); }
-static double c_rps(const sdsim_report *r, int c) { return COMP(throughput); }
-static double c_mean(const sdsim_report *r, int c) { return COMP(response.mean) * 1e3; }
-static double c_p50(const sdsim_report *r, int c) { return COMP(response.p50) * 1e3; }
-static double c_p95(const sdsim_report *r, int c) { return COMP(response.p95) * 1e3; }
-static double c_p99(const sdsim_report *r, int c) { return COMP(response.p99) * 1e3; }
-static double c_wait(const sdsim_report *r, int c) { return COMP(mean_wait) * 1e3; }
-static double c_errors(const sdsim_report *r, int c) { return (double)COMP(errors); }
-static double c_dropped(const sdsim_report *r, int c) { return (double)COMP(dropped); }
-static double c_timeouts(const sdsim_report *r, int c) { return (double)COMP(timeouts); }
-static double c_queue(const sdsim_report *r, int c) { return COMP(mean_queue); }
-static double c_replicas(const sdsim_report *r, int c) { return COMP(replicas_mean); }
-static double c_cost(const sdsim_report *r, int c) { return COMP(cost_month); }
+static double c_util(const sdsim_report *r, int c) {
+    return COMP(utilization);
+}
+static double c_rps(const sdsim_report *r, int c) {
+    return COMP(throughput);
+}
+static double c_mean(const sdsim_report *r, int c) {
+    return COMP(response.mean) * 1e3;
+}
+static double c_p50(const sdsim_report *r, int c) {
+    return COMP(response.p50) * 1e3;
+}
+static double c_p95(const sdsim_report *r, int c) {
+    return COMP(response.p95) * 1e3;
+}
+static double c_p99(const sdsim_report *r, int c) {
+    return COMP(response.p99) * 1e3;
+}
+static double c_wait(const sdsim_report *r, int c) {
+    return COMP(mean_wait) * 1e3;
+}
+static double c_errors(const sdsim_report *r, int c) {
+    return (double)COMP(errors);
+}
+static double c_dropped(const sdsim_report *r, int c) {
+    return (double)COMP(dropped);
+}
+static double c_timeouts(const sdsim_report *r, int c) {
+    return (double)COMP(timeouts);
+}
+static double c_queue(const sdsim_report *r, int c) {
+    return COMP(mean_queue);
+}
+static double c_replicas(const sdsim_report *r, int c) {
+    return COMP(replicas_mean);
+}
+static double c_cost(const sdsim_report *r, int c) {
+    return COMP(cost_month);
+}
 
 static const figure component_figures[] = {
-    {"utilization", c_util},  {"throughput_rps", c_rps},   {"mean_response_ms", c_mean},
-    {"p50_ms", c_p50},        {"p95_ms", c_p95},           {"p99_ms", c_p99},
-    {"mean_wait_ms", c_wait}, {"errors", c_errors},        {"dropped", c_dropped},
-    {"timeouts", c_timeouts}, {"mean_queue", c_queue},     {"replicas", c_replicas},
+    {"utilization", c_util},  {"throughput_rps", c_rps}, {"mean_response_ms", c_mean},
+    {"p50_ms", c_p50},        {"p95_ms", c_p95},         {"p99_ms", c_p99},
+    {"mean_wait_ms", c_wait}, {"errors", c_errors},      {"dropped", c_dropped},
+    {"timeouts", c_timeouts}, {"mean_queue", c_queue},   {"replicas", c_replicas},
     {"cost_month", c_cost},
 };
 

@@ -7,24 +7,34 @@
 /* Milliseconds with three significant digits, so columns stay narrow and comparable. */
 static const char *fmt_ms(char *buf, size_t n, double seconds) {
     double ms = seconds * 1e3;
-    if (!isfinite(ms)) snprintf(buf, n, "-");
-    else if (ms < 10) snprintf(buf, n, "%.2f", ms);
-    else if (ms < 100) snprintf(buf, n, "%.1f", ms);
-    else snprintf(buf, n, "%.0f", ms);
+    if (!isfinite(ms))
+        snprintf(buf, n, "-");
+    else if (ms < 10)
+        snprintf(buf, n, "%.2f", ms);
+    else if (ms < 100)
+        snprintf(buf, n, "%.1f", ms);
+    else
+        snprintf(buf, n, "%.0f", ms);
     return buf;
 }
 
 static const char *fmt_rate(char *buf, size_t n, double rps) {
-    if (!isfinite(rps)) snprintf(buf, n, "-");
-    else if (rps < 100) snprintf(buf, n, "%.1f", rps);
-    else snprintf(buf, n, "%.0f", rps);
+    if (!isfinite(rps))
+        snprintf(buf, n, "-");
+    else if (rps < 100)
+        snprintf(buf, n, "%.1f", rps);
+    else
+        snprintf(buf, n, "%.0f", rps);
     return buf;
 }
 
 static const char *fmt_count(char *buf, size_t n, uint64_t v) {
-    if (v < 100000) snprintf(buf, n, "%llu", (unsigned long long)v);
-    else if (v < 100000000) snprintf(buf, n, "%.0fk", v / 1e3);
-    else snprintf(buf, n, "%.0fM", v / 1e6);
+    if (v < 100000)
+        snprintf(buf, n, "%llu", (unsigned long long)v);
+    else if (v < 100000000)
+        snprintf(buf, n, "%.0fk", v / 1e3);
+    else
+        snprintf(buf, n, "%.0fM", v / 1e6);
     return buf;
 }
 
@@ -38,8 +48,8 @@ static int id_width(const sim_design *d) {
 }
 
 static void print_header(FILE *out, const sdsim_report *r, int w) {
-    fprintf(out, "%-*s %-13s %5s %6s %9s %8s %8s %8s %8s %7s %7s", w, "component", "kind",
-            "repl", "util", "thru/s", "mean ms", "p50", "p95", "p99", "dropped", "errors");
+    fprintf(out, "%-*s %-13s %5s %6s %9s %8s %8s %8s %8s %7s %7s", w, "component", "kind", "repl",
+            "util", "thru/s", "mean ms", "p50", "p95", "p99", "dropped", "errors");
     if (r->analytic) fprintf(out, "   %-23s", "analytic util / mean ms");
     fputc('\n', out);
 }
@@ -49,14 +59,15 @@ static void print_component(FILE *out, const sdsim_report *r, int i, int w) {
     const sim_component_result *c = &r->results->components[i];
     char b[9][32];
     char util[16];
-    if (d->workers == SIM_INFINITE_SERVERS) snprintf(util, sizeof util, "-");
-    else snprintf(util, sizeof util, "%.0f%%", c->utilization * 100);
+    if (d->workers == SIM_INFINITE_SERVERS)
+        snprintf(util, sizeof util, "-");
+    else
+        snprintf(util, sizeof util, "%.0f%%", c->utilization * 100);
     fprintf(out, "%-*.*s %-13.13s %5.1f %6s %9s %8s %8s %8s %8s %7s %7s", w, w, d->id,
-            sdsim_component_kind(d), c->replicas_mean, util,
-            fmt_rate(b[0], 32, c->throughput), fmt_ms(b[1], 32, c->response.mean),
-            fmt_ms(b[2], 32, c->response.p50), fmt_ms(b[3], 32, c->response.p95),
-            fmt_ms(b[4], 32, c->response.p99), fmt_count(b[5], 32, c->dropped),
-            fmt_count(b[6], 32, c->errors));
+            sdsim_component_kind(d), c->replicas_mean, util, fmt_rate(b[0], 32, c->throughput),
+            fmt_ms(b[1], 32, c->response.mean), fmt_ms(b[2], 32, c->response.p50),
+            fmt_ms(b[3], 32, c->response.p95), fmt_ms(b[4], 32, c->response.p99),
+            fmt_count(b[5], 32, c->dropped), fmt_count(b[6], 32, c->errors));
     if (r->analytic) {
         const sim_analytic_component *a = &r->analytic->components[i];
         if (a->exactness == SIM_UNSTABLE) {
@@ -72,13 +83,15 @@ static void print_component(FILE *out, const sdsim_report *r, int i, int w) {
 static void print_e2e(FILE *out, const sdsim_report *r) {
     const sim_e2e_result *e = &r->results->e2e;
     char b[8][32];
-    fprintf(out, "\nend to end   %s req/s ok, mean %s ms (+-%s), p50 %s, p95 %s, p99 %s ms (+-%s)\n",
+    fprintf(out,
+            "\nend to end   %s req/s ok, mean %s ms (+-%s), p50 %s, p95 %s, p99 %s ms (+-%s)\n",
             fmt_rate(b[0], 32, e->throughput), fmt_ms(b[1], 32, e->latency.mean),
             fmt_ms(b[2], 32, e->ci.mean_half), fmt_ms(b[3], 32, e->latency.p50),
             fmt_ms(b[4], 32, e->latency.p95), fmt_ms(b[5], 32, e->latency.p99),
             fmt_ms(b[6], 32, e->ci.p99_half));
-    fprintf(out, "             %llu started, %llu completed, %llu failed (%llu dropped): error rate "
-                 "%.4f%%\n",
+    fprintf(out,
+            "             %llu started, %llu completed, %llu failed (%llu dropped): error rate "
+            "%.4f%%\n",
             (unsigned long long)e->started, (unsigned long long)e->completed,
             (unsigned long long)e->failed, (unsigned long long)e->dropped, e->error_rate * 100);
 }
@@ -139,7 +152,8 @@ void sdsim_report_text(FILE *out, const sdsim_report *r) {
     if (r->scenario) fprintf(out, "scenario: %s\n", r->scenario);
     fputc('\n', out);
     print_header(out, r, w);
-    for (int i = 0; i < res->ncomponents; i++) print_component(out, r, i, w);
+    for (int i = 0; i < res->ncomponents; i++)
+        print_component(out, r, i, w);
     print_e2e(out, r);
     print_bottleneck(out, r);
     fprintf(out, "cost         $%.0f per month\n", res->cost_month);

@@ -45,13 +45,13 @@ extern int luaopen_cjson(lua_State *L);
 #endif
 
 #define MB ((size_t)1 << 20)
-#define CHILD_FD 3          /* the socket's descriptor in the child */
+#define CHILD_FD 3           /* the socket's descriptor in the child */
 #define WHERE_SIGNAL SIGUSR1 /* parent -> child: report where you are, then exit */
-#define HOOK_STEP 1000      /* jit = 0: instructions between two looks at the CPU flag */
-#define STOP_GRACE_MS 100   /* time the child gets to answer WHERE_SIGNAL before SIGKILL */
-#define HOOK_GRACE_MS 250   /* jit = 0: time the count hook gets before the parent steps in */
-#define OUT_CHUNK 8192      /* print output is sent in frames of at most this many bytes */
-#define OUT_LATENCY_MS 50   /* ... and at least this often while a run prints */
+#define HOOK_STEP 1000       /* jit = 0: instructions between two looks at the CPU flag */
+#define STOP_GRACE_MS 100    /* time the child gets to answer WHERE_SIGNAL before SIGKILL */
+#define HOOK_GRACE_MS 250    /* jit = 0: time the count hook gets before the parent steps in */
+#define OUT_CHUNK 8192       /* print output is sent in frames of at most this many bytes */
+#define OUT_LATENCY_MS 50    /* ... and at least this often while a run prints */
 #define MAX_CHILD_FRAME (OUT_CHUNK + 8192) /* anything longer from the child is hostile */
 
 static double now_ms(void) {
@@ -62,17 +62,14 @@ static double now_ms(void) {
 
 static double clock_ms(clockid_t id) {
     struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return -1;
+    if (clock_gettime(id, &ts) != 0) return -1;
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Copies at most dstlen - 1 bytes of src[0..n) and terminates. */
 static void copy_str(char *dst, size_t dstlen, const char *src, size_t n) {
-    if (!dstlen)
-        return;
-    if (n >= dstlen)
-        n = dstlen - 1;
+    if (!dstlen) return;
+    if (n >= dstlen) n = dstlen - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
@@ -81,10 +78,8 @@ static void copy_str(char *dst, size_t dstlen, const char *src, size_t n) {
 static int send_all(int fd, const char *p, size_t n) {
     while (n) {
         ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
         p += k;
         n -= (size_t)k;
     }
@@ -107,14 +102,14 @@ static struct child {
     int cpu_tripped;                   /* jit = 0: the hook stopped the run */
     char cpu_where[LUA_IDSIZE + 96];   /* jit = 0: the first stop's message, with its line */
     timer_t cpu_timer;
-    int cpu_ms;                        /* this run's CPU limit */
-    char name[256];                    /* this run's chunk name, as the parent gave it */
-    char short_src[LUA_IDSIZE];        /* Lua's short form of it, as messages show it */
-    char pend[OUT_CHUNK];              /* print output not sent yet */
+    int cpu_ms;                 /* this run's CPU limit */
+    char name[256];             /* this run's chunk name, as the parent gave it */
+    char short_src[LUA_IDSIZE]; /* Lua's short form of it, as messages show it */
+    char pend[OUT_CHUNK];       /* print output not sent yet */
     size_t pend_len, out_total;
-    double last_flush;                 /* ms, monotonic */
-    volatile sig_atomic_t in_out;      /* pend is being changed: the handler leaves it alone */
-    int err_line;                      /* where the message handler found the error */
+    double last_flush;            /* ms, monotonic */
+    volatile sig_atomic_t in_out; /* pend is being changed: the handler leaves it alone */
+    int err_line;                 /* where the message handler found the error */
     char err_src[LUA_IDSIZE];
 } C;
 
@@ -123,8 +118,7 @@ static char where_stack[64 * 1024]; /* the signal handlers run here, even on C-s
 /* Sends one frame with WHERE_SIGNAL blocked, so that the handler's own frame can never land in
  * the middle of this one. */
 static int child_send(const sdsim_proto_buf *b) {
-    if (b->failed)
-        return -1;
+    if (b->failed) return -1;
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, WHERE_SIGNAL);
@@ -138,8 +132,7 @@ static int child_send(const sdsim_proto_buf *b) {
  * (only when in_out is 0, i.e. when nobody else is using pend or the frame buffer). */
 static void child_flush_output(void) {
     static char mem[OUT_CHUNK + 64];
-    if (!C.pend_len)
-        return;
+    if (!C.pend_len) return;
     C.in_out = 1;
     sdsim_proto_buf b;
     sdsim_proto_buf_init_fixed(&b, mem, sizeof mem);
@@ -147,8 +140,7 @@ static void child_flush_output(void) {
     sdsim_proto_put_str(&b, C.pend, C.pend_len);
     sdsim_proto_end(&b, f);
     C.pend_len = 0;
-    if (child_send(&b) != 0)
-        _exit(0); /* the parent is gone */
+    if (child_send(&b) != 0) _exit(0); /* the parent is gone */
     C.in_out = 0;
 }
 
@@ -158,15 +150,12 @@ static int child_out(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     size_t room = C.lim.output_bytes + 1 > C.out_total ? C.lim.output_bytes + 1 - C.out_total : 0;
-    if (n > room)
-        n = room;
+    if (n > room) n = room;
     C.out_total += n;
     while (n) {
-        if (C.pend_len == sizeof C.pend)
-            child_flush_output();
+        if (C.pend_len == sizeof C.pend) child_flush_output();
         size_t k = sizeof C.pend - C.pend_len;
-        if (k > n)
-            k = n;
+        if (k > n) k = n;
         C.in_out = 1;
         memcpy(C.pend + C.pend_len, s, k);
         C.pend_len += k;
@@ -235,8 +224,7 @@ static void where_handler(int sig) {
     (void)sig;
     static char mem[1024];
     char src[LUA_IDSIZE] = "";
-    if (!C.in_out && C.pend_len)
-        child_flush_output();
+    if (!C.in_out && C.pend_len) child_flush_output();
     int line = C.L ? lua_position(C.L, 0, src, sizeof src) : 0;
     sdsim_proto_buf b;
     sdsim_proto_buf_init_fixed(&b, mem, sizeof mem);
@@ -244,8 +232,7 @@ static void where_handler(int sig) {
     sdsim_proto_put_u32(&b, (uint32_t)line);
     sdsim_proto_put_cstr(&b, line ? full_name(src) : C.name);
     sdsim_proto_end(&b, f);
-    if (!b.failed)
-        send_all(CHILD_FD, b.data, b.len);
+    if (!b.failed) send_all(CHILD_FD, b.data, b.len);
     _exit(0);
 }
 
@@ -257,8 +244,7 @@ static void cpu_timer_handler(int sig) {
 /* jit = 0: once the CPU timer has fired, fail at every instruction, so that a pcall in the
  * script only gets as far as its next instruction. */
 static void cpu_hook(lua_State *L, lua_Debug *ar) {
-    if (!C.cpu_expired)
-        return;
+    if (!C.cpu_expired) return;
     lua_getinfo(L, "Sl", ar);
     if (!C.cpu_tripped) { /* the line that was running when time ran out is the one to report */
         C.cpu_tripped = 1;
@@ -287,8 +273,7 @@ static int split_position(const char *msg, char *src, size_t srclen, const char 
     const char *end = strchr(msg, '\n');
     size_t n = end ? (size_t)(end - msg) : strlen(msg);
     for (size_t i = 0; i < n; i++) {
-        if (msg[i] != ':' || i + 1 >= n || msg[i + 1] < '0' || msg[i + 1] > '9')
-            continue;
+        if (msg[i] != ':' || i + 1 >= n || msg[i + 1] < '0' || msg[i + 1] > '9') continue;
         size_t j = i + 1;
         int line = 0;
         while (j < n && msg[j] >= '0' && msg[j] <= '9' && line < 100000000)
@@ -341,8 +326,7 @@ static void describe_values(child_result *r, int base) {
 }
 
 static void arm_cpu_limit(int on) {
-    if (C.lim.jit)
-        return; /* the parent enforces it by killing the process */
+    if (C.lim.jit) return; /* the parent enforces it by killing the process */
     struct itimerspec its = {0};
     if (on) {
         its.it_value.tv_sec = C.cpu_ms / 1000;
@@ -350,8 +334,7 @@ static void arm_cpu_limit(int on) {
     }
     timer_settime(C.cpu_timer, 0, &its, NULL);
     C.cpu_expired = 0;
-    if (on)
-        C.cpu_tripped = 0;
+    if (on) C.cpu_tripped = 0;
     if (on)
         lua_sethook(C.L, cpu_hook, LUA_MASKCOUNT, HOOK_STEP);
     else
@@ -422,8 +405,7 @@ static void child_send_result(const child_result *r) {
     sdsim_proto_put_cstr(&b, r->message);
     sdsim_proto_put_cstr(&b, r->values);
     sdsim_proto_end(&b, f);
-    if (child_send(&b) != 0)
-        _exit(0);
+    if (child_send(&b) != 0) _exit(0);
     sdsim_proto_buf_free(&b);
 }
 
@@ -435,8 +417,7 @@ static void child_handle_run(const char *payload, size_t len) {
     sdsim_proto_get_cstr(&c, C.name, sizeof C.name);
     size_t n;
     const char *src = sdsim_proto_get_str(&c, &n);
-    if (c.failed)
-        _exit(71);
+    if (c.failed) _exit(71);
     child_result r;
     child_run(src, n, &r);
     child_send_result(&r);
@@ -450,22 +431,17 @@ static void child_serve(void) {
         const char *payload;
         size_t len;
         int got = sdsim_proto_next(&rd, &type, &payload, &len);
-        if (got < 0)
-            _exit(71);
+        if (got < 0) _exit(71);
         if (got > 0) {
-            if (type == SDSIM_MSG_RUN)
-                child_handle_run(payload, len);
+            if (type == SDSIM_MSG_RUN) child_handle_run(payload, len);
             sdsim_proto_reader_pop(&rd);
             continue;
         }
         char *space = sdsim_proto_reader_space(&rd, 65536);
-        if (!space)
-            _exit(72);
+        if (!space) _exit(72);
         ssize_t k = recv(CHILD_FD, space, 65536, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            _exit(0); /* the parent closed the socket: this sandbox is over */
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) _exit(0); /* the parent closed the socket: this sandbox is over */
         sdsim_proto_reader_commit(&rd, (size_t)k);
     }
 }
@@ -474,14 +450,12 @@ static void child_serve(void) {
  * environment, which then replaces the real globals for good. */
 static int child_build_state(void) {
     lua_State *L = lua_newstate(child_alloc, NULL);
-    if (!L)
-        return -1;
+    if (!L) return -1;
     C.L = L;
     lua_atpanic(L, child_panic);
     luaL_openlibs(L);
     /* After luaL_openlibs: opening the jit library turns the JIT (back) on. */
-    if (!C.lim.jit)
-        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    if (!C.lim.jit) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     lua_getglobal(L, "tostring");
     C.tostring_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (luaL_loadbuffer(L, sdsim_sandbox_prelude, sizeof sdsim_sandbox_prelude - 1,
@@ -491,11 +465,9 @@ static int child_build_state(void) {
     lua_pushcfunction(L, child_out);
     lua_setfield(L, -2, "out");
     lua_pushcfunction(L, luaopen_cjson);
-    if (lua_pcall(L, 0, 1, 0) != 0)
-        return -1;
+    if (lua_pcall(L, 0, 1, 0) != 0) return -1;
     lua_setfield(L, -2, "cjson");
-    if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1))
-        return -1;
+    if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) return -1;
     lua_pushvalue(L, -1);
     C.env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_replace(L, LUA_GLOBALSINDEX);
@@ -505,25 +477,21 @@ static int child_build_state(void) {
 
 /* The socket becomes CHILD_FD (the lock-down closes everything else). */
 static int child_socket(int sock) {
-    if (sock == CHILD_FD)
-        return 0;
+    if (sock == CHILD_FD) return 0;
     int high = fcntl(sock, F_DUPFD, 16); /* out of the way of CHILD_FD */
-    if (high < 0 || dup2(high, CHILD_FD) != CHILD_FD)
-        return -1;
+    if (high < 0 || dup2(high, CHILD_FD) != CHILD_FD) return -1;
     return 0;
 }
 
 static int is_kept(int fd, const int *keep, int nkeep) {
     for (int i = 0; i < nkeep; i++)
-        if (keep[i] == fd)
-            return 1;
+        if (keep[i] == fd) return 1;
     return 0;
 }
 
 /* Closes [lo, hi]. */
 static void close_span(unsigned lo, unsigned hi) {
-    if (lo > hi)
-        return;
+    if (lo > hi) return;
     if (syscall(SYS_close_range, lo, hi, 0) != 0) {
         for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
             close((int)fd);
@@ -534,19 +502,15 @@ static void close_span(unsigned lo, unsigned hi) {
  * the next open would get), every other descriptor but the kept ones closes. */
 static int lockdown_fds(const int *keep, int nkeep) {
     int devnull = open("/dev/null", O_RDWR);
-    if (devnull < 0)
-        return -1;
+    if (devnull < 0) return -1;
     for (int fd = 0; fd <= 2; fd++)
-        if (fd != devnull && !is_kept(fd, keep, nkeep) && dup2(devnull, fd) != fd)
-            return -1;
+        if (fd != devnull && !is_kept(fd, keep, nkeep) && dup2(devnull, fd) != fd) return -1;
     unsigned from = 3;
     for (;;) { /* the kept descriptors above 2, in ascending order, split the spans */
         int next = -1;
         for (int i = 0; i < nkeep; i++)
-            if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
-                next = keep[i];
-        if (next < 0)
-            break;
+            if (keep[i] >= (int)from && (next < 0 || keep[i] < next)) next = keep[i];
+        if (next < 0) break;
         close_span(from, (unsigned)next - 1);
         from = (unsigned)next + 1;
     }
@@ -559,8 +523,7 @@ static size_t vm_size(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long pages = 0;
     if (f) {
-        if (fscanf(f, "%lu", &pages) != 1)
-            pages = 0;
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
         fclose(f);
     }
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
@@ -573,8 +536,7 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard) {
 
 static void lockdown_rlimits(const sdsim_lockdown *ld) {
     set_limit(RLIMIT_CORE, 0, 0);
-    if (!ld->file_output)
-        set_limit(RLIMIT_FSIZE, 0, 0);
+    if (!ld->file_output) set_limit(RLIMIT_FSIZE, 0, 0);
     set_limit(RLIMIT_NPROC, 0, 0);
     /* SIGXCPU at the soft limit (the parent reports it), SIGKILL after the grace. */
     if (ld->cpu_s > 0) {
@@ -587,8 +549,7 @@ static void lockdown_rlimits(const sdsim_lockdown *ld) {
     }
     int high = 2;
     for (int i = 0; i < ld->nkeep; i++)
-        if (ld->keep_fds[i] > high)
-            high = ld->keep_fds[i];
+        if (ld->keep_fds[i] > high) high = ld->keep_fds[i];
     set_limit(RLIMIT_NOFILE, (rlim_t)high + 1, (rlim_t)high + 1);
 }
 
@@ -597,8 +558,7 @@ static void child_signals(void) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
     stack_t ss = {.ss_sp = where_stack, .ss_size = sizeof where_stack};
     sigaltstack(&ss, NULL);
@@ -630,21 +590,22 @@ static void child_signals(void) {
 static int lockdown_seccomp(void) {
 #ifdef AUDIT_ARCH_NATIVE
     static const int allowed[] = {
-        SYS_read, SYS_write, SYS_recvfrom, SYS_sendto, SYS_mmap, SYS_munmap, SYS_mremap,
-        SYS_mprotect, SYS_brk, SYS_madvise, SYS_rt_sigreturn, SYS_rt_sigprocmask,
-        SYS_sigaltstack, SYS_exit, SYS_exit_group, SYS_clock_gettime, SYS_getrusage,
-        SYS_futex, SYS_timer_settime, SYS_timer_gettime, SYS_getpid, SYS_gettid,
-        SYS_getrandom,
+        SYS_read,        SYS_write,   SYS_recvfrom,      SYS_sendto,
+        SYS_mmap,        SYS_munmap,  SYS_mremap,        SYS_mprotect,
+        SYS_brk,         SYS_madvise, SYS_rt_sigreturn,  SYS_rt_sigprocmask,
+        SYS_sigaltstack, SYS_exit,    SYS_exit_group,    SYS_clock_gettime,
+        SYS_getrusage,   SYS_futex,   SYS_timer_settime, SYS_timer_gettime,
+        SYS_getpid,      SYS_gettid,  SYS_getrandom,
     };
     enum { N = sizeof allowed / sizeof allowed[0] };
     struct sock_filter f[N + 12];
     int i = 0;
-    f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof(struct seccomp_data, arch));
+    f[i++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_NATIVE, 1, 0);
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-    f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof(struct seccomp_data, nr));
+    f[i++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
     /* ioctl: over the N matches and the kill, to the check of its request. */
     f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, N + 1, 0);
     for (int k = 0; k < N; k++) /* match: over the rest, the kill and the ioctl check */
@@ -657,8 +618,7 @@ static int lockdown_seccomp(void) {
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     struct sock_fprog prog = {(unsigned short)i, f};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 #else
     return -1;
@@ -666,11 +626,9 @@ static int lockdown_seccomp(void) {
 }
 
 int sdsim_sandbox_lockdown(const sdsim_lockdown *ld) {
-    if (lockdown_fds(ld->keep_fds, ld->nkeep) != 0)
-        return -1;
+    if (lockdown_fds(ld->keep_fds, ld->nkeep) != 0) return -1;
     lockdown_rlimits(ld);
-    if (ld->seccomp && !SANDBOX_ASAN && lockdown_seccomp() != 0)
-        return -1;
+    if (ld->seccomp && !SANDBOX_ASAN && lockdown_seccomp() != 0) return -1;
     return 0;
 }
 
@@ -678,25 +636,23 @@ static void child_main(int sock, const sdsim_sandbox_limits *lim, pid_t parent) 
     memset(&C, 0, sizeof C);
     C.lim = *lim;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(0);
+    if (getppid() != parent) _exit(0);
     setsid(); /* a terminal's ^C goes to the host, which then takes the child down */
     child_signals();
-    if (child_socket(sock) != 0)
-        _exit(73);
-    if (child_build_state() != 0)
-        _exit(74);
+    if (child_socket(sock) != 0) _exit(73);
+    if (child_build_state() != 0) _exit(74);
     /* Room beyond the Lua heap for JIT machine code, C stacks and the allocator's slack. */
     static const int keep[] = {CHILD_FD};
-    sdsim_lockdown ld = {.keep_fds = keep, .nkeep = 1, .cpu_s = C.lim.lifetime_cpu_s,
-                         .cpu_grace_s = 1, .as_extra = C.lim.memory_bytes * 2 + 256 * MB,
+    sdsim_lockdown ld = {.keep_fds = keep,
+                         .nkeep = 1,
+                         .cpu_s = C.lim.lifetime_cpu_s,
+                         .cpu_grace_s = 1,
+                         .as_extra = C.lim.memory_bytes * 2 + 256 * MB,
                          .seccomp = C.lim.seccomp};
-    if (sdsim_sandbox_lockdown(&ld) != 0)
-        _exit(75);
+    if (sdsim_sandbox_lockdown(&ld) != 0) _exit(75);
     sdsim_proto_buf b = {0};
     sdsim_proto_end(&b, sdsim_proto_begin(&b, SDSIM_MSG_READY));
-    if (child_send(&b) != 0)
-        _exit(0);
+    if (child_send(&b) != 0) _exit(0);
     sdsim_proto_buf_free(&b);
     child_serve();
 }
@@ -707,20 +663,20 @@ static void child_main(int sock, const sdsim_sandbox_limits *lim, pid_t parent) 
 
 struct sdsim_sandbox {
     sdsim_sandbox_limits lim;
-    char exec_path[PATH_MAX];  /* lim.exec_path points here */
+    char exec_path[PATH_MAX]; /* lim.exec_path points here */
     pid_t pid;
     int fd;
-    int ready;                /* the child said READY */
-    clockid_t cpu_clock;      /* the child's CPU clock */
+    int ready;           /* the child said READY */
+    clockid_t cpu_clock; /* the child's CPU clock */
     int have_cpu_clock;
-    sdsim_proto_buf out;      /* bytes not yet written to the child */
+    sdsim_proto_buf out; /* bytes not yet written to the child */
     sdsim_proto_reader in;
     sdsim_sandbox_output_fn output_fn;
     void *output_ud;
     /* The run in progress. */
     int active;
-    int stopping;             /* WHERE_SIGNAL sent; SIGKILL at stop_deadline */
-    char stop_reason[96];     /* the message a kill at the deadline gives */
+    int stopping;         /* WHERE_SIGNAL sent; SIGKILL at stop_deadline */
+    char stop_reason[96]; /* the message a kill at the deadline gives */
     double t_submit, stop_deadline, cpu_start;
     sdsim_sandbox_result res;
     size_t output_cap;
@@ -742,26 +698,20 @@ void sdsim_sandbox_limits_default(sdsim_sandbox_limits *lim) {
 static void complete_limits(sdsim_sandbox_limits *lim) {
     sdsim_sandbox_limits d;
     sdsim_sandbox_limits_default(&d);
-    if (lim->cpu_ms <= 0)
-        lim->cpu_ms = d.cpu_ms;
+    if (lim->cpu_ms <= 0) lim->cpu_ms = d.cpu_ms;
     if (lim->wall_ms <= 0)
         lim->wall_ms = 5 * lim->cpu_ms + 1000; /* CPU-bound code meets the CPU limit first,
                                                    even on a loaded machine */
-    if (!lim->memory_bytes)
-        lim->memory_bytes = d.memory_bytes;
-    if (!lim->output_bytes)
-        lim->output_bytes = d.output_bytes;
-    if (!lim->source_bytes)
-        lim->source_bytes = d.source_bytes;
-    if (lim->lifetime_cpu_s <= 0)
-        lim->lifetime_cpu_s = d.lifetime_cpu_s;
+    if (!lim->memory_bytes) lim->memory_bytes = d.memory_bytes;
+    if (!lim->output_bytes) lim->output_bytes = d.output_bytes;
+    if (!lim->source_bytes) lim->source_bytes = d.source_bytes;
+    if (lim->lifetime_cpu_s <= 0) lim->lifetime_cpu_s = d.lifetime_cpu_s;
 }
 
 /* The limits as one argument for an exec'd child, and back. */
 static void limits_spec(const sdsim_sandbox_limits *l, pid_t parent, char *buf, size_t len) {
     snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d", l->cpu_ms, l->wall_ms, l->memory_bytes,
-             l->output_bytes, l->source_bytes, l->jit, l->seccomp, l->lifetime_cpu_s,
-             (int)parent);
+             l->output_bytes, l->source_bytes, l->jit, l->seccomp, l->lifetime_cpu_s, (int)parent);
 }
 
 int sdsim_sandbox_child_entry(const char *spec) {
@@ -808,8 +758,7 @@ static int spawn(sdsim_sandbox *s, char *err, int errlen) {
     }
     if (pid == 0) {
         close(sv[0]);
-        if (s->lim.exec_path)
-            exec_child(sv[1], s->lim.exec_path, spec);
+        if (s->lim.exec_path) exec_child(sv[1], s->lim.exec_path, spec);
         child_main(sv[1], &s->lim, parent);
         _exit(0);
     }
@@ -830,23 +779,20 @@ static int spawn(sdsim_sandbox *s, char *err, int errlen) {
 static double child_cpu_ms(const sdsim_sandbox *s) {
     if (s->have_cpu_clock) {
         double v = clock_ms(s->cpu_clock);
-        if (v >= 0)
-            return v;
+        if (v >= 0) return v;
     }
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)s->pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n <= 0)
-        return -1;
+    if (n <= 0) return -1;
     buf[n] = '\0';
     const char *p = strrchr(buf, ')'); /* fields after the command name */
     unsigned long utime, stime;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                     &stime) != 2)
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
@@ -857,8 +803,7 @@ static int reap(sdsim_sandbox *s) {
     int status = 0;
     for (int i = 0; i < 50; i++) {
         pid_t r = waitpid(s->pid, &status, WNOHANG);
-        if (r == s->pid || (r < 0 && errno != EINTR))
-            goto done;
+        if (r == s->pid || (r < 0 && errno != EINTR)) goto done;
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -866,8 +811,7 @@ static int reap(sdsim_sandbox *s) {
     while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
     }
 done:
-    if (s->fd >= 0)
-        close(s->fd);
+    if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     s->pid = 0;
     s->ready = 0;
@@ -877,14 +821,12 @@ done:
 /* Ends the child now (a discarded state, a broken protocol). A SIGKILLed process is gone
  * at once, so waiting for it does not block for long. */
 static int kill_child(sdsim_sandbox *s) {
-    if (!s->pid)
-        return 0;
+    if (!s->pid) return 0;
     kill(s->pid, SIGKILL);
     int status = 0;
     while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (s->fd >= 0)
-        close(s->fd);
+    if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     s->pid = 0;
     s->ready = 0;
@@ -917,14 +859,12 @@ sdsim_sandbox *sdsim_sandbox_start(const sdsim_sandbox_limits *lim, char *err, i
         int left = (int)(deadline - now_ms());
         struct pollfd p = {s->fd, POLLIN, 0};
         if (left <= 0 || poll(&p, 1, left) < 0) {
-            if (errno == EINTR && left > 0)
-                continue;
+            if (errno == EINTR && left > 0) continue;
             break;
         }
         char *space = sdsim_proto_reader_space(&s->in, 4096);
         ssize_t k = space ? recv(s->fd, space, 4096, 0) : -1;
-        if (k <= 0)
-            break;
+        if (k <= 0) break;
         sdsim_proto_reader_commit(&s->in, (size_t)k);
         int type;
         const char *payload;
@@ -946,8 +886,7 @@ sdsim_sandbox *sdsim_sandbox_start(const sdsim_sandbox_limits *lim, char *err, i
 }
 
 void sdsim_sandbox_stop(sdsim_sandbox *s) {
-    if (!s)
-        return;
+    if (!s) return;
     kill_child(s);
     sdsim_proto_buf_free(&s->out);
     sdsim_proto_reader_free(&s->in);
@@ -960,25 +899,28 @@ void sdsim_sandbox_set_output(sdsim_sandbox *s, sdsim_sandbox_output_fn fn, void
     s->output_ud = ud;
 }
 
-int sdsim_sandbox_fd(const sdsim_sandbox *s) { return s->fd; }
-int sdsim_sandbox_pid(const sdsim_sandbox *s) { return (int)s->pid; }
-int sdsim_sandbox_wants_write(const sdsim_sandbox *s) { return s->out.len > 0; }
+int sdsim_sandbox_fd(const sdsim_sandbox *s) {
+    return s->fd;
+}
+int sdsim_sandbox_pid(const sdsim_sandbox *s) {
+    return (int)s->pid;
+}
+int sdsim_sandbox_wants_write(const sdsim_sandbox *s) {
+    return s->out.len > 0;
+}
 
 static int pump(sdsim_sandbox *s);
 
 int sdsim_sandbox_submit(sdsim_sandbox *s, const char *name, const char *src, size_t len) {
-    if (s->active)
-        return -1;
-    if (len > s->lim.source_bytes)
-        return -1;
+    if (s->active) return -1;
+    if (len > s->lim.source_bytes) return -1;
     if (s->pid && waitpid(s->pid, NULL, WNOHANG) == s->pid) { /* died while idle */
         close(s->fd);
         s->fd = -1;
         s->pid = 0;
     }
     char err[256];
-    if (!s->pid && spawn(s, err, sizeof err) != 0)
-        return -1;
+    if (!s->pid && spawn(s, err, sizeof err) != 0) return -1;
     sdsim_sandbox_result_free(&s->res);
     memset(&s->res, 0, sizeof s->res);
     copy_str(s->res.file, sizeof s->res.file, name, strlen(name));
@@ -1005,8 +947,7 @@ int sdsim_sandbox_submit(sdsim_sandbox *s, const char *name, const char *src, si
 /* Collects print output up to the cap; past it, one note and nothing more. */
 static void add_output(sdsim_sandbox *s, const char *p, size_t n) {
     sdsim_sandbox_result *r = &s->res;
-    if (r->output_truncated)
-        return;
+    if (r->output_truncated) return;
     size_t room = s->lim.output_bytes - r->output_len;
     char note[96] = "";
     if (n > room) {
@@ -1016,16 +957,13 @@ static void add_output(sdsim_sandbox *s, const char *p, size_t n) {
     }
     size_t extra = strlen(note);
     char *o = realloc(r->output, r->output_len + n + extra + 1);
-    if (!o)
-        return;
+    if (!o) return;
     r->output = o;
     memcpy(o + r->output_len, p, n);
     memcpy(o + r->output_len + n, note, extra);
     if (s->output_fn) {
-        if (n)
-            s->output_fn(s->output_ud, o + r->output_len, n);
-        if (extra)
-            s->output_fn(s->output_ud, note, extra);
+        if (n) s->output_fn(s->output_ud, o + r->output_len, n);
+        if (extra) s->output_fn(s->output_ud, note, extra);
     }
     r->output_len += n + extra;
     o[r->output_len] = '\0';
@@ -1050,8 +988,7 @@ static void set_message(sdsim_sandbox_result *r, const char *fmt, ...) {
 
 static void record_cpu(sdsim_sandbox *s) {
     double now = child_cpu_ms(s);
-    if (now >= 0 && s->cpu_start >= 0)
-        s->res.cpu_ms = now - s->cpu_start;
+    if (now >= 0 && s->cpu_start >= 0) s->res.cpu_ms = now - s->cpu_start;
 }
 
 /* The child is gone or going: say why in the result. */
@@ -1130,8 +1067,7 @@ static int handle_frames(sdsim_sandbox *s) {
             sdsim_proto_cursor c = {payload, len, 0};
             size_t n;
             const char *text = sdsim_proto_get_str(&c, &n);
-            if (!c.failed)
-                add_output(s, text, n);
+            if (!c.failed) add_output(s, text, n);
         } else if (type == SDSIM_MSG_RESULT && !s->stopping) {
             take_result(s, payload, len);
             done = 1;
@@ -1139,8 +1075,7 @@ static int handle_frames(sdsim_sandbox *s) {
             take_where(s, payload, len);
         }
         sdsim_proto_reader_pop(&s->in);
-        if (done)
-            return 1;
+        if (done) return 1;
     }
     if (got < 0) {
         kill_child(s);
@@ -1155,10 +1090,8 @@ static int handle_frames(sdsim_sandbox *s) {
 static int pump(sdsim_sandbox *s) {
     while (s->out.len) {
         ssize_t k = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (k < 0) {
             s->out.len = 0; /* EPIPE: the child is gone; reading will say so */
             break;
@@ -1167,18 +1100,13 @@ static int pump(sdsim_sandbox *s) {
     }
     for (;;) {
         char *space = sdsim_proto_reader_space(&s->in, 65536);
-        if (!space)
-            return 1;
+        if (!space) return 1;
         ssize_t k = recv(s->fd, space, 65536, MSG_DONTWAIT);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (k <= 0)
-            return 1;
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        if (k <= 0) return 1;
         sdsim_proto_reader_commit(&s->in, (size_t)k);
-        if (s->in.len > 4 * MAX_CHILD_FRAME)
-            return 0; /* handle what we have before reading more */
+        if (s->in.len > 4 * MAX_CHILD_FRAME) return 0; /* handle what we have before reading more */
     }
 }
 
@@ -1202,8 +1130,7 @@ static void begin_stop(sdsim_sandbox *s) {
 static void check_deadlines(sdsim_sandbox *s) {
     double now = now_ms();
     if (s->stopping) {
-        if (now >= s->stop_deadline)
-            kill(s->pid, SIGKILL); /* the EOF that follows ends the run */
+        if (now >= s->stop_deadline) kill(s->pid, SIGKILL); /* the EOF that follows ends the run */
         return;
     }
     if (cpu_used_ms(s) >= cpu_limit_ms(s)) {
@@ -1211,15 +1138,14 @@ static void check_deadlines(sdsim_sandbox *s) {
                  s->lim.cpu_ms);
         begin_stop(s);
     } else if (now - s->t_submit >= s->lim.wall_ms) {
-        snprintf(s->stop_reason, sizeof s->stop_reason,
-                 "time limit of %d ms (wall clock) exceeded", s->lim.wall_ms);
+        snprintf(s->stop_reason, sizeof s->stop_reason, "time limit of %d ms (wall clock) exceeded",
+                 s->lim.wall_ms);
         begin_stop(s);
     }
 }
 
 int sdsim_sandbox_poll(sdsim_sandbox *s, sdsim_sandbox_result *out) {
-    if (!s->active)
-        return -1;
+    if (!s->active) return -1;
     int eof = pump(s);
     if (handle_frames(s)) {
         finish(s, out);
@@ -1240,8 +1166,7 @@ int sdsim_sandbox_poll(sdsim_sandbox *s, sdsim_sandbox_result *out) {
 }
 
 int sdsim_sandbox_timeout_ms(const sdsim_sandbox *s) {
-    if (!s->active)
-        return -1;
+    if (!s->active) return -1;
     double now = now_ms();
     double t;
     if (s->stopping) {
@@ -1268,8 +1193,7 @@ int sdsim_sandbox_run_string(sdsim_sandbox *s, const char *name, const char *src
         return -1;
     }
     for (;;) {
-        if (sdsim_sandbox_poll(s, out) == 1)
-            return 0;
+        if (sdsim_sandbox_poll(s, out) == 1) return 0;
         struct pollfd p = {s->fd, POLLIN | (s->out.len ? POLLOUT : 0), 0};
         poll(&p, 1, sdsim_sandbox_timeout_ms(s));
     }

@@ -46,12 +46,12 @@ typedef enum sdsim_sandbox_status {
 
 typedef struct sdsim_sandbox_result {
     sdsim_sandbox_status status;
-    int signal;           /* SDSIM_SANDBOX_CRASHED: the signal that ended the child */
-    int line;             /* 0 when unknown */
-    char file[256];       /* the chunk name the run was given, or the file an error names */
-    char message[1024];   /* one line, without the "file:line: " prefix */
-    char values[1024];    /* the chunk's return values through tostring, tab-separated */
-    char *output;         /* everything print wrote (NUL-terminated, may be NULL) */
+    int signal;         /* SDSIM_SANDBOX_CRASHED: the signal that ended the child */
+    int line;           /* 0 when unknown */
+    char file[256];     /* the chunk name the run was given, or the file an error names */
+    char message[1024]; /* one line, without the "file:line: " prefix */
+    char values[1024];  /* the chunk's return values through tostring, tab-separated */
+    char *output;       /* everything print wrote (NUL-terminated, may be NULL) */
     size_t output_len;
     int output_truncated; /* more than limits.output_bytes was printed */
     double cpu_ms;        /* CPU the child used for this run */
@@ -108,16 +108,16 @@ int sdsim_sandbox_pid(const sdsim_sandbox *s);
  * exec, no socket; any other system call kills it with SIGSYS). Under AddressSanitizer the
  * seccomp filter and RLIMIT_AS are left out (ASan reserves terabytes and makes odd calls). */
 typedef struct sdsim_lockdown {
-    const int *keep_fds;  /* descriptors that stay open; 0-2 not kept are put on /dev/null,
-                             every other descriptor is closed */
+    const int *keep_fds; /* descriptors that stay open; 0-2 not kept are put on /dev/null,
+                            every other descriptor is closed */
     int nkeep;
-    int cpu_s;            /* RLIMIT_CPU: SIGXCPU at cpu_s s of CPU, SIGKILL cpu_grace_s later
-                             (0: left as it is) */
+    int cpu_s; /* RLIMIT_CPU: SIGXCPU at cpu_s s of CPU, SIGKILL cpu_grace_s later
+                  (0: left as it is) */
     int cpu_grace_s;
-    size_t as_extra;      /* RLIMIT_AS: the address space in use now plus this (0: no limit) */
-    int file_output;      /* 1: a kept descriptor may be a file the user asked for (stdout
-                             redirected): RLIMIT_FSIZE is left as it is instead of 0 */
-    int seccomp;          /* 1: the system-call allow-list (PR_SET_NO_NEW_PRIVS first) */
+    size_t as_extra; /* RLIMIT_AS: the address space in use now plus this (0: no limit) */
+    int file_output; /* 1: a kept descriptor may be a file the user asked for (stdout
+                        redirected): RLIMIT_FSIZE is left as it is instead of 0 */
+    int seccomp;     /* 1: the system-call allow-list (PR_SET_NO_NEW_PRIVS first) */
 } sdsim_lockdown;
 
 /* 0 on success; -1 when a step failed (the process must then not run the untrusted code). */

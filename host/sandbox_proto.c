@@ -13,8 +13,7 @@ void sdsim_proto_buf_init_fixed(sdsim_proto_buf *b, char *mem, size_t cap) {
 }
 
 void sdsim_proto_buf_free(sdsim_proto_buf *b) {
-    if (!b->fixed)
-        free(b->data);
+    if (!b->fixed) free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = 0;
@@ -22,10 +21,8 @@ void sdsim_proto_buf_free(sdsim_proto_buf *b) {
 
 /* Makes room for n more bytes; 0 on success. */
 static int reserve(sdsim_proto_buf *b, size_t n) {
-    if (b->failed)
-        return -1;
-    if (b->len + n <= b->cap)
-        return 0;
+    if (b->failed) return -1;
+    if (b->len + n <= b->cap) return 0;
     if (b->fixed || n > SIZE_MAX / 2 - b->len) {
         b->failed = 1;
         return -1;
@@ -88,8 +85,7 @@ size_t sdsim_proto_begin(sdsim_proto_buf *b, int type) {
 }
 
 void sdsim_proto_end(sdsim_proto_buf *b, size_t start) {
-    if (b->failed)
-        return;
+    if (b->failed) return;
     size_t n = b->len - start - 4;
     if (n > UINT32_MAX) {
         b->failed = 1;
@@ -123,25 +119,23 @@ char *sdsim_proto_reader_space(sdsim_proto_reader *r, size_t want) {
         while (cap - r->len < want)
             cap *= 2;
         char *d = realloc(r->data, cap);
-        if (!d)
-            return NULL;
+        if (!d) return NULL;
         r->data = d;
         r->cap = cap;
     }
     return r->data + r->len;
 }
 
-void sdsim_proto_reader_commit(sdsim_proto_reader *r, size_t n) { r->len += n; }
+void sdsim_proto_reader_commit(sdsim_proto_reader *r, size_t n) {
+    r->len += n;
+}
 
 int sdsim_proto_next(sdsim_proto_reader *r, int *type, const char **payload, size_t *len) {
     static const size_t header = 4;
-    if (r->len < header)
-        return 0;
+    if (r->len < header) return 0;
     uint32_t n = load_u32(r->data);
-    if (n < 1 || n > r->max_frame)
-        return -1;
-    if (r->len < header + n)
-        return 0;
+    if (n < 1 || n > r->max_frame) return -1;
+    if (r->len < header + n) return 0;
     *type = (unsigned char)r->data[header];
     *payload = r->data + header + 1;
     *len = n - 1;
@@ -149,11 +143,9 @@ int sdsim_proto_next(sdsim_proto_reader *r, int *type, const char **payload, siz
 }
 
 void sdsim_proto_reader_pop(sdsim_proto_reader *r) {
-    if (r->len < 4)
-        return;
+    if (r->len < 4) return;
     size_t n = 4 + (size_t)load_u32(r->data);
-    if (n > r->len)
-        n = r->len;
+    if (n > r->len) n = r->len;
     memmove(r->data, r->data + n, r->len - n);
     r->len -= n;
 }
@@ -186,10 +178,8 @@ const char *sdsim_proto_get_str(sdsim_proto_cursor *c, size_t *len) {
 void sdsim_proto_get_cstr(sdsim_proto_cursor *c, char *dst, size_t dstlen) {
     size_t n;
     const char *s = sdsim_proto_get_str(c, &n);
-    if (dstlen == 0)
-        return;
-    if (n >= dstlen)
-        n = dstlen - 1;
+    if (dstlen == 0) return;
+    if (n >= dstlen) n = dstlen - 1;
     memcpy(dst, s, n);
     dst[n] = '\0';
 }

@@ -68,4 +68,3 @@ uint32_t sdsim_proto_get_u32(sdsim_proto_cursor *c);
 const char *sdsim_proto_get_str(sdsim_proto_cursor *c, size_t *len);
 /* Copies a string field into dst (truncated to dstlen - 1, NUL-terminated). */
 void sdsim_proto_get_cstr(sdsim_proto_cursor *c, char *dst, size_t dstlen);
-

@@ -83,10 +83,17 @@ static void closed_case(int users, uint64_t seed) {
     sim_design_free(d);
 }
 
-static void test_closed_n1(void) { closed_case(1, 21); }
-static void test_closed_n5(void) { closed_case(5, 22); }
-static void test_closed_n12(void) { closed_case(12, 23); }
-static void test_closed_n20(void) { closed_case(20, 24); }
+static void test_closed_n1(void) {
+    closed_case(1, 21);
+}
+static void test_closed_n5(void) {
+    closed_case(5, 22);
+}
+static void test_closed_n12(void) {
+    closed_case(12, 23);
+}
+static void test_closed_n20(void) {
+    closed_case(20, 24);
+}
 
-TEST_MAIN(TEST(test_closed_n1), TEST(test_closed_n5), TEST(test_closed_n12),
-          TEST(test_closed_n20))
+TEST_MAIN(TEST(test_closed_n1), TEST(test_closed_n5), TEST(test_closed_n12), TEST(test_closed_n20))

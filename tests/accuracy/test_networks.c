@@ -30,8 +30,10 @@ static double hypoexp_quantile(const double *theta, int n, double q) {
                 if (j != i) c *= theta[j] / (theta[j] - theta[i]);
             surv += c * exp(-theta[i] * t);
         }
-        if (surv > 1 - q) lo = t;
-        else hi = t;
+        if (surv > 1 - q)
+            lo = t;
+        else
+            hi = t;
     }
     return 0.5 * (lo + hi);
 }

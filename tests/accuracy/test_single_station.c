@@ -52,11 +52,17 @@ static void mm1(double rho, double customers, double tol_mean, double tol_p99) {
 }
 
 /* sigma: 0.32 % (mean), 0.62 % (p99) -> 2 % and 3 %. */
-static void test_mm1_rho_0_5(void) { mm1(0.5, 1e6, 0.02, 0.03); }
+static void test_mm1_rho_0_5(void) {
+    mm1(0.5, 1e6, 0.02, 0.03);
+}
 /* sigma: 0.76 %, 1.14 % -> 3.5 % and 7 %. */
-static void test_mm1_rho_0_8(void) { mm1(0.8, 2e6, 0.035, 0.07); }
+static void test_mm1_rho_0_8(void) {
+    mm1(0.8, 2e6, 0.035, 0.07);
+}
 /* sigma: ~1 % (Whitt 0.97 %), 1.22 % -> 5 % and 7 %. */
-static void test_mm1_rho_0_9(void) { mm1(0.9, 4e6, 0.05, 0.07); }
+static void test_mm1_rho_0_9(void) {
+    mm1(0.9, 4e6, 0.05, 0.07);
+}
 
 /* Erlang C: the probability that an arrival waits in an M/M/c queue with offered load a. */
 static double erlang_c(int c, double a) {
@@ -121,7 +127,9 @@ static void mg1(const char *name, sim_dist service, double scv, double rho, doub
 }
 
 /* M/D/1 at rho 0.8: sigma of W 0.51 % (0.77 % of Wq) -> W 2.5 %, Wq 4 %. */
-static void test_md1(void) { mg1("md1", sim_dist_const(S_MEAN), 0, 0.8, 1e6, 3, 0.025, 0.04); }
+static void test_md1(void) {
+    mg1("md1", sim_dist_const(S_MEAN), 0, 0.8, 1e6, 3, 0.025, 0.04);
+}
 
 /* M/H2/1, scv 4, rho 0.7, 3M: sigma of W ~0.72 % (0.84 % of Wq) -> W 3.5 %, Wq 4 %. */
 static void test_mg1_hyperexp_scv4(void) {
@@ -202,11 +210,17 @@ static void mmck(const char *name, int c, int k, double rho, double arrivals, ui
 }
 
 /* M/M/1/5 (1 worker, queue_cap 4) at rho 0.9: P_5 = 0.1 * 0.9^5 / (1 - 0.9^6) = 0.1260. */
-static void test_mm1k_rho_0_9(void) { mmck("mm1k", 1, 5, 0.9, 1e6, 6); }
+static void test_mm1k_rho_0_9(void) {
+    mmck("mm1k", 1, 5, 0.9, 1e6, 6);
+}
 /* M/M/1/3 overloaded at rho 1.5: P_3 = 0.4154; a finite queue is stable at any load. */
-static void test_mm1k_overloaded(void) { mmck("mm1k_over", 1, 3, 1.5, 1e6, 7); }
+static void test_mm1k_overloaded(void) {
+    mmck("mm1k_over", 1, 3, 1.5, 1e6, 7);
+}
 /* M/M/2/6 (2 workers, queue_cap 4) at rho 0.9. */
-static void test_mmck_c2_k6(void) { mmck("mmck", 2, 6, 0.9, 1e6, 8); }
+static void test_mmck_c2_k6(void) {
+    mmck("mmck", 2, 6, 0.9, 1e6, 8);
+}
 
 /* Three replicas with the random policy: random splitting of a Poisson stream gives three
  * independent Poisson streams of lambda/3, so each replica is an M/M/1 at rho 0.8 and the
@@ -241,5 +255,5 @@ static void test_replicas_random_split(void) {
 
 TEST_MAIN(TEST(test_mm1_rho_0_5), TEST(test_mm1_rho_0_8), TEST(test_mm1_rho_0_9),
           TEST(test_mmc_erlang_c), TEST(test_md1), TEST(test_mg1_hyperexp_scv4),
-          TEST(test_mg1_lognormal_scv2), TEST(test_mg1_erlang4), TEST(test_mm1k_rho_0_9), TEST(test_mm1k_overloaded),
-          TEST(test_mmck_c2_k6), TEST(test_replicas_random_split))
+          TEST(test_mg1_lognormal_scv2), TEST(test_mg1_erlang4), TEST(test_mm1k_rho_0_9),
+          TEST(test_mm1k_overloaded), TEST(test_mmck_c2_k6), TEST(test_replicas_random_split))

@@ -90,7 +90,8 @@ static const double tandem_means[3] = {0.0008, 0.0009, 0.0007};
 static sim_design *build_tandem3(void) {
     sim_design *d = sim_design_new("tandem3");
     static const char *ids[3] = {"s1", "s2", "s3"};
-    for (int i = 0; i < 3; i++) add_service(d, ids[i], 1, sim_dist_exp(tandem_means[i]));
+    for (int i = 0; i < 3; i++)
+        add_service(d, ids[i], 1, sim_dist_exp(tandem_means[i]));
     add_forward(d, 0, 1);
     add_forward(d, 1, 2);
     add_source(d, 0, 800);
@@ -100,7 +101,8 @@ static sim_design *build_tandem3(void) {
 /* Theory (Jackson): each station is an M/M/1 at 800 rps; e2e mean = sum of 1/(mu_i - 800). */
 static void check_tandem3(const sim_results *res) {
     double e2e = 0;
-    for (int i = 0; i < 3; i++) e2e += 1 / (1 / tandem_means[i] - 800);
+    for (int i = 0; i < 3; i++)
+        e2e += 1 / (1 / tandem_means[i] - 800);
     printf("    check: e2e mean %.3f ms (theory %.3f), utilizations %.3f %.3f %.3f "
            "(theory 0.640 0.720 0.560)\n",
            res->e2e.latency.mean * 1e3, e2e * 1e3, res->components[0].utilization,
@@ -116,12 +118,18 @@ static void check_tandem3(const sim_results *res) {
 /* Mixed service-time shapes, all of mean 1 ms. */
 static sim_dist mixed_service(int i) {
     switch (i % 6) {
-    case 0: return sim_dist_exp(0.001);
-    case 1: return dist_of(SIM_DIST_ERLANG, 0.001, 0, 2);
-    case 2: return dist_of(SIM_DIST_LOGNORMAL, 0.001, 2, 0);
-    case 3: return sim_dist_const(0.001);
-    case 4: return dist_of(SIM_DIST_HYPEREXP, 0.001, 3, 0);
-    default: return dist_of(SIM_DIST_UNIFORM, 0.001, 0.2, 0);
+    case 0:
+        return sim_dist_exp(0.001);
+    case 1:
+        return dist_of(SIM_DIST_ERLANG, 0.001, 0, 2);
+    case 2:
+        return dist_of(SIM_DIST_LOGNORMAL, 0.001, 2, 0);
+    case 3:
+        return sim_dist_const(0.001);
+    case 4:
+        return dist_of(SIM_DIST_HYPEREXP, 0.001, 3, 0);
+    default:
+        return dist_of(SIM_DIST_UNIFORM, 0.001, 0.2, 0);
     }
 }
 

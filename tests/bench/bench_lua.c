@@ -31,8 +31,10 @@ static int add_script(sim_design *d, const char *id, double mean, int plugin) {
     snprintf(c.type, sizeof c.type, "lua_worker");
     int i = sim_design_add_component(d, &c);
     char json[4200];
-    snprintf(json, sizeof json, "{\"file\":\"%s/tests/bench/lua/lua_worker.lua\",\"params\":{},"
-             "\"plugin\":%s}", sdsim_root(), plugin ? "true" : "false");
+    snprintf(json, sizeof json,
+             "{\"file\":\"%s/tests/bench/lua/lua_worker.lua\",\"params\":{},"
+             "\"plugin\":%s}",
+             sdsim_root(), plugin ? "true" : "false");
     sim_design_set_script(d, i, json);
     return i;
 }
@@ -51,7 +53,8 @@ static sim_design *build(int tandem, int plugin) {
         add_script(d, "server", 0.001, plugin);
     } else {
         static const char *ids[3] = {"s1", "s2", "s3"};
-        for (int i = 0; i < 3; i++) add_script(d, ids[i], tandem_means[i], plugin);
+        for (int i = 0; i < 3; i++)
+            add_script(d, ids[i], tandem_means[i], plugin);
         for (int i = 0; i < 2; i++) {
             sim_edge e = sim_edge_defaults(i, i + 1);
             e.mode = SIM_EDGE_FORWARD;
@@ -76,15 +79,17 @@ typedef struct bench_run {
 static void check(const bench_run *b, const sim_results *res) {
     if (!b->tandem) {
         printf("    check: utilization %.4f (theory 0.8000), mean response %.3f ms (theory "
-               "5.000)\n", res->components[0].utilization, res->components[0].response.mean * 1e3);
+               "5.000)\n",
+               res->components[0].utilization, res->components[0].response.mean * 1e3);
         return;
     }
     double e2e = 0;
-    for (int i = 0; i < 3; i++) e2e += 1 / (1 / tandem_means[i] - 800);
+    for (int i = 0; i < 3; i++)
+        e2e += 1 / (1 / tandem_means[i] - 800);
     printf("    check: e2e mean %.3f ms (theory %.3f), utilizations %.3f %.3f %.3f (theory "
-           "0.640 0.720 0.560)\n", res->e2e.latency.mean * 1e3, e2e * 1e3,
-           res->components[0].utilization, res->components[1].utilization,
-           res->components[2].utilization);
+           "0.640 0.720 0.560)\n",
+           res->e2e.latency.mean * 1e3, e2e * 1e3, res->components[0].utilization,
+           res->components[1].utilization, res->components[2].utilization);
 }
 
 /* The body sdsim_behavior_run runs (in this process, or in the sandbox's child). */
@@ -110,8 +115,8 @@ static int body(sim_design *d, void *ud) {
     double cpu = cpu_seconds() - t0, eps = res->events / cpu;
     double target = strcmp(b->mode, "trusted") == 0 ? 5e6 : 1e6;
     printf("%-12s %-9s events %10llu  cpu %6.2f s  %6.2f M events/s  [target >= %.0f M/s: %s]"
-           "  (%.0f ns per request-station)\n", b->name, b->mode,
-           (unsigned long long)res->events, cpu, eps / 1e6, target / 1e6,
+           "  (%.0f ns per request-station)\n",
+           b->name, b->mode, (unsigned long long)res->events, cpu, eps / 1e6, target / 1e6,
            eps >= target ? "met" : "MISSED", cpu / (res->events / 2.0) * 1e9);
     check(b, res);
     fflush(stdout);

@@ -118,7 +118,8 @@ static void test_mmc_erlang_c(void) {
     CHECK_REL(sim_erlang_c(50, 45), erlang_c_sum(50, 45), 1e-9);
     /* Large stations start the recursion near k = a; compare with the whole recursion. */
     double b = 1, aa = 4900;
-    for (int k = 1; k <= 5000; k++) b = aa * b / (k + aa * b);
+    for (int k = 1; k <= 5000; k++)
+        b = aa * b / (k + aa * b);
     CHECK_REL(sim_erlang_c(5000, aa), b / (1 - aa / 5000 * (1 - b)), 1e-12);
     sim_analytic_free(&a);
     sim_design_free(d);
@@ -161,10 +162,13 @@ static void test_md1_mg1(void) {
 static void mmck_by_states(double lam, double mean, int c, int k, double *pb, double *l) {
     double p[64], a = lam * mean, sum = 0;
     p[0] = 1;
-    for (int n = 1; n <= k; n++) p[n] = p[n - 1] * a / (n < c ? n : c);
-    for (int n = 0; n <= k; n++) sum += p[n];
+    for (int n = 1; n <= k; n++)
+        p[n] = p[n - 1] * a / (n < c ? n : c);
+    for (int n = 0; n <= k; n++)
+        sum += p[n];
     *l = 0;
-    for (int n = 0; n <= k; n++) *l += n * p[n] / sum;
+    for (int n = 0; n <= k; n++)
+        *l += n * p[n] / sum;
     *pb = p[k] / sum;
 }
 
@@ -224,7 +228,6 @@ static void test_mmck_blocking(void) {
     sim_design_free(d);
 }
 
-
 /* Drops at a bounded queue thin the flow it passes on: b2 would be unstable at the offered
  * 120 rps (rho 1.2), but only 120 (1 - Pb) get through b1 (M/M/1/4 at rho 1.2). In a loop the same
  * thinning must leave finite answer times. */
@@ -269,7 +272,9 @@ static void test_drops_thin_downstream(void) {
 
 /* ---- open networks ---------------------------------------------------------------------- */
 
-static double mm1_r(double lam, double mean) { return mean / (1 - lam * mean); }
+static double mm1_r(double lam, double mean) {
+    return mean / (1 - lam * mean);
+}
 
 static void test_tandem_jackson(void) {
     sim_design *d = sim_design_new("tandem");
@@ -305,8 +310,8 @@ static void test_branch_split(void) {
     if (a.components) {
         CHECK_REL(a.components[y].arrival_rate, 30, EXACT_REL);
         CHECK_REL(a.components[z].arrival_rate, 50, EXACT_REL);
-        double e2e = mm1_r(100, 0.005) + 0.3 * (0.002 + mm1_r(30, 0.01)) +
-                     0.5 * (0.002 + mm1_r(50, 0.01));
+        double e2e =
+            mm1_r(100, 0.005) + 0.3 * (0.002 + mm1_r(30, 0.01)) + 0.5 * (0.002 + mm1_r(50, 0.01));
         CHECK_REL(a.e2e_mean, e2e, EXACT_REL);
         CHECK(a.components[z].exactness == SIM_EXACT);
     }
@@ -417,7 +422,6 @@ static void test_call_holding(void) {
     sim_analytic_free(&a);
     sim_design_free(d);
 }
-
 
 /* Scatter-gather waits for the slowest branch. Exponential delay-station branches make the
  * holding time exact in the mean: 3 equal branches of 10 ms -> H_3 * 10 ms; branches of 10 ms
@@ -562,7 +566,8 @@ static void test_balancer_split(void) {
     sim_analytic a;
     CHECK(analyze(d, &a) == 0);
     if (a.components) {
-        for (int i = 0; i < 3; i++) CHECK_REL(a.components[s[i]].arrival_rate, 50, EXACT_REL);
+        for (int i = 0; i < 3; i++)
+            CHECK_REL(a.components[s[i]].arrival_rate, 50, EXACT_REL);
         CHECK_REL(a.components[w[0]].arrival_rate, 20, EXACT_REL);
         CHECK_REL(a.components[w[1]].arrival_rate, 60, EXACT_REL);
         CHECK(a.components[lb].utilization == 0);
@@ -777,7 +782,6 @@ static void test_mixed_refused(void) {
     sim_design_free(d);
 }
 
-
 static int all_defined(const sim_analytic *a) {
     for (int i = 0; i < a->ncomponents; i++) {
         const sim_analytic_component *c = &a->components[i];
@@ -800,17 +804,25 @@ static double fuzz_u(void) { /* a small LCG is enough to vary designs reproducib
     fuzz_state = fuzz_state * 1103515245u + 12345u;
     return (fuzz_state >> 8) / 16777216.0;
 }
-static int fuzz_i(int n) { return (int)(fuzz_u() * n) % n; }
+static int fuzz_i(int n) {
+    return (int)(fuzz_u() * n) % n;
+}
 
 static sim_dist fuzz_dist(void) {
     double mean = fuzz_u() < 0.1 ? 0 : 0.0001 + 0.02 * fuzz_u();
     switch (fuzz_i(6)) {
-    case 0: return sim_dist_const(mean);
-    case 1: return dist_of(SIM_DIST_ERLANG, mean, 1.0 / (1 + fuzz_i(4)));
-    case 2: return dist_of(SIM_DIST_HYPEREXP, mean, 1 + 5 * fuzz_u());
-    case 3: return dist_of(SIM_DIST_LOGNORMAL, mean, 0.1 + 3 * fuzz_u());
-    case 4: return dist_of(SIM_DIST_UNIFORM, mean, 0.3 * fuzz_u());
-    default: return sim_dist_exp(mean);
+    case 0:
+        return sim_dist_const(mean);
+    case 1:
+        return dist_of(SIM_DIST_ERLANG, mean, 1.0 / (1 + fuzz_i(4)));
+    case 2:
+        return dist_of(SIM_DIST_HYPEREXP, mean, 1 + 5 * fuzz_u());
+    case 3:
+        return dist_of(SIM_DIST_LOGNORMAL, mean, 0.1 + 3 * fuzz_u());
+    case 4:
+        return dist_of(SIM_DIST_UNIFORM, mean, 0.3 * fuzz_u());
+    default:
+        return sim_dist_exp(mean);
     }
 }
 
@@ -853,8 +865,10 @@ static sim_design *fuzz_design(void) {
     free(excl);
     int closed = fuzz_u() < 0.3, mixed = fuzz_u() < 0.05;
     for (int k = 1 + fuzz_i(3); k > 0; k--) {
-        if (closed || (mixed && k == 1)) add_closed(d, fuzz_i(n), fuzz_i(50), 0.1 * fuzz_u());
-        else add_open(d, fuzz_i(n), 500 * fuzz_u());
+        if (closed || (mixed && k == 1))
+            add_closed(d, fuzz_i(n), fuzz_i(50), 0.1 * fuzz_u());
+        else
+            add_open(d, fuzz_i(n), 500 * fuzz_u());
     }
     return d;
 }
@@ -887,7 +901,6 @@ static void test_random_designs(void) {
 }
 
 /* ---- scale ------------------------------------------------------------------------------ */
-
 
 /* 1,000 components: a chain of forwards with calls and async side edges and a few loops
  * back; it must solve in well under 10 ms (measured; generous under sanitizers). */
@@ -941,10 +954,11 @@ static void test_thousand_components(void) {
     sim_design_free(d);
 }
 
-TEST_MAIN(TEST(test_mm1), TEST(test_mmc_erlang_c), TEST(test_md1_mg1), TEST(test_mmck_blocking), TEST(test_drops_thin_downstream),
-          TEST(test_tandem_jackson), TEST(test_branch_split), TEST(test_feedback_loop),
-          TEST(test_loop_never_leaves), TEST(test_call_holding), TEST(test_fanout_slowest), TEST(test_three_tier_bottleneck),
-          TEST(test_cache_miss_flow), TEST(test_balancer_split), TEST(test_replicas_and_database),
+TEST_MAIN(TEST(test_mm1), TEST(test_mmc_erlang_c), TEST(test_md1_mg1), TEST(test_mmck_blocking),
+          TEST(test_drops_thin_downstream), TEST(test_tandem_jackson), TEST(test_branch_split),
+          TEST(test_feedback_loop), TEST(test_loop_never_leaves), TEST(test_call_holding),
+          TEST(test_fanout_slowest), TEST(test_three_tier_bottleneck), TEST(test_cache_miss_flow),
+          TEST(test_balancer_split), TEST(test_replicas_and_database),
           TEST(test_async_queue_and_limiter), TEST(test_patterns), TEST(test_unstable),
           TEST(test_closed_mva), TEST(test_closed_seidmann), TEST(test_mixed_refused),
           TEST(test_random_designs), TEST(test_thousand_components))

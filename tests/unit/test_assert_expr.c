@@ -39,8 +39,8 @@ static void logic_and_precedence(void) {
 
 static void names_are_reported(void) {
     char names[256], err[256];
-    int r = sdsim_assert_eval("p99_ms<100 && error_rate<0.01", lookup, NULL, names,
-                              sizeof names, err, sizeof err);
+    int r = sdsim_assert_eval("p99_ms<100 && error_rate<0.01", lookup, NULL, names, sizeof names,
+                              err, sizeof err);
     CHECK(r == 0);
     CHECK(strstr(names, "p99_ms = 180") != NULL);
     CHECK(strstr(names, "error_rate = 0.002") != NULL);

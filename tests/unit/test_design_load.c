@@ -28,8 +28,7 @@ static void print_problems(const char *what, const sdsim_problems *p) {
 /* 1 when some problem has exactly this path and a reason containing sub. */
 static int has_problem(const sdsim_problems *p, const char *path, const char *sub) {
     for (int i = 0; i < p->n; i++)
-        if (strcmp(p->items[i].path, path) == 0 && strstr(p->items[i].reason, sub))
-            return 1;
+        if (strcmp(p->items[i].path, path) == 0 && strstr(p->items[i].reason, sub)) return 1;
     return 0;
 }
 
@@ -38,8 +37,7 @@ static sim_design *load_ok(const char *file) {
     sim_design *d = sdsim_load_design_file(file, &p);
     CHECK(d != NULL);
     CHECK(p.n == 0);
-    if (!d || p.n)
-        print_problems(file, &p);
+    if (!d || p.n) print_problems(file, &p);
     sdsim_problems_free(&p);
     return d;
 }
@@ -66,17 +64,14 @@ static void bad_designs_report_expected_problems(void) {
     path_in(manifest, sizeof manifest, "tests/data/bad", "expect.tsv");
     FILE *f = fopen(manifest, "r");
     CHECK(f != NULL);
-    if (!f)
-        return;
+    if (!f) return;
     int cases = 0;
     while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
+        if (line[0] == '#' || line[0] == '\n') continue;
         line[strcspn(line, "\n")] = 0;
         char *file = strtok(line, "\t"), *path = strtok(NULL, "\t"), *sub = strtok(NULL, "");
         CHECK(file && path && sub);
-        if (!file || !path || !sub)
-            continue;
+        if (!file || !path || !sub) continue;
         char full[1024];
         path_in(full, sizeof full, "tests/data/bad", file);
         expect_problem(full, path, sub);
@@ -93,8 +88,7 @@ static void every_bad_file_is_listed(void) {
     path_in(manifest, sizeof manifest, "tests/data/bad", "expect.tsv");
     FILE *f = fopen(manifest, "r");
     CHECK(f != NULL);
-    if (!f)
-        return;
+    if (!f) return;
     static char text[65536];
     size_t n = fread(text, 1, sizeof text - 1, f);
     text[n] = 0;
@@ -103,17 +97,14 @@ static void every_bad_file_is_listed(void) {
     CHECK(d != NULL);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "expect.tsv") == 0)
-            continue;
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "expect.tsv") == 0) continue;
         char key[300];
         snprintf(key, sizeof key, "\n%s\t", e->d_name);
         int listed = strstr(text, key) != NULL;
         CHECK(listed);
-        if (!listed)
-            fprintf(stderr, "  %s is not in expect.tsv\n", e->d_name);
+        if (!listed) fprintf(stderr, "  %s is not in expect.tsv\n", e->d_name);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
 }
 
 static void one_file_reports_every_problem(void) {
@@ -131,15 +122,13 @@ static void good_designs_load(void) {
     int n = 0;
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         char full[1024];
         snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
         sim_design_free(load_ok(full));
         n++;
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     CHECK(n >= 3);
 }
 
@@ -152,8 +141,7 @@ static void every_template_loads(void) {
     struct dirent *e;
     while (d && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0)
-            continue;
+        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0) continue;
         char full[1024];
         snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
         sim_design *design = load_ok(full);
@@ -161,26 +149,25 @@ static void every_template_loads(void) {
         sim_design_free(design);
         n++;
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     CHECK(n >= 3);
 }
 
-static int find(const sim_design *d, const char *id) { return sim_design_find(d, id); }
+static int find(const sim_design *d, const char *id) {
+    return sim_design_find(d, id);
+}
 
 /* The e-commerce template as the engine sees it: values in seconds, defaults filled. */
 static void ecommerce_converts_exactly(void) {
     char full[1024];
     path_in(full, sizeof full, "templates", "ecommerce.lua");
     sim_design *d = load_ok(full);
-    if (!d)
-        return;
+    if (!d) return;
     CHECK(strcmp(d->name, "ecommerce") == 0);
     int api = find(d, "api"), db = find(d, "db"), clients = find(d, "clients");
     int lb = find(d, "lb");
     CHECK(api >= 0 && db >= 0 && clients >= 0 && lb >= 0);
-    if (api < 0 || db < 0 || clients < 0 || lb < 0)
-        goto out;
+    if (api < 0 || db < 0 || clients < 0 || lb < 0) goto out;
     CHECK(d->components[api].replicas == 6 && d->components[api].workers == 18);
     CHECK(d->components[api].queue_cap == 200);
     CHECK(d->components[api].service.kind == SIM_DIST_LOGNORMAL);
@@ -217,12 +204,10 @@ static void full_design_converts_exactly(void) {
     char full[1024];
     path_in(full, sizeof full, "tests/data/good", "full.json");
     sim_design *d = load_ok(full);
-    if (!d)
-        return;
+    if (!d) return;
     int lb = find(d, "lb"), a = find(d, "api-a"), jobs = find(d, "jobs"), db = find(d, "db");
     CHECK(lb == 1 && a == 2 && db == 5 && jobs == 6);
-    if (lb != 1 || a != 2 || db != 5 || jobs != 6)
-        goto out;
+    if (lb != 1 || a != 2 || db != 5 || jobs != 6) goto out;
     const sim_component *ca = &d->components[a];
     CHECK(strcmp(ca->zone, "z1") == 0);
     CHECK(ca->policy == SIM_POLICY_P2C && ca->fanout_all == 1);
@@ -280,7 +265,7 @@ static void full_design_converts_exactly(void) {
         CHECK(f[4].kind == SIM_FAULT_CAPACITY);
         CHECK_NEAR(f[4].value, 0.5, 0);
         CHECK(f[5].kind == SIM_FAULT_HIT_RATIO && f[5].target == 4);
-        CHECK(f[6].kind == SIM_FAULT_PARTITION && f[6].target == 4); /* api-b->db: edge 4 */
+        CHECK(f[6].kind == SIM_FAULT_PARTITION && f[6].target == 4);   /* api-b->db: edge 4 */
         CHECK(f[7].kind == SIM_FAULT_PACKET_LOSS && f[7].target == 5); /* "cache -> db" */
         CHECK(f[8].kind == SIM_FAULT_CRASH && f[8].target == db && f[8].replica == 0);
         CHECK_NEAR(f[8].at, 30, 0);
@@ -295,8 +280,7 @@ static void closed_design_converts_exactly(void) {
     char full[1024];
     path_in(full, sizeof full, "tests/data/good", "closed.json");
     sim_design *d = load_ok(full);
-    if (!d)
-        return;
+    if (!d) return;
     CHECK(d->components[0].service.kind == SIM_DIST_ERLANG && d->components[0].service.k == 4);
     CHECK_NEAR(d->components[0].service.mean, 0.02, 1e-15);
     /* Empirical values 1, 2, 3, 10 ms: mean 4 ms. */
@@ -317,8 +301,7 @@ static void closed_design_converts_exactly(void) {
 static void write_file(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    if (!f)
-        return;
+    if (!f) return;
     fwrite(data, 1, len, f);
     fclose(f);
 }

@@ -53,7 +53,8 @@ static void const_is_exact(void) {
     sim_dist d = sim_dist_const(0.004);
     sim_rng r;
     sim_rng_seed(&r, 1);
-    for (int i = 0; i < 10; i++) CHECK(sim_dist_sample(&d, &r) == 0.004);
+    for (int i = 0; i < 10; i++)
+        CHECK(sim_dist_sample(&d, &r) == 0.004);
     sim_dist z = sim_dist_const(0);
     char err[64];
     CHECK(sim_dist_prepare(&z, err, sizeof err) == 0);
@@ -67,7 +68,8 @@ static void exp_moments_and_tail(void) {
     sim_rng r;
     sim_rng_seed(&r, 3);
     int above = 0;
-    for (int i = 0; i < N; i++) above += sim_dist_sample(&d, &r) > 2.0;
+    for (int i = 0; i < N; i++)
+        above += sim_dist_sample(&d, &r) > 2.0;
     CHECK_NEAR((double)above / N, exp(-1), 0.0015);
 }
 
@@ -84,7 +86,8 @@ static void exp1_matches_cdf_and_tail(void) {
     static double xs[NKS];
     sim_rng r;
     sim_rng_seed(&r, 17);
-    for (int i = 0; i < NKS; i++) xs[i] = sim_dist_exp1(&r);
+    for (int i = 0; i < NKS; i++)
+        xs[i] = sim_dist_exp1(&r);
     qsort(xs, NKS, sizeof xs[0], cmp_double);
     double dmax = 0;
     for (int i = 0; i < NKS; i++) {
@@ -95,7 +98,8 @@ static void exp1_matches_cdf_and_tail(void) {
     }
     CHECK(sqrt(NKS) * dmax < 1.95);
     int tail = 0;
-    for (int i = 0; i < N; i++) tail += sim_dist_exp1(&r) > 9;
+    for (int i = 0; i < N; i++)
+        tail += sim_dist_exp1(&r) > 9;
     CHECK_NEAR(tail, N * exp(-9), 5 * sqrt(N * exp(-9)));
 }
 
@@ -124,7 +128,8 @@ static void normal1_matches_cdf_and_tail(void) {
     }
     CHECK(sqrt(NKS) * dmax < 1.95);
     int tail = 0;
-    for (int i = 0; i < N; i++) tail += fabs(sim_dist_normal1(&r)) > 3.8;
+    for (int i = 0; i < N; i++)
+        tail += fabs(sim_dist_normal1(&r)) > 3.8;
     double p = erfc(3.8 / sqrt(2));
     CHECK_NEAR(tail, N * p, 5 * sqrt(N * p));
 }
@@ -174,7 +179,8 @@ static void lognormal_moments_and_median(void) {
     sim_rng r;
     sim_rng_seed(&r, 8);
     int below = 0;
-    for (int i = 0; i < N; i++) below += sim_dist_sample(&d, &r) < median;
+    for (int i = 0; i < N; i++)
+        below += sim_dist_sample(&d, &r) < median;
     CHECK_NEAR((double)below / N, 0.5, 0.0015);
 }
 
@@ -216,7 +222,8 @@ static void same_seed_same_samples(void) {
         sim_rng_seed(&a, 77);
         sim_rng_seed(&b, 77);
         int same = 1;
-        for (int i = 0; i < 1000; i++) same &= sim_dist_sample(&d, &a) == sim_dist_sample(&d, &b);
+        for (int i = 0; i < 1000; i++)
+            same &= sim_dist_sample(&d, &a) == sim_dist_sample(&d, &b);
         CHECK(same);
     }
 }
@@ -261,7 +268,7 @@ static void names_round_trip(void) {
 }
 
 TEST_MAIN(TEST(const_is_exact), TEST(exp_moments_and_tail), TEST(exp1_matches_cdf_and_tail),
-          TEST(normal1_matches_cdf_and_tail), TEST(erlang_moments),
-          TEST(hyperexp_moments), TEST(lognormal_moments_and_median),
-          TEST(uniform_moments_and_bounds), TEST(empirical_moments), TEST(same_seed_same_samples),
-          TEST(bad_parameters_are_refused), TEST(names_round_trip))
+          TEST(normal1_matches_cdf_and_tail), TEST(erlang_moments), TEST(hyperexp_moments),
+          TEST(lognormal_moments_and_median), TEST(uniform_moments_and_bounds),
+          TEST(empirical_moments), TEST(same_seed_same_samples), TEST(bad_parameters_are_refused),
+          TEST(names_round_trip))

@@ -100,13 +100,15 @@ static void random_ops_match_reference(void) {
 static void ties_in_push_order(void) {
     sim_evq q;
     CHECK(sim_evq_init(&q, 4) == 0);
-    for (uint32_t i = 0; i < 1000; i++) CHECK(sim_evq_push(&q, 1.5, 0, i, 0) == 0);
+    for (uint32_t i = 0; i < 1000; i++)
+        CHECK(sim_evq_push(&q, 1.5, 0, i, 0) == 0);
     CHECK(sim_evq_push(&q, 1.0, 9, 0, 0) == 0);
     CHECK(sim_evq_peek_time(&q) == 1.0);
     sim_event e;
     CHECK(sim_evq_pop(&q, &e) == 0 && e.kind == 9);
     int in_order = 1;
-    for (uint32_t i = 0; i < 1000; i++) in_order &= sim_evq_pop(&q, &e) == 0 && e.a == i;
+    for (uint32_t i = 0; i < 1000; i++)
+        in_order &= sim_evq_pop(&q, &e) == 0 && e.a == i;
     CHECK(in_order);
     CHECK(sim_evq_pop(&q, &e) == -1);
     sim_evq_free(&q);
@@ -118,7 +120,8 @@ static void hold_model_keeps_time_monotone(void) {
     CHECK(sim_evq_init(&q, 0) == 0);
     sim_rng r;
     sim_rng_seed(&r, 9);
-    for (uint32_t i = 0; i < 10000; i++) sim_evq_push(&q, sim_rng_uniform(&r), 0, i, 0);
+    for (uint32_t i = 0; i < 10000; i++)
+        sim_evq_push(&q, sim_rng_uniform(&r), 0, i, 0);
     double now = 0;
     int backwards = 0;
     for (int i = 0; i < 300000; i++) {

@@ -107,7 +107,8 @@ static void edge_cases(void) {
     /* Ranks: 4 values, q = 0.5 is the 2nd smallest, q = 0.51 the 3rd, q = 0 the 1st. */
     sim_hist_reset(&h);
     double v[] = {0.001, 0.002, 0.004, 0.008};
-    for (int i = 0; i < 4; i++) sim_hist_record(&h, v[i]);
+    for (int i = 0; i < 4; i++)
+        sim_hist_record(&h, v[i]);
     CHECK_REL(sim_hist_quantile(&h, 0.5), 0.002, 1.0 / 128);
     CHECK_REL(sim_hist_quantile(&h, 0.51), 0.004, 1.0 / 128);
     CHECK_REL(sim_hist_quantile(&h, 0), 0.001, 1.0 / 128);
@@ -144,7 +145,8 @@ static void quantile_matches_reference_scan(void) {
         sim_hist_reset(&h);
         int n = 1 + (int)sim_rng_below(&r, 2000);
         double lo = pow(10, -7 + 4 * sim_rng_uniform(&r)), span = pow(10, 6 * sim_rng_uniform(&r));
-        for (int i = 0; i < n; i++) sim_hist_record(&h, lo * pow(span, sim_rng_uniform(&r)));
+        for (int i = 0; i < n; i++)
+            sim_hist_record(&h, lo * pow(span, sim_rng_uniform(&r)));
         if (t % 50 == 0) sim_hist_record(&h, 5000 + t); /* overflow: beyond 71.6 minutes */
         for (int k = 0; k <= 100; k++)
             mismatches += sim_hist_quantile(&h, k / 100.0) != reference_quantile(&h, k / 100.0);
@@ -153,7 +155,9 @@ static void quantile_matches_reference_scan(void) {
 }
 
 /* Small enough to keep one per component, per window and per batch. */
-static void size_is_small(void) { CHECK(sizeof(sim_hist) <= 8 * 1024 + 64); }
+static void size_is_small(void) {
+    CHECK(sizeof(sim_hist) <= 8 * 1024 + 64);
+}
 
 TEST_MAIN(TEST(quantiles_match_sorted_sample), TEST(precision_bound_over_the_range),
           TEST(merge_equals_recording_everything), TEST(edge_cases),

@@ -21,8 +21,8 @@ static char tmpdir[256];
 static sim_design *load_json(const char *json) {
     sdsim_problems p = {0};
     sim_design *d = sdsim_load_design_json(json, strlen(json), &p);
-    for (int i = 0; i < p.n; i++) fprintf(stderr, "  problem %s: %s\n", p.items[i].path,
-                                          p.items[i].reason);
+    for (int i = 0; i < p.n; i++)
+        fprintf(stderr, "  problem %s: %s\n", p.items[i].path, p.items[i].reason);
     sdsim_problems_free(&p);
     return d;
 }
@@ -50,14 +50,14 @@ static int comp(const sim_design *d, const char *id) {
 /* ---- token bucket: 1000 rps offered, 500 admitted --------------------------------------- */
 
 static void test_token_bucket(void) {
-    sim_design *d = load_json(
-        "{\"version\":1,\"components\":["
-        "{\"id\":\"limiter\",\"type\":\"token_bucket\",\"params\":{\"rate_rps\":500,"
-        "\"burst\":20}},"
-        "{\"id\":\"api\",\"type\":\"service\",\"replicas\":1,\"params\":{\"workers\":0,"
-        "\"service_time\":{\"dist\":\"const\",\"mean_ms\":2}}}],"
-        "\"edges\":[{\"from\":\"limiter\",\"to\":\"api\",\"mode\":\"forward\"}],"
-        "\"workload\":[{\"to\":\"limiter\",\"rps\":1000}]}");
+    sim_design *d =
+        load_json("{\"version\":1,\"components\":["
+                  "{\"id\":\"limiter\",\"type\":\"token_bucket\",\"params\":{\"rate_rps\":500,"
+                  "\"burst\":20}},"
+                  "{\"id\":\"api\",\"type\":\"service\",\"replicas\":1,\"params\":{\"workers\":0,"
+                  "\"service_time\":{\"dist\":\"const\",\"mean_ms\":2}}}],"
+                  "\"edges\":[{\"from\":\"limiter\",\"to\":\"api\",\"mode\":\"forward\"}],"
+                  "\"workload\":[{\"to\":\"limiter\",\"rps\":1000}]}");
     CHECK(d != NULL);
     if (!d) return;
     CHECK(d->components[0].behavior == SIM_BEHAVIOR_SCRIPT);
@@ -116,13 +116,16 @@ static void test_consensus_election(void) {
         uint64_t before = 0, during = 0, after = 0;
         for (int w = 0; w < nwin; w++) {
             uint32_t e = sim_run_window(r, w, 0)->errors;
-            if (w < 5) before += e;
-            else if (w == 5) during += e;
-            else after += e;
+            if (w < 5)
+                before += e;
+            else if (w == 5)
+                during += e;
+            else
+                after += e;
         }
-        CHECK(before == 0);        /* a healthy cluster never fails a write */
-        CHECK(during == errors);   /* the election is over within the crash's second */
-        CHECK(after == 0);         /* the new leader takes writes */
+        CHECK(before == 0);      /* a healthy cluster never fails a write */
+        CHECK(during == errors); /* the election is over within the crash's second */
+        CHECK(after == 0);       /* the new leader takes writes */
         /* Two replicas serve afterwards: capacity was enough, throughput stays 200/s. */
         CHECK_REL(res->components[0].throughput, 200 - errors / 12.0, 0.06);
         sim_run_free(r);
@@ -193,7 +196,7 @@ static sim_design *checked(sim_design *d) {
 static void test_ctx_api(void) {
     write_type("api_user",
                "behavior = function(req, ctx)\n"
-               "  local ok, ms = ctx:call('db')\n"          /* db: const 2 ms */
+               "  local ok, ms = ctx:call('db')\n" /* db: const 2 ms */
                "  if not ok or math.abs(ms - 2) > 1e-9 then return ctx:fail('call') end\n"
                "  local t0 = ctx:now()\n"
                "  ctx:sleep(3)\n"
@@ -240,12 +243,11 @@ static void test_ctx_api(void) {
 
 /* A failing callee: the edge's retries happen, then the behaviour learns ok = false. */
 static void test_call_failure_and_retries(void) {
-    write_type("retrier",
-               "behavior = function(req, ctx)\n"
-               "  local ok = ctx:call('db')\n"
-               "  if ok then return ctx:answer() end\n"
-               "  return ctx:fail('db down')\n"
-               "end,");
+    write_type("retrier", "behavior = function(req, ctx)\n"
+                          "  local ok = ctx:call('db')\n"
+                          "  if ok then return ctx:answer() end\n"
+                          "  return ctx:fail('db down')\n"
+                          "end,");
     sim_design *d = sim_design_new("retry");
     int a = add_script(d, "a", "retrier", 0, 0);
     int db = add_service(d, "db", 0.001);
@@ -290,9 +292,9 @@ static void test_determinism(void) {
         int a = add_script(d, "a", "dice", 1, 0);
         add_source(d, a, 300);
         if (!(d = checked(d))) {
-        CHECK(0);
-        return;
-    }
+            CHECK(0);
+            return;
+        }
         char err[512] = "";
         sdsim_behavior_host *h = sdsim_behavior_attach(d, NULL, err, sizeof err);
         sim_run *r = h ? run_for(d, 10, 42, err, sizeof err) : NULL;
@@ -313,12 +315,11 @@ static void test_determinism(void) {
 
 /* A Lua error in a behaviour stops the run with the file and line. */
 static void test_error_names_file_line(void) {
-    write_type("broken",
-               "behavior = function(req, ctx)\n"
-               "  ctx:work(1)\n"
-               "  local x = nil\n"
-               "  return x.field\n" /* line 5 of the file (after the header line) */
-               "end,");
+    write_type("broken", "behavior = function(req, ctx)\n"
+                         "  ctx:work(1)\n"
+                         "  local x = nil\n"
+                         "  return x.field\n" /* line 5 of the file (after the header line) */
+                         "end,");
     sim_design *d = sim_design_new("broken");
     int a = add_script(d, "a", "broken", 1, 0);
     add_source(d, a, 10);
@@ -442,10 +443,14 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s", tmpdir);
     if (system(cmd) != 0) return 1;
     static const test_case cases[] = {
-        TEST(test_token_bucket),         TEST(test_consensus_election),
-        TEST(test_ctx_api),              TEST(test_call_failure_and_retries),
-        TEST(test_determinism),          TEST(test_error_names_file_line),
-        TEST(test_crash_drops_suspended), TEST(test_plugin_sandbox),
+        TEST(test_token_bucket),
+        TEST(test_consensus_election),
+        TEST(test_ctx_api),
+        TEST(test_call_failure_and_retries),
+        TEST(test_determinism),
+        TEST(test_error_names_file_line),
+        TEST(test_crash_drops_suspended),
+        TEST(test_plugin_sandbox),
     };
     int rc = test_main(cases, (int)(sizeof cases / sizeof cases[0]));
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

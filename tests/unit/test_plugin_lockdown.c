@@ -47,8 +47,8 @@ static sim_design *plugin_design(const char *type) {
     snprintf(c.type, sizeof c.type, "%s", type);
     int i = sim_design_add_component(d, &c);
     char json[1024];
-    snprintf(json, sizeof json, "{\"file\":\"%s/%s.lua\",\"params\":{},\"plugin\":true}",
-             tmpdir, type);
+    snprintf(json, sizeof json, "{\"file\":\"%s/%s.lua\",\"params\":{},\"plugin\":true}", tmpdir,
+             type);
     sim_design_set_script(d, i, json);
     sim_workload w = sim_workload_defaults(i);
     w.rps = 100;
@@ -202,8 +202,12 @@ static void check_killed_by_sigsys(int (*body)(sim_design *, void *), int asan_r
 
 /* Under ASan, RLIMIT_NOFILE (the kept descriptors 0-2 fill it) still refuses the open;
  * RLIMIT_NPROC of 0 refuses the fork only where the process lacks CAP_SYS_RESOURCE. */
-static void test_open_is_refused(void) { check_killed_by_sigsys(body_open, B_REFUSED); }
-static void test_fork_is_refused(void) { check_killed_by_sigsys(body_fork, -1); }
+static void test_open_is_refused(void) {
+    check_killed_by_sigsys(body_open, B_REFUSED);
+}
+static void test_fork_is_refused(void) {
+    check_killed_by_sigsys(body_fork, -1);
+}
 
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/sdsim_plugin_lockdown_%d", (int)getpid());

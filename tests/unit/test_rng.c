@@ -68,7 +68,8 @@ static void uniform_passes_chi_square(void) {
         }
         double chi2 = 0, expect = n / 100.0;
         CHECK(bad == 0);
-        for (int b = 0; b < 100; b++) chi2 += (bins[b] - expect) * (bins[b] - expect) / expect;
+        for (int b = 0; b < 100; b++)
+            chi2 += (bins[b] - expect) * (bins[b] - expect) / expect;
         CHECK(chi2 < 148.2);
         /* Mean 1/2, standard error sqrt(1/12 / N) = 2.9e-4: 5 standard errors. */
         CHECK_NEAR(sum / n, 0.5, 5 * sqrt(1.0 / 12 / n));
@@ -83,11 +84,14 @@ static void below_is_uniform(void) {
     const int n = 1000000;
     for (int i = 0; i < n; i++) {
         uint32_t k = sim_rng_below(&r, 10);
-        if (k < 10) bins[k]++;
-        else bins[0] += n; /* out of range: makes the chi-square fail */
+        if (k < 10)
+            bins[k]++;
+        else
+            bins[0] += n; /* out of range: makes the chi-square fail */
     }
     double chi2 = 0, expect = n / 10.0;
-    for (int b = 0; b < 10; b++) chi2 += (bins[b] - expect) * (bins[b] - expect) / expect;
+    for (int b = 0; b < 10; b++)
+        chi2 += (bins[b] - expect) * (bins[b] - expect) / expect;
     CHECK(chi2 < 27.88);
 }
 

@@ -52,8 +52,7 @@ static sdsim_sandbox *start(int cpu_ms, int memory_mb, int jit) {
     lim.wall_ms = 10 * cpu_ms + 2000;
     char err[256];
     sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
-    if (!s)
-        fprintf(stderr, "  sandbox start failed: %s\n", err);
+    if (!s) fprintf(stderr, "  sandbox start failed: %s\n", err);
     return s;
 }
 
@@ -80,8 +79,8 @@ static int benign_works(sdsim_sandbox *s) {
 typedef struct expectation {
     char statuses[128]; /* space-separated status names */
     char message[256];
-    char lines[32];     /* the lines the message may name; empty: not checked */
-    int cpu_ms;         /* a CPU limit of its own, 0: the sandbox's */
+    char lines[32]; /* the lines the message may name; empty: not checked */
+    int cpu_ms;     /* a CPU limit of its own, 0: the sandbox's */
 } expectation;
 
 /* Copies the rest of a "-- key: value" header line into dst. */
@@ -90,8 +89,7 @@ static void header_value(const char *text, const char *key, char *dst, size_t le
     snprintf(pat, sizeof pat, "-- %s:", key);
     const char *p = strstr(text, pat);
     dst[0] = '\0';
-    if (!p)
-        return;
+    if (!p) return;
     p += strlen(pat);
     while (*p == ' ')
         p++;
@@ -103,8 +101,7 @@ static void header_value(const char *text, const char *key, char *dst, size_t le
 
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     static char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -116,22 +113,18 @@ static int status_expected(const expectation *e, sdsim_sandbox_status st) {
     char copy[128];
     snprintf(copy, sizeof copy, "%s", e->statuses);
     for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " "))
-        if (!strcmp(tok, sdsim_sandbox_status_name(st)))
-            return 1;
+        if (!strcmp(tok, sdsim_sandbox_status_name(st))) return 1;
     return 0;
 }
 
 /* "5 6": the line must be one of those; "": anything goes. */
 static int line_expected(const char *lines, int line) {
-    if (!*lines)
-        return 1;
+    if (!*lines) return 1;
     char *end;
     for (const char *p = lines; *p; p = end) {
         long v = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (v == line)
-            return 1;
+        if (end == p) break;
+        if (v == line) return 1;
     }
     return 0;
 }
@@ -151,8 +144,7 @@ static int list_cases(char names[][128], int max) {
         if (len > 4 && !strcmp(e->d_name + len - 4, ".lua"))
             snprintf(names[n++], 128, "%.127s", e->d_name);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     char *ptrs[256];
     for (int i = 0; i < n; i++)
         ptrs[i] = names[i];
@@ -189,12 +181,11 @@ static int check_case(sdsim_sandbox *s, const char *file) {
     sdsim_sandbox_result_line(&r, one, sizeof one);
     int ok = status_expected(&e, r.status) && strstr(one, e.message) &&
              line_expected(e.lines, r.line) && !strchr(one, '\n');
-    printf("  %-30s %-13s cpu %6.1f ms  %s\n", file, sdsim_sandbox_status_name(r.status),
-           r.cpu_ms, strstr(one, "tests/sandbox/") ? strstr(one, "tests/sandbox/") + 14 : one);
+    printf("  %-30s %-13s cpu %6.1f ms  %s\n", file, sdsim_sandbox_status_name(r.status), r.cpu_ms,
+           strstr(one, "tests/sandbox/") ? strstr(one, "tests/sandbox/") + 14 : one);
     if (!ok)
         fprintf(stderr, "  %s: expected [%s] '%s' line [%s], got %s line %d: %s\n", file,
-                e.statuses, e.message, e.lines, sdsim_sandbox_status_name(r.status), r.line,
-                one);
+                e.statuses, e.message, e.lines, sdsim_sandbox_status_name(r.status), r.line, one);
     sdsim_sandbox_result_free(&r);
     return ok;
 }
@@ -205,8 +196,7 @@ static void test_hostile_scripts(void) {
     CHECK(n >= 40);
     sdsim_sandbox *s = start(HOSTILE_CPU_MS, HOSTILE_MEMORY_MB, 1);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     for (int i = 0; i < n; i++) {
         CHECK(check_case(s, names[i]));
         CHECK(benign_works(s));
@@ -216,15 +206,14 @@ static void test_hostile_scripts(void) {
 
 /* The same cases, interpreter-only with the count hook: the limits hold there too. */
 static void test_hostile_scripts_without_jit(void) {
-    static const char *const cases[] = {"loop_while.lua", "loop_in_pcall.lua",
+    static const char *const cases[] = {"loop_while.lua",          "loop_in_pcall.lua",
                                         "loop_xpcall_handler.lua", "loop_string_find.lua",
-                                        "mem_pcall_swallow.lua", "esc_io_open.lua",
+                                        "mem_pcall_swallow.lua",   "esc_io_open.lua",
                                         "loop_return_tostring.lua"};
     cases_jit = 0;
     sdsim_sandbox *s = start(HOSTILE_CPU_MS, HOSTILE_MEMORY_MB, 0);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK(check_case(s, cases[i]));
         CHECK(benign_works(s));
@@ -238,8 +227,7 @@ static void test_hostile_scripts_without_jit(void) {
 static void test_two_sandboxes_do_not_share_globals(void) {
     sdsim_sandbox *a = start(1000, 32, 1), *b = start(1000, 32, 1);
     CHECK(a && b);
-    if (!a || !b)
-        return;
+    if (!a || !b) return;
     sdsim_sandbox_result r = run(a, "a.lua", "declare('secret', 42) return secret");
     CHECK(r.status == SDSIM_SANDBOX_OK && !strcmp(r.values, "42"));
     sdsim_sandbox_result_free(&r);
@@ -262,8 +250,7 @@ static void test_two_sandboxes_do_not_share_globals(void) {
 static void test_crash_costs_only_that_run(void) {
     sdsim_sandbox *victim = start(1000, 32, 1), *other = start(1000, 32, 1);
     CHECK(victim && other);
-    if (!victim || !other)
-        return;
+    if (!victim || !other) return;
     sdsim_sandbox_result r = run(other, "other.lua", "declare('kept', 'yes')");
     sdsim_sandbox_result_free(&r);
     int other_pid = sdsim_sandbox_pid(other), victim_pid = sdsim_sandbox_pid(victim);
@@ -288,8 +275,7 @@ static void test_crash_costs_only_that_run(void) {
 static void test_kill_discards_state(void) {
     sdsim_sandbox *s = start(200, 32, 1);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     sdsim_sandbox_result r = run(s, "a.lua", "declare('x', 1)");
     sdsim_sandbox_result_free(&r);
     r = run(s, "loop.lua", "x = 2\nwhile true do end");
@@ -310,8 +296,7 @@ static void test_wall_clock_limit(void) {
     char err[256];
     sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     const char *src = "return 1";
     kill(sdsim_sandbox_pid(s), SIGSTOP);
     CHECK(sdsim_sandbox_submit(s, "stuck.lua", src, strlen(src)) == 0);
@@ -340,8 +325,7 @@ static void test_lifetime_cpu_backstop(void) {
     char err[256];
     sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     sdsim_sandbox_result r = run(s, "spin.lua", "while true do end");
     CHECK(r.status == SDSIM_SANDBOX_KILLED_CPU);
     CHECK(strstr(r.message, "lifetime CPU limit of 1 s") != NULL);
@@ -362,8 +346,7 @@ static void test_output_is_bounded_and_survives_a_kill(void) {
     char err[256];
     sdsim_sandbox *s = sdsim_sandbox_start(&lim, err, sizeof err);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     sdsim_sandbox_result r = run(s, "spam.lua", "for i = 1, 1e5 do print(('x'):rep(99)) end");
     CHECK(r.status == SDSIM_SANDBOX_OK);
     CHECK(r.output_truncated);
@@ -388,8 +371,7 @@ static int count_fds(int pid) {
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
         n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     return n;
 }
 
@@ -399,10 +381,8 @@ static int seccomp_mode(int pid) {
     FILE *f = fopen(path, "r");
     int mode = -1;
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "Seccomp:", 8))
-            mode = atoi(line + 8);
-    if (f)
-        fclose(f);
+        if (!strncmp(line, "Seccomp:", 8)) mode = atoi(line + 8);
+    if (f) fclose(f);
     return mode;
 }
 
@@ -410,18 +390,15 @@ static void test_child_is_locked_down(void) {
     FILE *hold = fopen("/dev/null", "r"); /* a descriptor the child must not inherit */
     sdsim_sandbox *s = start(1000, 32, 1);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     int pid = sdsim_sandbox_pid(s);
     CHECK(count_fds(pid) == 4); /* 0-2 on /dev/null, 3 the socket */
 #if !defined(__SANITIZE_ADDRESS__)
     CHECK(seccomp_mode(pid) == 2); /* SECCOMP_MODE_FILTER */
 #endif
-    printf("  child %d: %d descriptors, seccomp mode %d\n", pid, count_fds(pid),
-           seccomp_mode(pid));
+    printf("  child %d: %d descriptors, seccomp mode %d\n", pid, count_fds(pid), seccomp_mode(pid));
     sdsim_sandbox_stop(s);
-    if (hold)
-        fclose(hold);
+    if (hold) fclose(hold);
 }
 
 /* ---- the asynchronous interface ------------------------------------------------------ */
@@ -431,8 +408,7 @@ static void test_child_is_locked_down(void) {
 static void test_async_runs_do_not_block(void) {
     sdsim_sandbox *slow = start(600, 32, 1), *fast = start(600, 32, 1);
     CHECK(slow && fast);
-    if (!slow || !fast)
-        return;
+    if (!slow || !fast) return;
     const char *loop = "while true do end", *quick = "return 7";
     CHECK(sdsim_sandbox_submit(slow, "slow.lua", loop, strlen(loop)) == 0);
     CHECK(sdsim_sandbox_submit(fast, "fast.lua", quick, strlen(quick)) == 0);
@@ -463,8 +439,7 @@ static void test_async_runs_do_not_block(void) {
             slow_done = 1;
             slow_at = now_ms() - t0;
         }
-        if (now_ms() - c0 > longest_poll)
-            longest_poll = now_ms() - c0;
+        if (now_ms() - c0 > longest_poll) longest_poll = now_ms() - c0;
     }
     CHECK(fast_done && slow_done);
     /* Normally all 20 finish before the kill; a throttled machine may stall the quick child
@@ -482,8 +457,7 @@ static void test_async_runs_do_not_block(void) {
 static void test_concurrent_kills(void) {
     sdsim_sandbox *a = start(200, 32, 1), *b = start(400, 32, 1);
     CHECK(a && b);
-    if (!a || !b)
-        return;
+    if (!a || !b) return;
     const char *loop = "local n = 0\nwhile true do n = n + 1 end";
     CHECK(sdsim_sandbox_submit(a, "a.lua", loop, strlen(loop)) == 0);
     CHECK(sdsim_sandbox_submit(b, "b.lua", loop, strlen(loop)) == 0);
@@ -495,10 +469,8 @@ static void test_concurrent_kills(void) {
         int ta = done_a ? 1000 : sdsim_sandbox_timeout_ms(a);
         int tb = done_b ? 1000 : sdsim_sandbox_timeout_ms(b);
         poll(p, 2, ta < tb ? ta : tb);
-        if (!done_a)
-            done_a = sdsim_sandbox_poll(a, &ra) == 1;
-        if (!done_b)
-            done_b = sdsim_sandbox_poll(b, &rb) == 1;
+        if (!done_a) done_a = sdsim_sandbox_poll(a, &ra) == 1;
+        if (!done_b) done_b = sdsim_sandbox_poll(b, &rb) == 1;
     }
     char la[1400], lb[1400];
     sdsim_sandbox_result_line(&ra, la, sizeof la);
@@ -542,8 +514,7 @@ static double trusted_loop_ms(const char *loop_src, char *value, size_t len) {
 
 static double sandbox_loop_ms(const char *loop_src, int jit, char *value, size_t len) {
     sdsim_sandbox *s = start(20000, 32, jit);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     sdsim_sandbox_result r = run(s, "loop.lua", loop_src);
     double ms = r.status == SDSIM_SANDBOX_OK ? r.cpu_ms : -1;
     snprintf(value, len, "%.63s", r.values);
@@ -565,8 +536,7 @@ static void test_costs(void) {
     }
     sdsim_sandbox *s = start(1000, 64, 1);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    if (!s) return;
     sdsim_sandbox_result r = run(s, "empty.lua", ""); /* warm up */
     sdsim_sandbox_result_free(&r);
     double t0 = now_ms();
@@ -614,5 +584,4 @@ TEST_MAIN(TEST(test_hostile_scripts), TEST(test_hostile_scripts_without_jit),
           TEST(test_kill_discards_state), TEST(test_wall_clock_limit),
           TEST(test_lifetime_cpu_backstop), TEST(test_output_is_bounded_and_survives_a_kill),
           TEST(test_child_is_locked_down), TEST(test_async_runs_do_not_block),
-          TEST(test_concurrent_kills),
-          TEST(test_costs))
+          TEST(test_concurrent_kills), TEST(test_costs))

@@ -31,7 +31,8 @@ static sim_design *load(const char *name, const char *const *params, double dura
     static char path[4096];
     char err[1024];
     int n = 0;
-    while (params && params[n]) n++;
+    while (params && params[n])
+        n++;
     *sc = (sdsim_scenario){.file = path, .params = params, .nparams = n, .duration = duration};
     if (sdsim_scenario_resolve(name, path, sizeof path, err, sizeof err) != 0) {
         fprintf(stderr, "  %s\n", err);
@@ -157,7 +158,9 @@ static void packet_loss_targets_the_first_call_into_a_database(void) {
 /* The documented chaos recipe, replayed in C: Park-Miller from the seed, exponential gaps,
  * a uniform target among the replicated components and a uniform replica, no crash of a
  * replica that is down, the last replica up spared, times rounded to the millisecond. */
-typedef struct pm { double x; } pm;
+typedef struct pm {
+    double x;
+} pm;
 static double pm_next(pm *g) {
     g->x = fmod(g->x * 48271.0, 2147483647.0);
     return g->x / 2147483647.0;
@@ -174,7 +177,8 @@ static void chaos_follows_the_recipe(void) {
     int reps[] = {6, 3, 3};
     double down_until[3][6];
     for (int i = 0; i < 3; i++)
-        for (int r = 0; r < 6; r++) down_until[i][r] = -1;
+        for (int r = 0; r < 6; r++)
+            down_until[i][r] = -1;
     pm g = {fmod(7, 2147483646.0) + 1};
     double t = 0;
     int n = 0, mismatches = 0;
@@ -183,7 +187,8 @@ static void chaos_follows_the_recipe(void) {
         if (t >= 60) break;
         int c = (int)floor(pm_next(&g) * 3), r = (int)floor(pm_next(&g) * reps[c]);
         int up = 0;
-        for (int i = 0; i < reps[c]; i++) up += down_until[c][i] <= t;
+        for (int i = 0; i < reps[c]; i++)
+            up += down_until[c][i] <= t;
         if (down_until[c][r] > t || up <= 1) continue;
         down_until[c][r] = t + 3;
         if (n < d->nfaults) {
@@ -222,14 +227,20 @@ static void resolve_and_catalog(void) {
     CHECK(strstr(path, "scripts/scenarios/db_failover.lua") != NULL);
     CHECK(sdsim_scenario_resolve("nope", path, sizeof path, err, sizeof err) == -1);
     CHECK(strstr(err, "no scenario named 'nope'") && strstr(err, "retry_storm"));
-    CHECK(sdsim_scenario_resolve("/nonexistent/x.lua", path, sizeof path, err, sizeof err) ==
-          -1);
+    CHECK(sdsim_scenario_resolve("/nonexistent/x.lua", path, sizeof path, err, sizeof err) == -1);
     char *text = sdsim_scenario_catalog(err, sizeof err);
     CHECK(text != NULL);
     if (!text) return;
-    const char *names[] = {"db_failover", "chaos_monkey", "zone_outage", "dependency_slowdown",
-                           "retry_storm", "cache_miss_storm", "thread_pool_exhaustion",
-                           "packet_loss", "traffic_spike", "ramp_to_saturation"};
+    const char *names[] = {"db_failover",
+                           "chaos_monkey",
+                           "zone_outage",
+                           "dependency_slowdown",
+                           "retry_storm",
+                           "cache_miss_storm",
+                           "thread_pool_exhaustion",
+                           "packet_loss",
+                           "traffic_spike",
+                           "ramp_to_saturation"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(strstr(text, names[i]) != NULL);
     CHECK(strstr(text, "broken") == NULL);
