@@ -53,6 +53,9 @@ sdsim_server *sdsim_api_server(sdsim_api *api) {
 lua_State *sdsim_api_call_thread(sdsim_api_call *c) {
     return c->co;
 }
+sdsim_http_req *sdsim_api_call_req(sdsim_api_call *c) {
+    return c->req;
+}
 void sdsim_api_call_wait(sdsim_api_call *c) {
     c->waiting = 1;
 }
@@ -320,6 +323,7 @@ static void push_host(lua_State *L, sdsim_api *api) {
         lua_setfield(L, -2, f->name);
     }
     sdsim_api_jobs_register(L);
+    sdsim_api_store_register(L);
     push_config(L, &api->srv->opts);
     lua_setfield(L, -2, "config");
     lua_pushstring(L, sdsim_root());

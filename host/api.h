@@ -46,3 +46,13 @@ sdsim_api *sdsim_api_of(struct lua_State *L);
 void sdsim_api_jobs_register(struct lua_State *L);
 /* Sets the cancel flag of every job still queued or running. */
 void sdsim_api_jobs_cancel_all(void);
+
+/* The request a call answers (NULL never while the call lives). */
+sdsim_http_req *sdsim_api_call_req(sdsim_api_call *c);
+
+/* api_store.c: the store (migrated), the JWT key and the bus, opened before the server
+ * listens (database_url NULL: SQLite in the data directory) and closed on shutdown; the
+ * host.store.*, host.auth.*, host.rate_hit and host.peer_ip functions into the table on top. */
+int sdsim_api_store_open(sdsim_server *s, const char *database_url, char *err, size_t errlen);
+void sdsim_api_store_close(void);
+void sdsim_api_store_register(struct lua_State *L);

@@ -120,6 +120,7 @@ static void stop(sdsim_server *s) {
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     sdsim_api_cancel_all(s->api);
+    sdsim_api_store_close();
     if (s->lws) lws_context_destroy(s->lws);
     s->lws = NULL;
     uv_timer_init(&s->loop, &s->last_resort);
@@ -166,6 +167,10 @@ static int start(sdsim_server *s) {
                   strerror(errno));
         return -1;
     }
+    if (sdsim_api_store_open(s, s->opts.database_url, err, sizeof err) != 0) {
+        sdsim_log(SDSIM_LOG_ERROR, "cannot open the store: %s", err);
+        return -1;
+    }
     if (!(s->api = sdsim_api_new(s, err, sizeof err))) {
         sdsim_log(SDSIM_LOG_ERROR, "cannot load the API handlers: %s", err);
         return -1;
@@ -196,6 +201,7 @@ int sdsim_server_run(const sdsim_server_opts *o) {
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&s->loop);
     if (start(s) != 0) {
+        sdsim_api_store_close();
         if (s->lws) lws_context_destroy(s->lws);
         sdsim_api_free(s->api);
         uv_run(&s->loop, UV_RUN_DEFAULT);

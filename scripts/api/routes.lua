@@ -5,6 +5,19 @@ local routes = {
     ["POST /api/analyze"] = "design.analyze",
     ["POST /api/run"] = "design.run",
     ["GET /api/components"] = "components.list",
+    -- accounts (auth.lua) and projects (projects.lua): docs/http-api.md
+    ["POST /api/auth/register"] = "auth.register",
+    ["POST /api/auth/login"] = "auth.login",
+    ["POST /api/auth/refresh"] = "auth.refresh",
+    ["POST /api/auth/logout"] = "auth.logout",
+    ["GET /api/me"] = "auth.me",
+    ["PATCH /api/me"] = "auth.update_me",
+    ["POST /api/projects"] = "projects.create",
+    ["GET /api/projects"] = "projects.list",
+    ["GET /api/projects/:id"] = "projects.get",
+    ["PUT /api/projects/:id"] = "projects.update",
+    ["DELETE /api/projects/:id"] = "projects.delete",
+    ["POST /api/projects/:id/fork"] = "projects.fork",
 }
 
 -- Handlers only the tests need (sdsim serve --test-routes).
