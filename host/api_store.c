@@ -65,7 +65,7 @@ int sdsim_api_store_open(sdsim_server *s, const char *database_url, char *err, s
         snprintf(err, errlen, "the store's migrations failed (see the log)");
         return -1;
     }
-    if (!(g.bus = sdsim_bus_open(&s->loop, NULL, err, errlen))) return -1;
+    if (!(g.bus = sdsim_bus_open(&s->loop, s->opts.redis_url, err, errlen))) return -1;
     g.closing = 0;
     return 0;
 }
@@ -150,16 +150,16 @@ static void push_limits(lua_State *L, const sdsim_limits *l) {
 }
 
 /* One array of rows at field k, if the reply has it. */
-#define PUSH_ROWS(L, r, field, pushfn)                                                         \
-    do {                                                                                       \
-        if ((r)->field) {                                                                      \
-            lua_createtable(L, (r)->n, 0);                                                     \
-            for (int i_ = 0; i_ < (r)->n; i_++) {                                              \
-                pushfn(L, &(r)->field[i_]);                                                    \
-                lua_rawseti(L, -2, i_ + 1);                                                    \
-            }                                                                                  \
-            lua_setfield(L, -2, #field);                                                       \
-        }                                                                                      \
+#define PUSH_ROWS(L, r, field, pushfn)                                                             \
+    do {                                                                                           \
+        if ((r)->field) {                                                                          \
+            lua_createtable(L, (r)->n, 0);                                                         \
+            for (int i_ = 0; i_ < (r)->n; i_++) {                                                  \
+                pushfn(L, &(r)->field[i_]);                                                        \
+                lua_rawseti(L, -2, i_ + 1);                                                        \
+            }                                                                                      \
+            lua_setfield(L, -2, #field);                                                           \
+        }                                                                                          \
     } while (0)
 
 /* {status = "ok" | "not_found" | ... (sdsim_store_status_name), error, n, total, value,
@@ -571,12 +571,8 @@ void sdsim_api_store_register(lua_State *L) {
         {NULL, NULL},
     };
     static const luaL_Reg auth_fns[] = {
-        {"hash", au_hash},
-        {"verify", au_verify},
-        {"issue", au_issue},
-        {"check", au_check},
-        {"refresh_new", au_refresh_new},
-        {"refresh_hash", au_refresh_hash},
+        {"hash", au_hash},   {"verify", au_verify},           {"issue", au_issue},
+        {"check", au_check}, {"refresh_new", au_refresh_new}, {"refresh_hash", au_refresh_hash},
         {NULL, NULL},
     };
     static const luaL_Reg host_fns[] = {

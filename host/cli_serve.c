@@ -13,6 +13,7 @@ static void usage(FILE *out) {
           "  --host ADDR          listen address (default 127.0.0.1)\n"
           "  --data-dir DIR       where the server keeps its data (default ./data)\n"
           "  --database URL       postgres://... (default: SQLite in the data directory)\n"
+          "  --redis URL          redis://... for the bus (default: in this process)\n"
           "  --static DIR         the web app's files (default frontend/dist in the source tree)\n"
           "  --read-timeout S     seconds a client has to send a request (default 10)\n"
           "  --drain-timeout S    seconds a shutdown waits for requests in flight (default 10)\n"
@@ -47,12 +48,15 @@ static int parse(int argc, char **argv, sdsim_server_opts *o, char *static_buf, 
                 o->data_dir = v;
             else
                 o->static_dir = v;
-        } else if (!strcmp(a, "--database")) {
+        } else if (!strcmp(a, "--database") || !strcmp(a, "--redis")) {
             if (!v || !*v) {
                 fprintf(stderr, "sdsim: %s needs a value\n", a);
                 return -1;
             }
-            o->database_url = v;
+            if (a[2] == 'd')
+                o->database_url = v;
+            else
+                o->redis_url = v;
         } else if (!strcmp(a, "--read-timeout")) {
             if (!(rc = sdsim_cli_number(a, v, 1, 3600, &x))) o->read_timeout = x;
         } else if (!strcmp(a, "--drain-timeout")) {

@@ -20,6 +20,7 @@ typedef struct sdsim_server_opts {
     int run_max_concurrent; /* at once, server-wide; 429 beyond */
     double run_wall_limit;  /* wall-clock seconds a run may take before it is stopped */
     const char *database_url; /* NULL: SQLite in data_dir; "postgres://...": PostgreSQL */
+    const char *redis_url;    /* NULL: the bus (login rate limits) stays in this process */
 } sdsim_server_opts;
 
 void sdsim_server_opts_defaults(sdsim_server_opts *o);

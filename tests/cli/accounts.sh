@@ -19,6 +19,7 @@ pgstate=""
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
   [ -n "$pgstate" ] && bash "$src/tests/services/postgres.sh" stop "$pgstate" >/dev/null 2>&1
+  [ -n "$pgstate" ] && bash "$src/tests/services/redis.sh" clean "$pgstate" >/dev/null 2>&1
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -48,10 +49,17 @@ start() {
   exit 1
 }
 
+# stop_server LABEL: SIGTERM; the server must exit 0 (under ASan: no error, no leak).
 stop_server() {
+  local rc
   kill -TERM "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
+  rc=$?
   pid=""
+  if [ "$rc" = 0 ]; then ok "$1 server stopped cleanly"; else
+    bad "$1 server exit status $rc"
+    grep -v '"level":"info"' "$tmp/server.log" | tail -30
+  fi
 }
 
 # req ARGS...: curl; the status in $code, the body in $body.
@@ -242,7 +250,7 @@ flow() {
   check "$L another email is not limited" [ "$code" = 200 ]
 
   # ---- restart: the data is still there
-  stop_server
+  stop_server "$L"
   start "$data" "$@"
   req -H "$(authz "$tok")" "$B/api/projects/$id"
   check "$L after restart the project is intact" [ "$code" = 200 -a "$(jget .version)" = 2 \
@@ -251,18 +259,32 @@ flow() {
   check "$L after restart login works" [ "$code" = 200 ]
   req -H "$(authz "$(jget .token)")" "$B/api/projects"
   check "$L after restart list has 5 projects" [ "$(jget .total)" = 5 ]
-  stop_server
+  stop_server "$L (after restart)"
 }
 
 flow sqlite "$tmp/data"
 check "sqlite database file in the data dir" [ -s "$tmp/data/sdsim.db" ]
 
-# PostgreSQL: a throw-away server when the binaries are installed.
+# PostgreSQL (and Redis for the bus, when redis-server is installed): throw-away servers.
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   pgstate=$tmp/pg
-  if url=$(bash "$src/tests/services/postgres.sh" start "$pgstate" 2>"$tmp/pg.log" | tail -n1) \
+  redis_opt=()
+  if command -v redis-server >/dev/null \
+    && rurl=$(bash "$src/tests/services/redis.sh" start "$pgstate" 2>>"$tmp/pg.log" | tail -n1) \
+    && [ -n "$rurl" ]; then
+    redis_opt=(--redis "$rurl")
+  fi
+  if url=$(bash "$src/tests/services/postgres.sh" start "$pgstate" 2>>"$tmp/pg.log" | tail -n1) \
     && [ -n "$url" ]; then
-    flow postgres "$tmp/data-pg" --database "$url"
+    flow postgres "$tmp/data-pg" --database "$url" "${redis_opt[@]}"
+    if [ ${#redis_opt[@]} -gt 0 ]; then
+      # the login counts were kept in Redis (the bus was not in-process)
+      rport=${rurl##*:}
+      check "postgres login rate-limit keys are in Redis" \
+        [ -n "$(redis-cli -p "$rport" --scan --pattern '*login*' 2>/dev/null | head -n1)" ]
+    else
+      echo "skip Redis: redis-server not installed"
+    fi
   else
     bad "postgres could not start: $(tail -3 "$tmp/pg.log")"
   fi
