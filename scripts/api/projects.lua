@@ -88,6 +88,20 @@ local function check_limit(user_id)
     end
 end
 
+-- Concurrent creations can all pass check_limit (each counts before any inserts): the count
+-- is taken again after the insert, and a project beyond the limit is removed and refused.
+local function recheck_limit(user_id, project_id)
+    local r = host.store.limits_get(user_id)
+    if r.status ~= "ok" then return end
+    local l = r.limits[1]
+    if l.max_projects >= 0 and l.projects_used > l.max_projects then
+        host.store.project_delete(project_id, user_id)
+        api.fail(403, ("project limit reached: the %s plan allows %d projects; delete one or "
+                       .. "upgrade"):format(l.tier or "current", l.max_projects),
+                 { limit = l.max_projects, used = l.max_projects })
+    end
+end
+
 -- POST /api/projects {name, description?, design} -> 201 the project
 function M.create(req, res)
     local user = auth().user(req, res)
@@ -104,6 +118,7 @@ function M.create(req, res)
     check_limit(user.sub)
     local r = host.store.project_create(user.sub, name, description, design, nil)
     if r.status ~= "ok" then fail_store(r) end
+    recheck_limit(user.sub, r.projects[1].id)
     send_project(res, r.projects[1], 201)
 end
 
@@ -184,6 +199,7 @@ function M.fork(req, res)
     check_limit(user.sub)
     local r = host.store.project_fork(req.params.id, user.sub, name)
     if r.status ~= "ok" then fail_store(r, "id") end
+    recheck_limit(user.sub, r.projects[1].id)
     send_project(res, r.projects[1], 201)
 end
 

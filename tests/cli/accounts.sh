@@ -215,6 +215,28 @@ flow() {
   check "$L fifth project 201" [ "$code" = 201 ]
   post /api/projects "$pj" -H "$(authz "$tok")"
   check "$L sixth project 403 (limit)" [ "$code" = 403 -a "$(jget .limit)" = 5 ]
+  # concurrent creations do not go past the limit either (delete 2, then 6 at once)
+  req -H "$(authz "$tok")" "$B/api/projects?limit=2"
+  local p1 p2
+  p1=$(jget '.projects[0].id')
+  p2=$(jget '.projects[1].id')
+  req -X DELETE -H "$(authz "$tok")" "$B/api/projects/$p1"
+  req -X DELETE -H "$(authz "$tok")" "$B/api/projects/$p2"
+  local kids=()
+  for i in 1 2 3 4 5 6; do
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST --data-binary "$pj" -H "$(authz "$tok")" \
+      "$B/api/projects" >"$tmp/par.$i" &
+    kids+=($!)
+  done
+  wait "${kids[@]}"
+  req -H "$(authz "$tok")" "$B/api/projects?limit=100"
+  check "$L 6 concurrent creations with 2 places left: at most 2 created ($(cat "$tmp"/par.* | sort | uniq -c | tr -s ' \n' ' '))" \
+    [ "$(jget .total)" -le 5 -a "$(cat "$tmp"/par.* | grep -c 201)" -le 2 ]
+  # top up to 5 again for the checks after restart
+  while [ "$(jget .total)" -lt 5 ]; do
+    post /api/projects "$pj" -H "$(authz "$tok")"
+    req -H "$(authz "$tok")" "$B/api/projects?limit=1"
+  done
 
   # ---- refresh rotation and reuse
   post /api/auth/refresh "{\"refreshToken\":\"$rt\"}"
@@ -264,6 +286,17 @@ flow() {
 
 flow sqlite "$tmp/data"
 check "sqlite database file in the data dir" [ -s "$tmp/data/sdsim.db" ]
+# the audit log has the sign-ins, with the client's address
+if command -v sqlite3 >/dev/null; then
+  actions=$(sqlite3 "$tmp/data/sdsim.db" \
+    "SELECT action FROM audit_log GROUP BY action ORDER BY action" | tr '\n' ' ')
+  check "audit actions: $actions" [ "$actions" = \
+    "login login_failed login_rate_limited logout refresh_reuse register " ]
+  check "audit rows of logins carry the address" [ "$(sqlite3 "$tmp/data/sdsim.db" \
+    "SELECT count(*) FROM audit_log WHERE action = 'login' AND ip = '127.0.0.1'")" -ge 3 ]
+else
+  echo "skip audit check: no sqlite3"
+fi
 
 # PostgreSQL (and Redis for the bus, when redis-server is installed): throw-away servers.
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
