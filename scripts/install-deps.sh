@@ -10,7 +10,7 @@ packages=(
   libpq-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libjwt-dev libssl-dev libsqlite3-dev libargon2-dev libedit-dev
   postgresql redis-server
-  curl
+  curl jq sqlite3 openssl
 )
 
 missing=()
