@@ -31,7 +31,7 @@ bench: build
 	@tests/bench/run.sh $(BUILD)
 
 format:
-	clang-format -i engine/*.[ch] host/*.[ch] tests/*/*.[ch]
+	clang-format -i --style=file engine/*.[ch] host/*.[ch] tests/*/*.c tests/*.h
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -17,8 +17,8 @@ typedef struct sdsim_server_opts {
     /* Anonymous simulations (POST /api/run) */
     double run_max_duration; /* simulated seconds */
     int run_max_components;
-    int run_max_concurrent; /* at once, server-wide; 429 beyond */
-    double run_wall_limit;  /* wall-clock seconds a run may take before it is stopped */
+    int run_max_concurrent;   /* at once, server-wide; 429 beyond */
+    double run_wall_limit;    /* wall-clock seconds a run may take before it is stopped */
     const char *database_url; /* NULL: SQLite in data_dir; "postgres://...": PostgreSQL */
     const char *redis_url;    /* NULL: the bus (login rate limits) stays in this process */
 } sdsim_server_opts;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format
   libluajit-5.1-dev luajit lua-cjson lua-cjson-dev
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   libpq-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
