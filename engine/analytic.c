@@ -697,7 +697,10 @@ static double solve_open_component(ana *a, int i) {
     int endless = lam > 0 && !isfinite(hold); /* it waits on a saturated callee */
     o->arrival_rate = lam;
     o->service_demand = hold;
-    o->utilization = endless ? 1 : s0.utilization; /* endless holding: all workers held */
+    /* The mean over replicas, as the simulation reports it; the primary of a database is
+     * busier, and its share is what the saturation point below is made of. Endless holding:
+     * all workers held. */
+    o->utilization = endless ? 1 : (s0.utilization + (reps - 1) * s1.utilization) / reps;
     o->drop_prob = in > 0 ? clamp01((f0 * s0.drop_prob + f1 * (reps - 1) * s1.drop_prob) / in) : 0;
     o->mean_in_system = s0.mean_in_system + (reps > 1 ? (reps - 1) * s1.mean_in_system : 0);
     if (served > 0 && !s0.unstable && !s1.unstable && !endless) {
