@@ -342,24 +342,22 @@ static int host_run_template(lua_State *L);
 static int host_run_scenario(lua_State *L);
 static int host_list_scenarios(lua_State *L);
 
+/* The `host` table the SDK's Lua sees: one C function per entry. */
+static const luaL_Reg host_functions[] = {
+    {"list_lua", host_list_lua},
+    {"run_file", host_run_file},
+    {"run_template", host_run_template},
+    {"sandbox_load", host_sandbox_load},
+    {"pcall_budget", host_pcall_budget},
+    {"cap_memory", host_cap_memory},
+    {"run_scenario", host_run_scenario},
+    {"list_scenarios", host_list_scenarios},
+    {NULL, NULL},
+};
+
 static void push_host_table(lua_State *L) {
     lua_newtable(L);
-    lua_pushcfunction(L, host_list_lua);
-    lua_setfield(L, -2, "list_lua");
-    lua_pushcfunction(L, host_run_file);
-    lua_setfield(L, -2, "run_file");
-    lua_pushcfunction(L, host_run_template);
-    lua_setfield(L, -2, "run_template");
-    lua_pushcfunction(L, host_sandbox_load);
-    lua_setfield(L, -2, "sandbox_load");
-    lua_pushcfunction(L, host_pcall_budget);
-    lua_setfield(L, -2, "pcall_budget");
-    lua_pushcfunction(L, host_cap_memory);
-    lua_setfield(L, -2, "cap_memory");
-    lua_pushcfunction(L, host_run_scenario);
-    lua_setfield(L, -2, "run_scenario");
-    lua_pushcfunction(L, host_list_scenarios);
-    lua_setfield(L, -2, "list_scenarios");
+    luaL_register(L, NULL, host_functions);
 }
 
 /* ------------------------------------------------------------------------------------- */
