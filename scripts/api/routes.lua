@@ -18,6 +18,25 @@ local routes = {
     ["PUT /api/projects/:id"] = "projects.update",
     ["DELETE /api/projects/:id"] = "projects.delete",
     ["POST /api/projects/:id/fork"] = "projects.fork",
+    -- live simulations (simulations.lua)
+    ["POST /api/simulations/start"] = "simulations.start",
+    ["GET /api/simulations"] = "simulations.list",
+    ["GET /api/simulations/:id"] = "simulations.status",
+    ["GET /api/simulations/:id/report"] = "simulations.report",
+    ["POST /api/simulations/:id/pause"] = "simulations.pause",
+    ["POST /api/simulations/:id/resume"] = "simulations.resume",
+    ["POST /api/simulations/:id/step"] = "simulations.step",
+    ["POST /api/simulations/:id/stop"] = "simulations.stop",
+    ["POST /api/simulations/:id/speed"] = "simulations.speed",
+    ["POST /api/simulations/:id/inject"] = "simulations.inject",
+    ["POST /api/simulations/:id/replicas"] = "simulations.replicas",
+    -- templates (templates.lua) and a user's own component plugins (plugins.lua)
+    ["GET /api/templates"] = "templates.list",
+    ["GET /api/templates/:id"] = "templates.get",
+    ["POST /api/templates/:id/projects"] = "templates.create_project",
+    ["GET /api/plugins"] = "plugins.list",
+    ["PUT /api/plugins/:name"] = "plugins.save",
+    ["DELETE /api/plugins/:name"] = "plugins.delete",
 }
 
 -- Handlers only the tests need (sdsim serve --test-routes).
