@@ -56,3 +56,10 @@ sdsim_http_req *sdsim_api_call_req(sdsim_api_call *c);
 int sdsim_api_store_open(sdsim_server *s, const char *database_url, char *err, size_t errlen);
 void sdsim_api_store_close(void);
 void sdsim_api_store_register(struct lua_State *L);
+
+/* api_store.c, for other bindings over the same store (api_library.c). */
+typedef struct sdsim_store sdsim_store;
+sdsim_store *sdsim_api_store_handle(void); /* NULL: not open, or closing */
+int sdsim_api_store_closing(void);
+/* api_library.c: host.library.* (templates, plugins, design sources) into the table on top. */
+void sdsim_api_library_register(struct lua_State *L);

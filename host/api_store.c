@@ -589,3 +589,12 @@ void sdsim_api_store_register(lua_State *L) {
     lua_setfield(L, -2, "auth");
     set_fns(L, host_fns);
 }
+
+/* For other files' host.* bindings (api_library.c: templates and plugins): the open store,
+ * NULL before it is open and once shutdown has begun (callbacks must not resume then). */
+sdsim_store *sdsim_api_store_handle(void) {
+    return g.closing ? NULL : g.store;
+}
+int sdsim_api_store_closing(void) {
+    return g.closing;
+}
