@@ -1,0 +1,110 @@
+// The signed-in user's projects for the home screen: the list (newest update first, as the
+// server orders it) and the actions on it. Component counts come from each project's design,
+// which the list answer leaves out: fetched per card once and kept by id + version.
+import { create } from "zustand";
+import { api, ApiError } from "../api/client";
+import type { DesignDoc, Project, ProjectList } from "../api/types";
+
+/** The design a new, "empty" project starts from: the validator needs one component. */
+export function starterDesign(name: string): DesignDoc {
+  return {
+    version: 1,
+    name: name.slice(0, 127),
+    components: [{ id: "api", type: "service", x: 400, y: 240 }],
+    edges: [],
+  };
+}
+
+interface ProjectsState {
+  projects: Project[];
+  total: number;
+  loading: boolean;
+  error: string | null;
+  /** id -> {version, count} for the cards. */
+  counts: Record<string, { version: number; count: number }>;
+  load(): Promise<void>;
+  create(name: string): Promise<Project>;
+  rename(id: string, name: string): Promise<Project>;
+  duplicate(id: string, name?: string): Promise<Project>;
+  remove(id: string): Promise<void>;
+  fetchCount(p: Project): Promise<void>;
+}
+
+const PAGE = 100; // the server's largest page; plans allow far fewer projects
+
+export const useProjects = create<ProjectsState>((set, get) => ({
+  projects: [],
+  total: 0,
+  loading: false,
+  error: null,
+  counts: {},
+
+  async load() {
+    set({ loading: true, error: null });
+    try {
+      const r = await api<ProjectList>("GET", `/api/projects?limit=${PAGE}&offset=0`);
+      set({ projects: r.projects, total: r.total, loading: false });
+    } catch (e) {
+      set({ loading: false, error: (e as Error).message });
+    }
+  },
+
+  async create(name) {
+    const p = await api<Project>("POST", "/api/projects", { name, design: starterDesign(name) });
+    set((s) => ({ projects: [p, ...s.projects], total: s.total + 1 }));
+    return p;
+  },
+
+  async rename(id, name) {
+    const cur = get().projects.find((p) => p.id === id);
+    let version = cur?.version;
+    if (version === undefined) {
+      version = (await api<Project>("GET", `/api/projects/${enc(id)}`)).version;
+    }
+    let p: Project;
+    try {
+      p = await api<Project>("PUT", `/api/projects/${enc(id)}`, { version, name });
+    } catch (e) {
+      // Saved elsewhere meanwhile (the editor's autosave): a rename sends no design, so
+      // retrying on the current version loses nothing.
+      const current = e instanceof ApiError && e.status === 409 ? e.body?.currentVersion : undefined;
+      if (typeof current !== "number") throw e;
+      p = await api<Project>("PUT", `/api/projects/${enc(id)}`, { version: current, name });
+    }
+    set((s) => ({ projects: [strip(p), ...s.projects.filter((q) => q.id !== id)] }));
+    return p;
+  },
+
+  async duplicate(id, name) {
+    const p = await api<Project>("POST", `/api/projects/${enc(id)}/fork`, name ? { name } : {});
+    set((s) => ({ projects: [strip(p), ...s.projects], total: s.total + 1 }));
+    return p;
+  },
+
+  async remove(id) {
+    await api<void>("DELETE", `/api/projects/${enc(id)}`);
+    set((s) => ({ projects: s.projects.filter((p) => p.id !== id), total: s.total - 1 }));
+  },
+
+  async fetchCount(p) {
+    const known = get().counts[p.id];
+    if (known && known.version === p.version) return;
+    try {
+      const full = await api<Project>("GET", `/api/projects/${enc(p.id)}`);
+      const count = Array.isArray(full.design?.components) ? full.design!.components.length : 0;
+      set((s) => ({ counts: { ...s.counts, [p.id]: { version: full.version, count } } }));
+    } catch {
+      // the card shows no count
+    }
+  },
+}));
+
+function enc(id: string) {
+  return encodeURIComponent(id);
+}
+
+function strip(p: Project): Project {
+  const { design: _design, ...rest } = p;
+  void _design;
+  return rest;
+}
