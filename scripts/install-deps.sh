@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sdsim builds and tests with, when any is missing.
+# (chromium and wrk for the browser tests and benchmarks, Node.js for the web app.)
 # Runs as root directly or through sudo; does nothing (quickly) when all are present.
 set -euo pipefail
+
+# playwright-core and protoc-gen-es (frontend/package-lock.json) declare Node.js >= 20.
+check_node() {
+  command -v npm >/dev/null || { echo "install-deps: node is here but npm is not" >&2; exit 1; }
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || echo "install-deps: warning: Node.js $(node --version) is older than" \
+    "the 20 the browser tests' packages declare" >&2
+}
 
 packages=(
   build-essential cmake pkg-config clang-format
@@ -11,13 +21,17 @@ packages=(
   libjwt-dev libssl-dev libsqlite3-dev libargon2-dev libedit-dev
   postgresql redis-server
   curl jq sqlite3 openssl
+  chromium wrk
 )
+# The web app builds with Node.js and npm: Debian's when there is no `node` at all (a Node.js
+# installed otherwise, with its own npm, is kept).
+command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && { check_node; exit 0; }
 
 echo "Installing missing packages: ${missing[*]}"
 sudo=""
@@ -28,3 +42,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q "${missing[@]}"
+check_node
