@@ -64,7 +64,12 @@ static int check_options(const sim_design *d, const sim_options *o, char *err, i
         say(err, errlen, "too many replicas in all (%lld > %lld)", slots, MAX_REPLICA_SLOTS);
         return -1;
     }
+    if (o->keep_windows < 0 || !(isfinite(o->autoscale_interval) && o->autoscale_interval >= 0)) {
+        say(err, errlen, "keep_windows and autoscale_interval must be >= 0");
+        return -1;
+    }
     double wins = ceil(o->duration / o->window - 1e-9);
+    if (o->keep_windows > 0 && wins > o->keep_windows) wins = o->keep_windows;
     if (wins * (d->ncomponents + 1) * sizeof(sim_window_stat) > (double)MAX_WINDOW_BYTES) {
         say(err, errlen,
             "%.0f metrics windows x %d components need too much memory: use a "
@@ -224,6 +229,7 @@ sim_run *sim_run_new(const sim_design *d, const sim_options *opt, char *err, int
     r->batch_len = (o.duration - o.warmup) / (r->batches ? r->batches : 1);
     r->win_cap = (int)ceil(o.duration / o.window - 1e-9);
     if (r->win_cap < 1) r->win_cap = 1;
+    r->win_rows = o.keep_windows > 0 && o.keep_windows < r->win_cap ? o.keep_windows : r->win_cap;
     sim_rng_seed_stream(&r->rng, o.seed, 0);
     r->srcs = calloc((size_t)d->nworkloads + 1, sizeof *r->srcs);
     int ok = r->srcs && sim_evq_init(&r->q, 1024) == 0 && build_components(r) == 0 &&
@@ -265,6 +271,7 @@ void sim_run_free(sim_run *r) {
     free(r->out_cum);
     free(r->srcs);
     free(r->faults);
+    free(r->hops);
     sim__pool_free(r);
     sim_evq_free(&r->q);
     free(r);

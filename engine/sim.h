@@ -19,6 +19,12 @@ typedef struct sim_options {
     /* Called at the end of each window (live streaming, progress bars); may be NULL. */
     void (*on_window)(const sim_run *run, int window_index, void *ud);
     void *ud;
+    /* Live runs (additive): keep only the last keep_windows metrics windows in memory (a
+     * ring; 0 = keep all), so a short window over a long run costs constant memory; and the
+     * seconds between autoscaling evaluations when a component does not set its own
+     * (0 = the window), so a live run with a short window scales like the batch run. */
+    int keep_windows;
+    double autoscale_interval;
 } sim_options;
 
 sim_options sim_options_defaults(void);
@@ -94,7 +100,8 @@ const char *sim_run_error(const sim_run *r);
  * into the run. */
 const sim_results *sim_run_results(sim_run *r);
 
-/* Windows completed so far, and the stats of one (component = -1 for end to end). */
+/* Windows completed so far, and the stats of one (component = -1 for end to end); NULL for
+ * an index out of range or, with keep_windows, one no longer kept. */
 int sim_run_windows(const sim_run *r);
 const sim_window_stat *sim_run_window(const sim_run *r, int window_index, int component);
 
@@ -102,3 +109,47 @@ const sim_window_stat *sim_run_window(const sim_run *r, int window_index, int co
  * duration counts from now. 0, or -1 with sim_run_error set. */
 int sim_run_inject(sim_run *r, const sim_fault *f);
 int sim_run_set_replicas(sim_run *r, int component, int replicas);
+
+/* ---- live views (cheap reads between two sim_run_until calls; nothing here allocates) ---- */
+
+/* Counters since time 0, warm-up included (component = -1: end to end, where arrivals are
+ * requests started, errors are failed requests, completions successful ones). */
+typedef struct sim_totals {
+    uint64_t arrivals, completions, dropped, errors, timeouts;
+} sim_totals;
+int sim_run_totals(const sim_run *r, int component, sim_totals *out); /* 0, or -1 out of range */
+
+/* 1 when the component takes no new request: crashed as a whole, in a zone outage, or every
+ * replica crashed; 0 otherwise (-1 for an index out of range). */
+int sim_run_component_down(const sim_run *r, int component);
+
+/* One edge. `sent` counts every request that left over the edge: call attempts (retries
+ * included, breaker refusals included), forwarded requests and async copies. `failed` counts
+ * call attempts that failed (timeout, error answer, partition, packet loss, breaker refusal)
+ * while their caller waited, and forwards/copies lost on the edge. */
+typedef struct sim_edge_stat {
+    uint64_t sent, failed;         /* since time 0 */
+    uint32_t win_sent, win_failed; /* during the last completed metrics window */
+    int partitioned;               /* a partition fault is active on it */
+    double loss;                   /* packet-loss probability in force */
+    int breaker;                   /* 0 closed, 1 open, 2 half-open (open past its open_time) */
+} sim_edge_stat;
+int sim_run_edge_stat(const sim_run *r, int edge, sim_edge_stat *out); /* 0, or -1 */
+
+/* Hop sampling for animation: one request crossing one edge. A call attempt is recorded when
+ * its outcome is known (answer, failure, timeout, refusal), forwards and async copies when
+ * they leave; `at` is always the departure time, so records are not in `at` order. */
+typedef struct sim_hop {
+    double at; /* simulated seconds when the request left the edge's source */
+    int32_t edge;
+    int32_t ok; /* 0: the attempt failed or the request was lost on the edge */
+} sim_hop;
+
+/* Records one hop in every `every_n` (>= 1; 0 turns sampling off) into a ring of `capacity`
+ * records, overwriting the oldest when full. The ring is allocated at the first call (or when
+ * the capacity changes); calling again only to change every_n allocates nothing. 0, or -1. */
+int sim_run_sample_hops(sim_run *r, int every_n, int capacity);
+/* Moves up to max of the most recent hops into out (oldest first) and empties the ring.
+ * Returns how many; *seen (may be NULL) gets how many hops were sampled since the previous
+ * take, overwritten ones included (for adapting every_n). */
+int sim_run_take_hops(sim_run *r, sim_hop *out, int max, uint64_t *seen);

@@ -234,7 +234,8 @@ int sim_run_set_replicas(sim_run *r, int c, int n) {
 /* ---- autoscaling ----------------------------------------------------------------------- */
 
 static double as_interval(const sim_run *r, const sim_comp *cp) {
-    return cp->cfg->autoscale.interval > 0 ? cp->cfg->autoscale.interval : r->o.window;
+    if (cp->cfg->autoscale.interval > 0) return cp->cfg->autoscale.interval;
+    return r->o.autoscale_interval > 0 ? r->o.autoscale_interval : r->o.window;
 }
 
 int sim__autoscale_start(sim_run *r) {

@@ -145,6 +145,10 @@ typedef struct sim_edge_rt {
     sim_tmo *tq;
     uint32_t tq_head, tq_n, tq_cap;
     int tq_armed; /* a heap event for the head is pending */
+    /* live views (sim_run_edge_stat) */
+    uint64_t sent, failed;
+    uint64_t sent_at_win, failed_at_win;
+    uint32_t win_sent, win_failed;
 } sim_edge_rt;
 
 typedef struct sim_src {
@@ -199,8 +203,9 @@ struct sim_run {
     uint64_t fault_order;
     /* metrics */
     int warm;              /* warm-up is over */
-    int nwin, win_cap;     /* windows closed, preallocated */
-    sim_window_stat *wins; /* [win][ncomp + 1], e2e first */
+    int nwin, win_cap;     /* windows closed, windows in the run */
+    int win_rows;          /* rows kept: win_cap, or fewer with keep_windows (a ring) */
+    sim_window_stat *wins; /* [win % win_rows][ncomp + 1], e2e first */
     sim_e2e e2e, e2e_at_win, e2e_at_warm, e2e_at_batch;
     uint64_t e2e_win_drop_base, e2e_win_err_base;
     sim_hist *e2e_hist, *e2e_whist, *e2e_bhist;
@@ -217,6 +222,11 @@ struct sim_run {
     const struct sim_script_ops *sops;
     void *sctx;
     int sdepth; /* inside the host or applying its action: resumes are deferred (no recursion) */
+    /* hop sampling (sim_metrics.c): a ring of the latest sampled hops */
+    uint32_t hop_every, hop_left; /* hop_every 0: off */
+    sim_hop *hops;
+    uint32_t hop_cap, hop_head, hop_n;
+    uint64_t hop_seen;
 };
 
 /* ---- pool (sim_request.c) ---- */
@@ -296,6 +306,17 @@ static inline void sim__record_response(sim_run *r, sim_comp *c, double v) {
     c->n.resp_sum += v;
     c->rbuf[c->nrbuf++] = v;
     if (c->nrbuf == c->rbuf_cap) sim__drain(r, c);
+}
+void sim__hop_record(sim_run *r, int e, double departed, int ok);
+/* A request crossed (or failed to cross) edge e: one branch when sampling is off. */
+static inline void sim__hop(sim_run *r, int e, double departed, int ok) {
+    if (r->hop_every && --r->hop_left == 0) sim__hop_record(r, e, departed, ok);
+}
+/* A forward or an async copy left over edge e (lost: the network lost it). */
+static inline void sim__edge_left(sim_run *r, int e, int lost) {
+    r->edges[e].sent++;
+    r->edges[e].failed += (uint64_t)lost;
+    sim__hop(r, e, r->now, !lost);
 }
 /* e2e.completed and e2e.sum are counted by the caller. */
 static inline void sim__record_e2e(sim_run *r, double v) {

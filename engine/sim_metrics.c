@@ -63,7 +63,7 @@ int sim__metrics_init(sim_run *r) {
         r->bp99 = malloc(nb * sizeof(double));
         if (!r->bmean || !r->bp99) return -1;
     }
-    r->wins = calloc((size_t)r->win_cap * (size_t)(n + 1), sizeof(sim_window_stat));
+    r->wins = calloc((size_t)r->win_rows * (size_t)(n + 1), sizeof(sim_window_stat));
     r->cres = calloc((size_t)n, sizeof(sim_component_result));
     return r->wins && r->cres ? 0 : -1;
 }
@@ -163,7 +163,7 @@ void sim__window(sim_run *r) {
     if (r->nwin >= r->win_cap) return;
     int n = r->ncomp;
     double len = r->now - r->nwin * r->o.window;
-    sim_window_stat *row = &r->wins[(size_t)r->nwin * (size_t)(n + 1)];
+    sim_window_stat *row = &r->wins[(size_t)(r->nwin % r->win_rows) * (size_t)(n + 1)];
     acc_all(r);
     sim__flush_hists(r);
     for (int c = 0; c < n; c++) {
@@ -192,6 +192,13 @@ void sim__window(sim_run *r) {
     fill_quantiles(e, r->e2e_whist);
     r->e2e_at_win = r->e2e;
     reset(r->e2e_whist);
+    for (int k = 0; k < r->d->nedges; k++) {
+        sim_edge_rt *E = &r->edges[k];
+        E->win_sent = u32(E->sent - E->sent_at_win);
+        E->win_failed = u32(E->failed - E->failed_at_win);
+        E->sent_at_win = E->sent;
+        E->failed_at_win = E->failed;
+    }
     int k = r->nwin++;
     if (r->o.on_window) r->o.on_window(r, k, r->o.ud);
 }
@@ -313,6 +320,79 @@ int sim_run_windows(const sim_run *r) {
 }
 
 const sim_window_stat *sim_run_window(const sim_run *r, int w, int component) {
-    if (w < 0 || w >= r->nwin || component < -1 || component >= r->ncomp) return NULL;
-    return &r->wins[(size_t)w * (size_t)(r->ncomp + 1) + (size_t)(component + 1)];
+    if (w < 0 || w >= r->nwin || w < r->nwin - r->win_rows || component < -1 ||
+        component >= r->ncomp)
+        return NULL;
+    size_t row = (size_t)(w % r->win_rows);
+    return &r->wins[row * (size_t)(r->ncomp + 1) + (size_t)(component + 1)];
+}
+
+/* ---- live views ------------------------------------------------------------------------ */
+
+int sim_run_totals(const sim_run *r, int c, sim_totals *o) {
+    if (c < -1 || c >= r->ncomp) return -1;
+    if (c < 0) {
+        *o = (sim_totals){r->e2e.started, r->e2e.completed, r->e2e.dropped, r->e2e.failed, 0};
+        return 0;
+    }
+    const sim_counts *n = &r->comps[c].n;
+    *o = (sim_totals){n->arrivals, n->completions, n->dropped, n->errors, n->timeouts};
+    return 0;
+}
+
+int sim_run_component_down(const sim_run *r, int c) {
+    if (c < 0 || c >= r->ncomp) return -1;
+    return r->comps[c].down_whole || r->comps[c].nusable == 0;
+}
+
+int sim_run_edge_stat(const sim_run *r, int e, sim_edge_stat *o) {
+    if (e < 0 || e >= r->d->nedges) return -1;
+    const sim_edge_rt *E = &r->edges[e];
+    o->sent = E->sent;
+    o->failed = E->failed;
+    o->win_sent = E->win_sent;
+    o->win_failed = E->win_failed;
+    o->partitioned = E->partitioned;
+    o->loss = E->loss;
+    /* An open breaker turns half-open lazily, at the next call: show what that call finds. */
+    o->breaker = E->bstate == 1 && r->now >= E->open_until ? 2 : E->bstate;
+    return 0;
+}
+
+int sim_run_sample_hops(sim_run *r, int every_n, int capacity) {
+    if (every_n < 0 || capacity < 1) return -1;
+    if ((uint32_t)capacity != r->hop_cap) {
+        sim_hop *h = malloc((size_t)capacity * sizeof *h);
+        if (!h) return -1;
+        free(r->hops);
+        r->hops = h;
+        r->hop_cap = (uint32_t)capacity;
+        r->hop_head = r->hop_n = 0;
+    }
+    r->hop_every = (uint32_t)every_n;
+    r->hop_left = (uint32_t)every_n;
+    return 0;
+}
+
+void sim__hop_record(sim_run *r, int e, double departed, int ok) {
+    r->hop_left = r->hop_every;
+    r->hop_seen++;
+    uint32_t at = r->hop_head + r->hop_n;
+    if (at >= r->hop_cap) at -= r->hop_cap;
+    r->hops[at] = (sim_hop){departed, e, ok};
+    if (r->hop_n < r->hop_cap)
+        r->hop_n++;
+    else
+        r->hop_head = r->hop_head + 1 == r->hop_cap ? 0 : r->hop_head + 1;
+}
+
+int sim_run_take_hops(sim_run *r, sim_hop *out, int max, uint64_t *seen) {
+    uint32_t want = max > 0 ? (uint32_t)max : 0, n = r->hop_n < want ? r->hop_n : want;
+    uint32_t from = r->hop_head + (r->hop_n - n); /* the most recent n */
+    for (uint32_t k = 0; k < n; k++)
+        out[k] = r->hops[(from + k) % r->hop_cap];
+    r->hop_head = r->hop_n = 0;
+    if (seen) *seen = r->hop_seen;
+    r->hop_seen = 0;
+    return (int)n;
 }

@@ -80,6 +80,7 @@ static void take_edge(sim_run *r, uint32_t i, int e) {
     int from_balancer = c->behavior == SIM_BEHAVIOR_BALANCER;
     const sim_edge_rt *E = &r->edges[e];
     int lost = E->partitioned || (E->loss > 0 && sim_rng_uniform(&r->rng) < E->loss);
+    sim__edge_left(r, e, lost);
     if (ed->mode == SIM_EDGE_ASYNC) {
         if (lost) { /* the copy never arrives; the sender does not know */
             sim__answer(r, i);
@@ -201,6 +202,7 @@ static void attempt_result(sim_run *r, uint32_t pi, int e, int n, int ok, int fo
     const sim_edge *ed = &r->d->edges[e];
     sim_edge_rt *E = &r->edges[e];
     if (for_breaker) breaker_record(r, E, &ed->breaker, ok);
+    E->failed += (uint64_t)!ok;
     sim_req *q = REQ(r, pi);
     sim_comp *c = &r->comps[q->comp];
     if (ok) {
@@ -276,12 +278,15 @@ static void do_send(sim_run *r, uint32_t k) {
     uint32_t pi = ch->parent;
     const sim_edge *ed = &r->d->edges[e];
     sim_edge_rt *E = &r->edges[e];
+    E->sent++;
+    ch->created = r->now; /* a child's `created` is its attempt's departure (hops) */
     if (E->bstate == 1) {
         if (r->now >= E->open_until) {
             E->bstate = 2;
             E->bcount = 0;
         } else {
             r->comps[ed->from].n.rejected++;
+            sim__hop(r, e, r->now, 0);
             sim__req_free(r, k);
             attempt_result(r, pi, e, n, 0, 0);
             return;
@@ -293,6 +298,7 @@ static void do_send(sim_run *r, uint32_t k) {
             ch->chstate = CH_LOST; /* nothing arrives; the timeout will tell */
             return;
         }
+        sim__hop(r, e, r->now, 0);
         sim__req_free(r, k);
         attempt_result(r, pi, e, n, 0, 1);
         return;
@@ -325,8 +331,11 @@ void sim__call_return(sim_run *r, uint32_t k, uint64_t call_id) {
     int waits = parent_waits(r, ch);
     uint32_t pi = ch->parent;
     int e = ch->edge, n = ch->attempt, ok = ch->ok;
+    double departed = ch->created;
     sim__req_free(r, k);
-    if (waits) attempt_result(r, pi, e, n, ok, 1);
+    if (!waits) return;
+    sim__hop(r, e, departed, ok);
+    attempt_result(r, pi, e, n, ok, 1);
 }
 
 static void timeout(sim_run *r, uint32_t k, uint64_t call_id) {
@@ -335,11 +344,13 @@ static void timeout(sim_run *r, uint32_t k, uint64_t call_id) {
     int waits = parent_waits(r, ch);
     uint32_t pi = ch->parent;
     int e = ch->edge, n = ch->attempt;
+    double departed = ch->created;
     if (ch->chstate == CH_LOST)
         sim__req_free(r, k);
     else
         ch->parent = SIM_NONE; /* orphaned: it still uses the callee, then ends */
     if (!waits) return;
+    sim__hop(r, e, departed, 0);
     r->comps[REQ(r, pi)->comp].n.timeouts++;
     attempt_result(r, pi, e, n, 0, 1);
 }

@@ -105,7 +105,9 @@ static void forward(sim_run *r, uint32_t i, int e) {
     sim_req *q = REQ(r, i);
     sim_comp *c = &r->comps[q->comp];
     sim__release(r, i);
-    if (edge_lost(r, e)) {
+    int lost = edge_lost(r, e);
+    sim__edge_left(r, e, lost);
+    if (lost) {
         sim__fail(r, i, FAIL_ERROR);
         return;
     }
@@ -119,7 +121,9 @@ static void forward(sim_run *r, uint32_t i, int e) {
 /* ASYNC: a detached copy goes along the edge (unless the network loses it). */
 static void send_copy(sim_run *r, uint32_t i, int e) {
     const sim_edge *ed = &r->d->edges[e];
-    if (edge_lost(r, e)) return;
+    int lost = edge_lost(r, e);
+    sim__edge_left(r, e, lost);
+    if (lost) return;
     uint32_t k = sim__copy(r, i, ed->to);
     if (k != SIM_NONE) sim__push(r, r->now + ed->latency, EV_ARRIVE, k, 0);
 }
