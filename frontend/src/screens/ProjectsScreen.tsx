@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { Project } from "../api/types";
 import { useAuth } from "../store/auth";
-import { useProjects } from "../store/projects";
+import { useProjects, type CardInfo } from "../store/projects";
 import { ConfirmDialog, PromptDialog } from "../ui/Modal";
 import { EmptyState, Spinner } from "../ui/EmptyState";
 import { relativeTime } from "../ui/time";
@@ -183,7 +183,7 @@ function ProjectCard({ project, onOpen, onRename, onDuplicate, onDelete }: {
       <button className="card-main" onClick={onOpen} data-testid="project-open"
               aria-label={`Open ${project.name}`}>
         <div className="card-thumb" aria-hidden="true">
-          <Thumb seed={project.id} />
+          <Thumb info={count} />
         </div>
         <div className="card-body">
           <div className="card-title" data-testid="project-name" title={project.name}>
@@ -220,28 +220,19 @@ function ProjectCard({ project, onOpen, onRename, onDuplicate, onDelete }: {
   );
 }
 
-/** A small abstract diagram, different per project, so cards are told apart at a glance. */
-export function Thumb({ seed }: { seed: string }) {
-  let h = 0;
-  for (let i = 0; i < seed.length; i++) h = (h * 31 + seed.charCodeAt(i)) >>> 0;
-  const r = (n: number) => ((h >>> (n * 3)) & 7) / 7;
-  const nodes = [
-    { x: 20, y: 30 + r(1) * 30 },
-    { x: 75, y: 18 + r(2) * 20 },
-    { x: 75, y: 60 + r(3) * 20 },
-    { x: 130, y: 25 + r(4) * 40 },
-  ];
-  const links = [[0, 1], [0, 2], [1, 3], [2, 3]];
+/** A sketch of the design (its components and edges), so cards are told apart at a glance. */
+export function Thumb({ info }: { info?: CardInfo }) {
+  if (!info) return null;
+  const { nodes, links } = info;
   return (
     <svg viewBox="0 0 160 100" width="100%" height="100%" preserveAspectRatio="xMidYMid meet">
       {links.map(([a, b], i) => (
-        <line key={i} x1={nodes[a].x + 10} y1={nodes[a].y + 7} x2={nodes[b].x}
-              y2={nodes[b].y + 7} stroke="#c5cad3" strokeWidth="1.5" />
+        <line key={i} x1={nodes[a].x + 10} y1={nodes[a].y + 7} x2={nodes[b].x + 10}
+              y2={nodes[b].y + 7} stroke="#b9bec8" strokeWidth="1.2" />
       ))}
       {nodes.map((n, i) => (
-        <rect key={i} x={n.x} y={n.y} width="20" height="14" rx="3"
-              fill={i === 0 ? "#5b5bd6" : "#fff"} stroke={i === 0 ? "#5b5bd6" : "#aab1bd"}
-              strokeWidth="1.2" />
+        <rect key={i} x={n.x} y={n.y} width="20" height="14" rx="3" fill="#fff"
+              stroke="#8f95a3" strokeWidth="1.2" />
       ))}
     </svg>
   );

@@ -79,7 +79,7 @@ export const useAuth = create<AuthState>((set, get) => {
 
     async loadMe() {
       const me = await api<User>("GET", "/api/me");
-      set({ user: me });
+      set({ user: { ...get().user, ...me } });
     },
 
     async updateProfile(patch) {

@@ -15,13 +15,45 @@ export function starterDesign(name: string): DesignDoc {
   };
 }
 
+export interface CardInfo {
+  version: number;
+  count: number;
+  /** Component positions scaled into a 160×100 box, and edges as index pairs. */
+  nodes: Array<{ x: number; y: number }>;
+  links: Array<[number, number]>;
+}
+
+const THUMB_MAX = 40; // components drawn on a card; more would be noise at that size
+
+/** A card's summary of a design: how many components, and a sketch of the diagram. */
+export function cardInfo(version: number, design: DesignDoc | undefined): CardInfo {
+  const comps = Array.isArray(design?.components) ? design!.components : [];
+  const shown = comps.slice(0, THUMB_MAX);
+  const positioned = shown.every((c) => Number.isFinite(c.x) && Number.isFinite(c.y));
+  const raw = shown.map((c, i) =>
+    positioned ? { x: c.x as number, y: c.y as number } : { x: (i % 4) * 100, y: Math.floor(i / 4) * 80 });
+  const xs = raw.map((n) => n.x), ys = raw.map((n) => n.y);
+  const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
+  const W = 160 - 2 * 18 - 20, H = 100 - 2 * 12 - 14; // box minus padding and node size
+  const scale = Math.min(W / Math.max(maxX - minX, 1), H / Math.max(maxY - minY, 1), 0.25);
+  const offX = 18 + (W - (maxX - minX) * scale) / 2, offY = 12 + (H - (maxY - minY) * scale) / 2;
+  const nodes = raw.map((n) => ({ x: offX + (n.x - minX) * scale, y: offY + (n.y - minY) * scale }));
+  const index = new Map(shown.map((c, i) => [c.id, i]));
+  const links: Array<[number, number]> = [];
+  for (const e of Array.isArray(design?.edges) ? design!.edges : []) {
+    const a = index.get(e.from as string), b = index.get(e.to as string);
+    if (a !== undefined && b !== undefined) links.push([a, b]);
+  }
+  return { version, count: comps.length, nodes, links };
+}
+
 interface ProjectsState {
   projects: Project[];
   total: number;
   loading: boolean;
   error: string | null;
-  /** id -> {version, count} for the cards. */
-  counts: Record<string, { version: number; count: number }>;
+  /** id -> what a card shows of the design (count, sketch), for that version. */
+  counts: Record<string, CardInfo>;
   load(): Promise<void>;
   create(name: string): Promise<Project>;
   rename(id: string, name: string): Promise<Project>;
@@ -91,8 +123,8 @@ export const useProjects = create<ProjectsState>((set, get) => ({
     if (known && known.version === p.version) return;
     try {
       const full = await api<Project>("GET", `/api/projects/${enc(p.id)}`);
-      const count = Array.isArray(full.design?.components) ? full.design!.components.length : 0;
-      set((s) => ({ counts: { ...s.counts, [p.id]: { version: full.version, count } } }));
+      const info = cardInfo(full.version, full.design);
+      set((s) => ({ counts: { ...s.counts, [p.id]: info } }));
     } catch {
       // the card shows no count
     }
