@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: the engine benchmarks (tests/bench/bench_engine.c), then the e-commerce
-# template through the CLI, timed on the wall clock. Usage: tests/bench/run.sh BUILD_DIR [SCALE]
+# `make bench`: the engine benchmarks (tests/bench/bench_engine.c), the e-commerce template
+# through the CLI timed on the wall clock, then the server (tests/bench/server.sh: HTTP and
+# WebSocket) and the canvas in a browser (tests/bench/canvas.sh).
+# Usage: tests/bench/run.sh BUILD_DIR [SCALE]
 # SCALE (default 1) multiplies the simulated durations of the engine cases: 0.1 for a smoke run.
 set -u
 build=${1:?usage: tests/bench/run.sh BUILD_DIR [SCALE]}
@@ -61,4 +63,16 @@ else
          "(${rate} M events per wall-second, e2e ${tput:-?} rps)  [target < 1 s wall: $verdict]"
 fi
 rm -f "$out" "$times"
+
+echo
+echo "Server (tests/bench/server.sh: sdsim serve on loopback beside a minimal Node.js server):"
+bash "$root/tests/bench/server.sh" "$build" "${SDSIM_BENCH_SECONDS:-5}" || status=1
+
+echo
+echo "Canvas (tests/bench/canvas.mjs: headless Chromium, 1,000 components and 1,500 edges):"
+if [ -f "$root/tests/bench/canvas.sh" ]; then
+    bash "$root/tests/bench/canvas.sh" "$build" || status=1
+else
+    echo "  skipped: tests/bench/canvas.sh missing"
+fi
 exit $status
