@@ -13,6 +13,7 @@ import { PromptDialog } from "./ui/Modal";
 import { toast, Toaster } from "./ui/toast";
 
 let returnTo: string | null = null; // where a signed-out visitor wanted to go
+let signingOut = false; // an explicit sign-out: the next sign-in starts at the projects
 
 export function App() {
   const status = useAuth((s) => s.status);
@@ -27,7 +28,8 @@ export function App() {
 
   useEffect(() => {
     if (status === "signedOut" && !isAuthRoute) {
-      if (hash && hash !== "#/" && hash !== "#") returnTo = hash;
+      if (!signingOut && hash && hash !== "#/" && hash !== "#") returnTo = hash;
+      signingOut = false;
       navigate({ name: "login" }, { replace: true });
     } else if (status === "signedIn" && isAuthRoute) {
       const to = returnTo;
@@ -140,7 +142,7 @@ export function UserMenu() {
             Edit name
           </button>
           <button role="menuitem" className="menu-item" data-testid="sign-out"
-                  onClick={() => { setOpen(false); void logout(); }}>
+                  onClick={() => { setOpen(false); signingOut = true; void logout(); }}>
             Sign out
           </button>
         </div>

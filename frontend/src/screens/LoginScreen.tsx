@@ -47,7 +47,7 @@ export function LoginScreen({ mode }: { mode: "login" | "register" }) {
     try {
       if (isRegister) await register({ email: email.trim(), password, name });
       else await login(email.trim(), password);
-      navigate({ name: "projects" }, { replace: true });
+      // App sees the sign-in and goes on: to the page asked for before, else the projects.
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError) {
