@@ -340,6 +340,10 @@ int sim_run_totals(const sim_run *r, int c, sim_totals *o) {
     return 0;
 }
 
+uint64_t sim_run_events(const sim_run *r) {
+    return r->events;
+}
+
 int sim_run_component_down(const sim_run *r, int c) {
     if (c < 0 || c >= r->ncomp) return -1;
     return r->comps[c].down_whole || r->comps[c].nusable == 0;
