@@ -8,6 +8,7 @@ import { create } from "zustand";
 import { SimState, type Frame } from "../gen/sdsim_pb";
 import { api, ApiError } from "../api/client";
 import { simSocket, type WsMessage } from "../api/ws";
+import { toast } from "../ui/toast";
 import {
   EMPTY_OVERLAY,
   publishFrame,
@@ -513,6 +514,8 @@ export const useSim = create<SimStore>((set, get) => {
 
     notify(kind, text) {
       set({ toast: { kind, text, at: Date.now() } });
+      if (kind === "error") toast.error(text);
+      else toast.info(text);
     },
 
     reset() {
