@@ -83,9 +83,14 @@ export async function registerUser({ email, password = "e2e-password-1", name = 
 
 /** Signs the page in as `user` (registerUser's answer) and opens `to`. Once per user. */
 export async function signIn(page, user, to = "/") {
-  // localStorage belongs to the origin: open a page of it first (any cheap one).
-  await page.goto(baseURL + "/healthz");
-  await page.evaluate((rt) => localStorage.setItem("sdsim.refreshToken", rt), user.refreshToken);
+  // Before the app's first script, once per refresh token (a refresh token is single use:
+  // a reload must not put the spent one back), where the app keeps it (src/api/client.ts).
+  await page.context().addInitScript((rt) => {
+    const done = `__e2e:${rt.slice(0, 16)}`;
+    if (localStorage.getItem(done)) return;
+    localStorage.setItem(done, "1");
+    localStorage.setItem("sdsim.refreshToken", rt);
+  }, user.refreshToken);
   await page.goto(baseURL + to);
 }
 
