@@ -1,19 +1,22 @@
 // The app shell: signs in again from the stored refresh token, then routes by the URL hash
 // between sign-in, the projects home, the template gallery and the editor (H5's
 // EditorScreen). Signed-out visitors are sent to #/login and come back where they were going.
-import { useEffect, useRef, useState } from "react";
+import { useEffect } from "react";
 import { EditorScreen } from "./editor/EditorScreen";
-import { LoginScreen, Logo } from "./screens/LoginScreen";
+import { LoginScreen } from "./screens/LoginScreen";
 import { ProjectsScreen } from "./screens/ProjectsScreen";
 import { TemplatesScreen } from "./screens/TemplatesScreen";
 import { navigate, parseRoute, routeHash, useHash, type Route } from "./screens/route";
-import { displayName, useAuth } from "./store/auth";
+import { useAuth } from "./store/auth";
 import { Spinner } from "./ui/EmptyState";
-import { PromptDialog } from "./ui/Modal";
-import { toast, Toaster } from "./ui/toast";
+import { Logo } from "./ui/Logo";
+import { Toaster } from "./ui/toast";
+import { takeSigningOut, UserMenu } from "./ui/UserMenu";
+
+const TITLES = { login: "Sign in", register: "Create account", projects: "Projects",
+                 templates: "Templates" } as const;
 
 let returnTo: string | null = null; // where a signed-out visitor wanted to go
-let signingOut = false; // an explicit sign-out: the next sign-in starts at the projects
 
 export function App() {
   const status = useAuth((s) => s.status);
@@ -27,9 +30,14 @@ export function App() {
   }, [restore]);
 
   useEffect(() => {
+    // The editor names its project itself (EditorScreen may set document.title).
+    if (route.name !== "editor") document.title = `${TITLES[route.name]} · sdsim`;
+  }, [route.name]);
+
+  useEffect(() => {
     if (status === "signedOut" && !isAuthRoute) {
-      if (!signingOut && hash && hash !== "#/" && hash !== "#") returnTo = hash;
-      signingOut = false;
+      // After an explicit sign-out the next sign-in starts at the projects.
+      if (!takeSigningOut() && hash && hash !== "#/" && hash !== "#") returnTo = hash;
       navigate({ name: "login" }, { replace: true });
     } else if (status === "signedIn" && isAuthRoute) {
       const to = returnTo;
@@ -98,74 +106,4 @@ function NavLink({ to, current, testId, children }: {
       {children}
     </a>
   );
-}
-
-/** The signed-in user's avatar with a menu: their name and email, rename, sign out. */
-export function UserMenu() {
-  const user = useAuth((s) => s.user);
-  const logout = useAuth((s) => s.logout);
-  const updateProfile = useAuth((s) => s.updateProfile);
-  const [open, setOpen] = useState(false);
-  const [editing, setEditing] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  const name = displayName(user);
-
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) setOpen(false);
-    };
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setOpen(false);
-    document.addEventListener("mousedown", onDown);
-    document.addEventListener("keydown", onKey);
-    return () => {
-      document.removeEventListener("mousedown", onDown);
-      document.removeEventListener("keydown", onKey);
-    };
-  }, [open]);
-
-  return (
-    <div className="user-menu" ref={ref}>
-      <button className="avatar-btn" onClick={() => setOpen((o) => !o)} aria-haspopup="menu"
-              aria-expanded={open} data-testid="user-menu">
-        <span className="avatar" aria-hidden="true">{initials(name)}</span>
-        <span className="avatar-name" data-testid="user-name">{name}</span>
-      </button>
-      {open && (
-        <div className="menu" role="menu">
-          <div className="menu-head">
-            <div className="strong">{name}</div>
-            <div className="muted small">{user?.email}</div>
-          </div>
-          <button role="menuitem" className="menu-item" data-testid="profile-edit"
-                  onClick={() => { setOpen(false); setEditing(true); }}>
-            Edit name
-          </button>
-          <button role="menuitem" className="menu-item" data-testid="sign-out"
-                  onClick={() => { setOpen(false); signingOut = true; void logout(); }}>
-            Sign out
-          </button>
-        </div>
-      )}
-      {editing && (
-        <PromptDialog
-          title="Your name"
-          label="Name"
-          initial={user?.name ?? ""}
-          maxLength={100}
-          onClose={() => setEditing(false)}
-          onSubmit={async (n) => {
-            await updateProfile({ name: n });
-            toast.success("Name saved");
-          }}
-        />
-      )}
-    </div>
-  );
-}
-
-function initials(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  const s = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] ?? "?").slice(0, 2);
-  return s.toUpperCase();
 }

@@ -51,7 +51,7 @@ test("register, sign out, sign in, create, rename, open, reload", async () => {
   await page.getByTestId("login-password").fill("not-the-password");
   await page.getByTestId("login-submit").click();
   const err = await page.getByTestId("login-error").textContent();
-  check(/wrong email or password/.test(err || ""), `wrong password: "${err}"`);
+  check(/wrong email or password/i.test(err || ""), `wrong password: "${err}"`);
   await shot(page, "auth-wrong-password");
 
   // Sign in.

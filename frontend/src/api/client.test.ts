@@ -128,3 +128,23 @@ describe("api()", () => {
     expect(err.message).toMatch(/cannot be reached/);
   });
 });
+
+describe("renewal", () => {
+  it("renews the access token a minute before it expires", async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls } = mockFetch({ "POST /api/auth/refresh": { body: session("renewed", "rt-2") } });
+      setSession(session("t0", "rt-1")); // expiresIn 900 s
+      await vi.advanceTimersByTimeAsync(839_000);
+      expect(calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(calls.map((c) => c.path)).toEqual(["/api/auth/refresh"]);
+      expect(getAccessToken()).toBe("renewed");
+      setSession(null); // signing out cancels the next renewal
+      await vi.advanceTimersByTimeAsync(900_000);
+      expect(calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

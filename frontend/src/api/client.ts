@@ -38,9 +38,21 @@ export function getRefreshToken(): string | null {
   }
 }
 
-/** Remember a new sign-in (or forget it with null): token in memory, refresh token stored. */
+let renewTimer: ReturnType<typeof setTimeout> | null = null;
+const RENEW_EARLY_S = 60; // renew this long before the access token expires
+
+/**
+ * Remember a new sign-in (or forget it with null): token in memory, refresh token stored.
+ * The access token is renewed a minute before it expires, so getAccessToken() stays usable
+ * for a WebSocket (re)connect without waiting for a 401.
+ */
 export function setSession(s: Session | null): void {
   accessToken = s ? s.token : null;
+  if (renewTimer) clearTimeout(renewTimer);
+  renewTimer = null;
+  if (s && s.expiresIn > RENEW_EARLY_S) {
+    renewTimer = setTimeout(() => void refreshSession(), (s.expiresIn - RENEW_EARLY_S) * 1000);
+  }
   try {
     if (s) localStorage.setItem(REFRESH_KEY, s.refreshToken);
     else localStorage.removeItem(REFRESH_KEY);

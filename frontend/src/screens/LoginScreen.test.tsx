@@ -40,7 +40,7 @@ describe("LoginScreen", () => {
     fill("login-password", "nope-nope");
     fireEvent.click(screen.getByTestId("login-submit"));
     expect(await screen.findByTestId("login-error")).toHaveProperty(
-      "textContent", "wrong email or password");
+      "textContent", "Wrong email or password");
     expect(useAuth.getState().status).toBe("signedOut");
   });
 
@@ -79,7 +79,7 @@ describe("LoginScreen", () => {
     fill("login-email", "ann@example.com");
     fireEvent.click(screen.getByTestId("login-submit"));
     expect((await screen.findByTestId("login-error")).textContent)
-      .toBe("an account with this email already exists");
+      .toBe("An account with this email already exists");
   });
 
   it("registers with the name", async () => {

@@ -3,6 +3,8 @@
 import { useState } from "react";
 import { ApiError } from "../api/client";
 import { useAuth } from "../store/auth";
+import { Logo } from "../ui/Logo";
+import { sentence } from "../ui/text";
 import { navigate } from "./route";
 
 type FieldErrors = Partial<Record<"email" | "password" | "name", string>>;
@@ -81,7 +83,7 @@ export function LoginScreen({ mode }: { mode: "login" | "register" }) {
         </p>
         {error && (
           <div className="form-error form-error-box" role="alert" data-testid="login-error">
-            {error}
+            {sentence(error)}
           </div>
         )}
         {isRegister && (
@@ -123,15 +125,5 @@ export function LoginScreen({ mode }: { mode: "login" | "register" }) {
         </div>
       </form>
     </div>
-  );
-}
-
-export function Logo({ size = 22 }: { size?: number }) {
-  return (
-    <svg width={size} height={size} viewBox="0 0 24 24" aria-hidden="true" className="logo">
-      <rect x="2" y="2" width="8" height="8" rx="2" fill="currentColor" />
-      <rect x="14" y="14" width="8" height="8" rx="2" fill="currentColor" opacity="0.55" />
-      <path d="M10 6h4a2 2 0 0 1 2 2v6" stroke="currentColor" strokeWidth="2" fill="none" />
-    </svg>
   );
 }

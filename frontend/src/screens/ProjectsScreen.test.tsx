@@ -92,7 +92,7 @@ describe("ProjectsScreen", () => {
     });
     renderScreen();
     const err = await screen.findByTestId("projects-error");
-    expect(err.textContent).toMatch(/the database is unavailable/);
+    expect(err.textContent).toMatch(/the database is unavailable/i);
     fireEvent.click(within(err).getByText("Try again"));
     expect(await screen.findByText("Back")).toBeTruthy();
   });
@@ -186,6 +186,6 @@ describe("ProjectsScreen", () => {
     await act(async () => {
       fireEvent.click(within(base).getByTestId("project-duplicate"));
     });
-    expect((await screen.findByTestId("toast-error")).textContent).toMatch(/project limit reached/);
+    expect((await screen.findByTestId("toast-error")).textContent).toMatch(/project limit reached/i);
   });
 });

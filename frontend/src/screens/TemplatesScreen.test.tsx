@@ -71,7 +71,7 @@ describe("TemplatesScreen", () => {
     const cards = await screen.findAllByTestId("template-card");
     const card = cards.find((c) => c.getAttribute("data-template-id") === "kafka")!;
     fireEvent.click(within(card).getByTestId("template-use"));
-    expect((await screen.findByTestId("toast-error")).textContent).toMatch(/project limit reached/);
+    expect((await screen.findByTestId("toast-error")).textContent).toMatch(/project limit reached/i);
     await waitFor(() =>
       expect((within(card).getByTestId("template-use") as HTMLButtonElement).disabled).toBe(false));
   });

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { sentence } from "./text";
 
 /** A centred message with an optional action, for empty lists and failed loads. */
 export function EmptyState({ title, children, action, tone = "neutral", testId }: {
@@ -11,7 +12,11 @@ export function EmptyState({ title, children, action, tone = "neutral", testId }
   return (
     <div className={`empty empty-${tone}`} data-testid={testId ?? "empty-state"}>
       <div className="empty-title">{title}</div>
-      {children && <div className="empty-text">{children}</div>}
+      {children && (
+        <div className="empty-text">
+          {typeof children === "string" ? sentence(children) : children}
+        </div>
+      )}
       {action && <div className="empty-action">{action}</div>}
     </div>
   );

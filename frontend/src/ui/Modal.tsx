@@ -1,6 +1,7 @@
 // A modal dialog: focus moves into it and comes back when it closes, Escape cancels, Tab stays
 // inside, Enter submits (the body is a form). ConfirmDialog and PromptDialog build on it.
 import { useEffect, useRef, useState, type ReactNode } from "react";
+import { sentence } from "./text";
 
 interface ModalProps {
   title: string;
@@ -162,7 +163,7 @@ export function PromptDialog({ title, label, initial = "", confirmLabel = "Save"
             data-testid="prompt-input"
           />
         </label>
-        {error && <div className="form-error" role="alert">{error}</div>}
+        {error && <div className="form-error" role="alert">{sentence(error)}</div>}
         <div className="modal-actions">
           <button type="button" className="btn" onClick={onClose}>Cancel</button>
           <button type="submit" className="btn btn-primary" disabled={busy}

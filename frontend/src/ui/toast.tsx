@@ -1,6 +1,7 @@
 // Short messages at the bottom right: errors from the server stay until dismissed or 8 s,
 // confirmations go after 3 s. toast.error(e) takes an Error or a sentence.
 import { create } from "zustand";
+import { sentence } from "./text";
 
 export type ToastKind = "error" | "info" | "success";
 export interface ToastItem {
@@ -21,7 +22,7 @@ export const useToasts = create<ToastState>((set, get) => ({
   items: [],
   push(kind, text) {
     const id = nextId++;
-    set({ items: [...get().items.slice(-4), { id, kind, text }] });
+    set({ items: [...get().items.slice(-4), { id, kind, text: sentence(text) }] });
     const ms = kind === "error" ? 8000 : 3000;
     setTimeout(() => get().dismiss(id), ms);
     return id;
