@@ -197,9 +197,10 @@ function renameRefs(d: Design, oldId: string, newId: string) {
   }
   for (const w of d.workload ?? []) if (w.to === oldId) w.to = newId;
   for (const f of d.scenario ?? []) {
-    if (typeof f.target !== "string") continue;
-    if (f.target === oldId) f.target = newId;
-    const m = /^\s*(.+?)\s*->\s*(.+?)\s*$/.exec(f.target);
+    const target = f.target;
+    if (typeof target !== "string") continue;
+    if (target === oldId) f.target = newId;
+    const m = /^\s*(.+?)\s*->\s*(.+?)\s*$/.exec(target);
     if (m && (m[1] === oldId || m[2] === oldId)) {
       f.target = `${m[1] === oldId ? newId : m[1]}->${m[2] === oldId ? newId : m[2]}`;
     }
