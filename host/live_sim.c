@@ -61,6 +61,7 @@ struct sdsim_live {
     /* shared, under mu */
     sdsim_live_state state; /* RUNNING or PAUSED until the end */
     int stop_req, freeing, ended;
+    int finishing; /* the thread writes the report: control calls are refused */
     double speed;
     double step_to; /* < 0: no step in progress */
     double anchor_wall, anchor_sim;
@@ -278,9 +279,19 @@ static void finish(sdsim_live *l, sdsim_live_state state) {
         const char *why = sim_run_error(l->run);
         snprintf(l->error, sizeof l->error, "%s", why ? why : "the run stopped");
     } else if (!l->freeing) {
+        /* The report (the analytic pass included) may take a while on a large design: control
+         * calls are refused from now on (finishing), so the run is the thread's alone and the
+         * mutex can go meanwhile. */
+        l->finishing = 1;
+        char *report = NULL;
+        size_t len = 0;
+        uv_mutex_unlock(&l->mu);
         if (sdsim_live_report_of(l->design, l->run, l->opts.warmup, l->opts.seed,
-                                 l->wall_end - l->wall_start, &l->report, &l->report_len))
-            l->report = NULL;
+                                 l->wall_end - l->wall_start, &report, &len))
+            report = NULL;
+        uv_mutex_lock(&l->mu);
+        l->report = report;
+        l->report_len = len;
         notice(l, l->sim_time, state == SDSIM_LIVE_FINISHED ? "finished" : "stopped", -1,
                "the run %s at %.3f s of simulated time",
                state == SDSIM_LIVE_FINISHED ? "finished" : "was stopped", l->sim_time);
@@ -514,8 +525,8 @@ sdsim_live *sdsim_live_start(uv_loop_t *loop, sim_design *design, const sdsim_li
 /* 0 while the run goes on (mu held), else -1 with the reason, mu released. */
 static int ctl_begin(sdsim_live *l, char *err, int errlen) {
     ctl_lock(l);
-    if (!l->ended && !l->stop_req) return 0;
-    const char *why = l->stop_req && !l->ended          ? "the simulation is stopping"
+    if (!l->ended && !l->stop_req && !l->finishing) return 0;
+    const char *why = l->stop_req && !l->finishing      ? "the simulation is stopping"
                       : l->state == SDSIM_LIVE_FINISHED ? "the simulation has finished"
                       : l->state == SDSIM_LIVE_FAILED   ? "the simulation has failed"
                                                         : "the simulation has been stopped";
