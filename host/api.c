@@ -34,6 +34,7 @@ struct sdsim_api_call {
     int co_ref;  /* keeps the coroutine from the collector */
     int waiting; /* a host operation will resume it */
     uv_timer_t *timer;
+    uint64_t ws_conn; /* a WebSocket message's call (req NULL): the connection to answer */
     sdsim_api_call *next, *prev;
 };
 
@@ -139,6 +140,8 @@ static void call_answer(sdsim_api_call *c) {
     free(extra);
 }
 
+static void ws_answer(sdsim_api_call *c, int rc);
+
 static void resume(sdsim_api_call *c, int nargs) {
     sdsim_api *api = c->api;
     c->waiting = 0;
@@ -146,7 +149,9 @@ static void resume(sdsim_api_call *c, int nargs) {
     int rc = lua_resume(c->co, nargs);
     api->current = NULL;
     if (rc == LUA_YIELD && c->waiting) return; /* a host operation resumes it */
-    if (rc == 0 && lua_gettop(c->co) >= 4) {
+    if (!c->req) {
+        ws_answer(c, rc);
+    } else if (rc == 0 && lua_gettop(c->co) >= 4) {
         call_answer(c);
     } else {
         const char *msg = rc == LUA_YIELD ? "the handler yielded outside a host operation"
@@ -324,6 +329,7 @@ static void push_host(lua_State *L, sdsim_api *api) {
     }
     sdsim_api_jobs_register(L);
     sdsim_api_store_register(L);
+    sdsim_api_live_register(L);
     push_config(L, &api->srv->opts);
     lua_setfield(L, -2, "config");
     lua_pushstring(L, sdsim_root());
@@ -383,7 +389,7 @@ void sdsim_api_free(sdsim_api *api) {
     if (!api) return;
     while (api->calls) {
         sdsim_api_call *c = api->calls;
-        sdsim_http_release(c->req);
+        if (c->req) sdsim_http_release(c->req);
         call_free(c);
     }
     sdsim_lua_close(api->L);
@@ -391,35 +397,63 @@ void sdsim_api_free(sdsim_api *api) {
 }
 
 /* ------------------------------------------------------------------------------------- */
-/* WebSocket messages */
+/* WebSocket messages: dispatcher.ws_message(conn_id, text) in a coroutine of its own, like an
+ * HTTP handler; it returns reply | nil, close code, reason. */
 
-int sdsim_api_ws_message(sdsim_api *api, const char *text, size_t len, char **reply,
-                         size_t *reply_len, char *reason, size_t reason_cap) {
-    lua_State *L = api->L;
-    *reply = NULL;
-    *reply_len = 0;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, api->dispatcher_ref);
-    lua_getfield(L, -1, "ws_message");
-    lua_remove(L, -2);
-    lua_pushlstring(L, text, len);
-    char err[512];
-    if (sdsim_lua_pcall(L, 1, 3, 0, err, sizeof err) != 0) {
-        sdsim_log(SDSIM_LOG_ERROR, "WebSocket handler failed: %s", err);
-        snprintf(reason, reason_cap, "internal error");
-        return 1011;
+/* The coroutine ended: send its reply, close the connection, or report its error. */
+static void ws_answer(sdsim_api_call *c, int rc) {
+    lua_State *co = c->co;
+    sdsim_server *srv = c->api->srv;
+    int top = lua_gettop(co);
+    if (rc != 0 || top < 3) {
+        const char *msg = rc == LUA_YIELD ? "the handler yielded outside a host operation"
+                          : rc == 0       ? "the dispatcher returned no answer"
+                                          : lua_tostring(co, -1);
+        sdsim_log(SDSIM_LOG_ERROR, "WebSocket handler failed: %s", msg ? msg : "?");
+        static const char internal[] = "{\"type\":\"error\",\"error\":\"internal error\"}";
+        sdsim_ws_send_text(srv, c->ws_conn, internal, sizeof internal - 1);
+        return;
     }
-    int code = 0;
-    if (lua_isstring(L, -3)) {
+    if (lua_isstring(co, top - 2)) {
         size_t n;
-        const char *s = lua_tolstring(L, -3, &n);
-        if ((*reply = malloc(n + 1))) {
-            memcpy(*reply, s, n + 1);
-            *reply_len = n;
-        }
-    } else if (lua_isnumber(L, -2)) {
-        code = (int)lua_tointeger(L, -2);
-        snprintf(reason, reason_cap, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+        const char *s = lua_tolstring(co, top - 2, &n);
+        sdsim_ws_send_text(srv, c->ws_conn, s, n);
+    } else if (lua_isnumber(co, top - 1)) {
+        const char *reason = lua_isstring(co, top) ? lua_tostring(co, top) : "";
+        sdsim_ws_close_conn(srv, c->ws_conn, (int)lua_tointeger(co, top - 1), reason);
     }
-    lua_pop(L, 3);
-    return code;
+}
+
+void sdsim_api_ws_handle(sdsim_api *api, uint64_t conn_id, const char *text, size_t len) {
+    sdsim_api_call *c = calloc(1, sizeof *c);
+    if (!c) return;
+    lua_State *L = api->L;
+    c->api = api;
+    c->ws_conn = conn_id;
+    c->co = lua_newthread(L);
+    c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->next = api->calls;
+    if (api->calls) api->calls->prev = c;
+    api->calls = c;
+    lua_rawgeti(c->co, LUA_REGISTRYINDEX, api->dispatcher_ref);
+    lua_getfield(c->co, -1, "ws_message");
+    lua_remove(c->co, -2);
+    lua_pushnumber(c->co, (double)conn_id);
+    lua_pushlstring(c->co, text, len);
+    resume(c, 2);
+}
+
+void sdsim_api_ws_closed(sdsim_api *api, uint64_t conn_id) {
+    lua_State *L = api->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->dispatcher_ref);
+    lua_getfield(L, -1, "ws_closed");
+    lua_remove(L, -2);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushnumber(L, (double)conn_id);
+    char err[512];
+    if (sdsim_lua_pcall(L, 1, 0, 0, err, sizeof err) != 0)
+        sdsim_log(SDSIM_LOG_ERROR, "WebSocket close handler failed: %s", err);
 }

@@ -17,10 +17,13 @@ void sdsim_api_free(sdsim_api *api);
  * sdsim_http_respond, now or after yielding. */
 void sdsim_api_handle(sdsim_api *api, sdsim_http_req *r);
 
-/* A WebSocket text message -> the reply to send (malloc'd, may be NULL) or a close code
- * (1007, 1003 ...) with a reason. Runs synchronously (no coroutine yet). */
-int sdsim_api_ws_message(sdsim_api *api, const char *text, size_t len, char **reply,
-                         size_t *reply_len, char *reason, size_t reason_cap);
+/* A WebSocket text message of connection conn_id: runs dispatcher.ws_message(conn_id, text)
+ * in a coroutine of its own (it may wait on the host like an HTTP handler); its reply is sent
+ * with sdsim_ws_send_text, or the connection closed with the code it returns. */
+void sdsim_api_ws_handle(sdsim_api *api, uint64_t conn_id, const char *text, size_t len);
+/* The connection is gone: dispatcher.ws_closed(conn_id) forgets it. */
+void sdsim_api_ws_closed(sdsim_api *api, uint64_t conn_id);
+
 
 /* Shutdown: asks every worker job to stop (running simulations check the flag) and drops
  * handlers still sleeping. */
@@ -63,3 +66,12 @@ sdsim_store *sdsim_api_store_handle(void); /* NULL: not open, or closing */
 int sdsim_api_store_closing(void);
 /* api_library.c: host.library.* (templates, plugins, design sources) into the table on top. */
 void sdsim_api_library_register(struct lua_State *L);
+
+/* api_live.c: live simulations (host/live_sim.h) for the API: a registry by id with the owner,
+ * host.live.* into the table on top, their sessions persisted in the store. */
+void sdsim_api_live_register(struct lua_State *L);
+/* Shutdown, first step: stops every live simulation; their reports are then persisted
+ * (srv->live_pending counts what is not yet written). */
+void sdsim_api_live_stop_all(sdsim_server *srv);
+/* Shutdown, last step: frees every live simulation, ended or not. */
+void sdsim_api_live_free_all(void);

@@ -121,6 +121,7 @@ static void stop(sdsim_server *s) {
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     sdsim_api_cancel_all(s->api);
     sdsim_api_store_close();
+    sdsim_api_live_free_all();
     if (s->lws) lws_context_destroy(s->lws);
     s->lws = NULL;
     uv_timer_init(&s->loop, &s->last_resort);
@@ -130,7 +131,7 @@ static void stop(sdsim_server *s) {
 
 static void drain_tick(uv_timer_t *t) {
     sdsim_server *s = t->data;
-    if (s->in_flight == 0 && s->jobs_running == 0 && s->ws_count == 0) {
+    if (s->in_flight == 0 && s->jobs_running == 0 && s->ws_count == 0 && s->live_pending == 0) {
         sdsim_log(SDSIM_LOG_INFO, "drained: stopping");
         stop(s);
     } else if (sdsim_server_now() > s->drain_deadline) {
@@ -155,6 +156,7 @@ static void on_signal(uv_signal_t *h, int signum) {
               signum, s->in_flight, s->jobs_running, s->opts.drain_timeout);
     if (s->lws) lws_context_deprecate(s->lws, NULL); /* closes the listen socket */
     sdsim_ws_close_all(s);
+    sdsim_api_live_stop_all(s); /* their reports are written before the store closes */
     uv_timer_start(&s->drain_check, drain_tick, 0, DRAIN_TICK_MS);
 }
 

@@ -48,6 +48,7 @@ typedef struct sdsim_server {
     int in_flight;    /* HTTP requests received and not yet finished */
     int sims_running; /* simulations queued or running on worker threads */
     int jobs_running; /* all worker-thread jobs queued or running */
+    int live_pending; /* live simulations whose final state is not yet in the store */
 } sdsim_server;
 
 /* Monotonic seconds. */
@@ -74,3 +75,22 @@ int sdsim_http_callback(struct lws *wsi, int reason, void *user, void *in, size_
 int sdsim_ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
 /* Asks every WebSocket connection to close with 1001 (going away). */
 void sdsim_ws_close_all(sdsim_server *s);
+
+/* server_ws.c, for the API (api.c, api_live.c): connections are named by their id (a
+ * connection may close while a handler still works on its message). */
+/* Queues a text message; 0, or -1 when the connection is gone or closing. */
+int sdsim_ws_send_text(sdsim_server *s, uint64_t conn_id, const char *text, size_t len);
+void sdsim_ws_close_conn(sdsim_server *s, uint64_t conn_id, int code, const char *reason);
+/* Frames of simulation sim_id go to the connection from now on, starting with latest (may be
+ * NULL). 0, -1 when the connection is gone, -2 when it has too many subscriptions. */
+int sdsim_ws_subscribe(sdsim_server *s, uint64_t conn_id, const char *sim_id, const uint8_t *latest,
+                       size_t len);
+/* 0, or -1 when the connection was not subscribed. */
+int sdsim_ws_unsubscribe(sdsim_server *s, uint64_t conn_id, const char *sim_id);
+/* A new frame of sim_id for every subscriber: each connection keeps at most one frame per
+ * simulation waiting (a newer one replaces it), so a slow reader gets fewer frames and costs
+ * one frame of memory, never slowing the others. */
+void sdsim_ws_frame(sdsim_server *s, const char *sim_id, const uint8_t *frame, size_t len);
+/* The run ended: {"type":"ended",...} goes to every subscriber after its last frame, and the
+ * subscriptions end. */
+void sdsim_ws_ended(sdsim_server *s, const char *sim_id, const char *state);

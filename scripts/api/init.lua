@@ -194,15 +194,102 @@ function M.handle(req)
 end
 
 ---------------------------------------------------------------------------------------------
--- WebSocket text messages: reply | nil, close code, reason
+-- WebSocket /ws (docs/http-api.md). Each text message runs M.ws_message(conn_id, text) in a
+-- coroutine of its own (host functions that wait work there); it returns reply | nil, close
+-- code, reason. A connection's state is M.ws_conns[id] = {id, user = claims, send}; message
+-- types other than ping and auth go to "module.function"(conn, msg) of M.ws_routes once the
+-- connection is authenticated (/work/notes/ws.md). Replies later on: host.ws_send(id, value).
 
-function M.ws_message(text)
+local raw_ws_send = host.ws_send
+-- host.ws_send(conn_id, table | json text) -> true | false (the connection is gone)
+function host.ws_send(id, value)
+    if type(value) == "table" then value = json.encode(value) end
+    return raw_ws_send(id, value)
+end
+
+M.ws_routes = {
+    subscribe = "simulations.ws_subscribe",
+    unsubscribe = "simulations.ws_unsubscribe",
+    control = "simulations.ws_control",
+    console = "console.run",
+}
+M.ws_conns = {}
+
+local function ws_conn(id)
+    local c = M.ws_conns[id]
+    if not c then
+        c = { id = id, send = function(v) return host.ws_send(id, v) end }
+        M.ws_conns[id] = c
+    end
+    return c
+end
+
+local function ws_error(msg, text)
+    return json.encode({ type = "error", error = text, id = msg and msg.id,
+                         ["for"] = msg and type(msg.type) == "string" and msg.type or nil })
+end
+
+-- {"type":"auth","token":"..."}: a bad token is answered with an error, then the connection
+-- is closed with 4401 (a client that sends one has a bug or is probing).
+local function ws_auth(conn, msg)
+    local claims, why
+    if type(msg.token) == "string" and msg.token ~= "" then
+        claims, why = host.auth.check(msg.token)
+    else
+        why = "missing token"
+    end
+    if not claims then
+        conn.user = nil
+        host.ws_send(conn.id, ws_error(msg, "invalid token: " .. tostring(why)))
+        return nil, 4401, "invalid token"
+    end
+    conn.user = claims
+    return json.encode({ type = "auth_ok", id = msg.id, expiresAt = claims.exp,
+                         user = { id = claims.sub, role = claims.role } })
+end
+
+local function ws_handler(route)
+    local module, fn = route:match("^([%w_]+)%.([%w_]+)$")
+    return handler_of({ module = module, fn = fn })
+end
+
+local function ws_dispatch(conn_id, text)
     local ok, msg = pcall(json.decode, text)
     if not ok or type(msg) ~= "table" then return nil, 1007, "not a JSON object" end
-    if msg.type == "ping" then
-        return json.encode({ type = "pong", id = msg.id })
+    local conn = ws_conn(conn_id)
+    if msg.type == "ping" then return json.encode({ type = "pong", id = msg.id }) end
+    if msg.type == "auth" then return ws_auth(conn, msg) end
+    local route = type(msg.type) == "string" and M.ws_routes[msg.type]
+    if not route then return ws_error(msg, "unknown message type: " .. tostring(msg.type)) end
+    if not conn.user then
+        return ws_error(msg, "not authenticated: send {\"type\":\"auth\",\"token\":...} first "
+                        .. "or connect to /ws?token=...")
     end
-    return json.encode({ type = "error", error = "unknown message type: " .. tostring(msg.type) })
+    if conn.user.exp and conn.user.exp < os.time() then
+        return ws_error(msg, "the access token has expired: send {\"type\":\"auth\"} with a "
+                        .. "fresh one")
+    end
+    local okh, res = xpcall(function() return ws_handler(route)(conn, msg) end, on_error)
+    if not okh then
+        if getmetatable(res) == Fail then
+            local t = { type = "error", error = res.message, id = msg.id, ["for"] = msg.type }
+            for k, v in pairs(res.extra or {}) do t[k] = v end
+            return json.encode(t)
+        end
+        host.log("error", ("ws %s: %s"):format(tostring(msg.type), res))
+        return ws_error(msg, "internal error")
+    end
+    if type(res) == "table" then return json.encode(res) end
+    return res
+end
+
+function M.ws_message(conn_id, text)
+    local reply, code, reason = ws_dispatch(conn_id, text)
+    return reply, code, reason
+end
+
+function M.ws_closed(conn_id)
+    M.ws_conns[conn_id] = nil
 end
 
 api = M -- handler modules reach M.fail, M.invalid and M.json through this global

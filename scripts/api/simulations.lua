@@ -1,0 +1,490 @@
+-- Live simulations of a signed-in user: start (a saved project or an inline design), list,
+-- status, control (pause, resume, step, stop, speed, inject, replicas) and the final report;
+-- the same controls over /ws (ws_subscribe, ws_unsubscribe, ws_control). Runs live in this
+-- process (host.live.*, host/api_live.c); each is a row of simulation_sessions, so that its
+-- end state and report outlive it. Only the owner sees a simulation: anyone else gets 404.
+local api = api
+local json = api.json
+local M = {}
+
+local DEFAULT_DURATION = 60
+local MAX_SPEED = 1e6
+local MAX_REPLICAS = 10000
+
+local auth_module
+local function auth()
+    if not auth_module then
+        auth_module = api.modules.auth or assert(host.load_module("auth"))()
+        api.modules.auth = auth_module
+    end
+    return auth_module
+end
+
+---------------------------------------------------------------------------------------------
+-- Status
+
+local STATES = { active = "running", paused = "paused", finished = "finished",
+                 stopped = "stopped", failed = "failed" }
+
+local function decode(text)
+    if not text then return {} end
+    local ok, v = pcall(json.decode, text)
+    return ok and type(v) == "table" and v or {}
+end
+
+-- lua-cjson 2.1 writes an empty table as {}: lists that may be empty carry this marker, which
+-- encode() turns into [].
+local EMPTY = "@@empty-array@@"
+local function list(t)
+    if t == nil or next(t) == nil then return EMPTY end
+    return t
+end
+
+local function encode(v)
+    return (json.encode(v):gsub('"' .. EMPTY:gsub("%-", "%%-") .. '"', "[]"))
+end
+M.encode = encode
+
+local function public_status(s)
+    return { id = s.id, state = s.state, simTime = s.simTime, duration = s.duration,
+             speed = s.speed, events = s.events, wallSeconds = s.wallSeconds, error = s.error,
+             components = list(s.components), edges = list(s.edges), projectId = s.projectId,
+             startedAt = s.startedAt, endedAt = s.endedAt }
+end
+
+-- The status of a run no longer in memory, from its session row. A row still active or
+-- paused belongs to a run this process lost (a restart without a graceful stop).
+local function row_status(row)
+    local config, usage = decode(row.simulation_config), decode(row.resource_usage)
+    local state = STATES[row.status] or row.status
+    local err = usage.error
+    if state == "running" or state == "paused" then
+        state, err = "stopped", "the server stopped before the run ended"
+    end
+    return { id = row.id, state = state, simTime = usage.simTime or 0,
+             duration = config.duration, speed = usage.speed or config.speed,
+             events = usage.events or 0, wallSeconds = usage.wallSeconds or 0, error = err,
+             components = config.components or {}, edges = config.edges or {},
+             projectId = row.project_id, startedAt = row.started_at,
+             endedAt = row.ended_at ~= 0 and row.ended_at or nil }
+end
+
+-- The caller's run: live (with its status) or from the store; 404 for anyone else's.
+local function find(user, id)
+    local live = host.live.status(id)
+    if live then
+        if live.owner ~= user.sub then api.fail(404, "no such simulation") end
+        return live, nil
+    end
+    local row = host.live.session(id)
+    if not row or row.user_id ~= user.sub then api.fail(404, "no such simulation") end
+    return nil, row
+end
+
+local function status_of(user, id)
+    local live, row = find(user, id)
+    return public_status(live or row_status(row)), live
+end
+
+---------------------------------------------------------------------------------------------
+-- Start
+
+local function number_field(t, k, path, min, max, default, problems, integer)
+    local v = t[k]
+    if v == nil then return default end
+    if type(v) ~= "number" or v ~= v or v < min or v > max
+        or (integer and v ~= math.floor(v)) then
+        problems[#problems + 1] = { path = path .. "." .. k,
+            reason = ("must be %s from %g to %g"):format(integer and "an integer" or "a number",
+                                                         min, max) }
+        return default
+    end
+    return v
+end
+
+local function parse_config(body, problems)
+    local c = body.config
+    if c == nil then c = {} end
+    if type(c) ~= "table" then
+        problems[#problems + 1] = { path = "$.config", reason = "must be an object" }
+        c = {}
+    end
+    local cfg = {}
+    cfg.duration = number_field(c, "duration", "$.config", 1e-3, 1e7, DEFAULT_DURATION, problems)
+    cfg.warmup = number_field(c, "warmup", "$.config", 0, 1e7, 0, problems)
+    cfg.seed = number_field(c, "seed", "$.config", 0, 2 ^ 53, 1, problems, true)
+    cfg.speed = number_field(c, "speed", "$.config", 0, MAX_SPEED, 1, problems)
+    if c.startPaused ~= nil and type(c.startPaused) ~= "boolean" then
+        problems[#problems + 1] = { path = "$.config.startPaused", reason = "must be a boolean" }
+    end
+    cfg.startPaused = c.startPaused == true
+    if cfg.warmup >= cfg.duration then
+        problems[#problems + 1] = { path = "$.config.warmup",
+                                    reason = "must be less than the duration" }
+    end
+    return cfg
+end
+
+-- The design's text and project id from the body: {"projectId"} (the caller's or a public
+-- project) or {"design": {...}}.
+local function design_source(req, body, user, problems)
+    if body.projectId ~= nil then
+        if type(body.projectId) ~= "string" then
+            problems[#problems + 1] = { path = "$.projectId", reason = "must be a string" }
+            return nil
+        end
+        if #problems > 0 then return nil end
+        local r = host.store.project_get(body.projectId, user.sub)
+        if r.status == "not_found" or r.status == "invalid" then api.fail(404, "no such project") end
+        if r.status ~= "ok" then auth().store_failed(r) end
+        return r.projects[1].design_data, body.projectId
+    end
+    if type(body.design) ~= "table" then
+        problems[#problems + 1] = { path = "$.design",
+                                    reason = "projectId or design (an object) is required" }
+        return nil
+    end
+    return host.json_field(req.body, "design"), nil
+end
+
+local function limits_of(user)
+    local r = host.store.limits_get(user.sub)
+    if r.status ~= "ok" then auth().store_failed(r) end
+    return r.limits[1]
+end
+
+local function plan(l)
+    return ("the %s plan"):format(l.tier or "current")
+end
+
+-- 429 early when the user (or the server) is at the limit of runs at once; host.live.start
+-- counts again atomically.
+local function check_concurrency(user, l)
+    local mine = host.live.count(user.sub)
+    local all, server_max = host.live.count()
+    if l.max_concurrent_simulations >= 0 and mine >= l.max_concurrent_simulations then
+        api.fail(429, ("concurrent simulation limit reached: %s allows %d at once; stop one "
+                       .. "first"):format(plan(l), l.max_concurrent_simulations),
+                 { limit = l.max_concurrent_simulations, running = mine })
+    end
+    if all >= server_max then
+        api.fail(429, ("the server runs %d live simulations, its limit: try again in a minute")
+                     :format(server_max), { limit = server_max })
+    end
+end
+
+-- POST /api/simulations/start {projectId | design, config?} -> 201 status
+function M.start(req, res)
+    local user = auth().user(req, res)
+    local body, problems = req:json(), {}
+    local cfg = parse_config(body, problems)
+    local text, project_id = design_source(req, body, user, problems)
+    if #problems > 0 then api.invalid(problems, "the request is not valid") end
+    local l = limits_of(user)
+    if l.max_simulation_duration_s >= 0 and cfg.duration > l.max_simulation_duration_s then
+        api.fail(403, ("simulation too long: %s allows %d s of simulated time; this one asks "
+                       .. "for %g s"):format(plan(l), l.max_simulation_duration_s, cfg.duration),
+                 { limit = l.max_simulation_duration_s })
+    end
+    check_concurrency(user, l)
+    local design, shape, message, design_problems = host.live.prepare(text)
+    if not design then
+        local ps = {}
+        for _, p in ipairs(design_problems or {}) do
+            ps[#ps + 1] = { path = (p.path:gsub("^%$", "$.design")), reason = p.reason }
+        end
+        if #ps == 0 then ps[1] = { path = "$.design", reason = shape } end
+        api.invalid(ps, project_id and "the project's design is not valid" or nil)
+    end
+    if l.max_components_per_project >= 0 and #shape.components > l.max_components_per_project then
+        api.fail(403, ("design too large: %s allows %d components in a simulation; this one has "
+                       .. "%d"):format(plan(l), l.max_components_per_project, #shape.components),
+                 { limit = l.max_components_per_project })
+    end
+    local config = json.encode({ duration = cfg.duration, warmup = cfg.warmup, seed = cfg.seed,
+                                 speed = cfg.speed, startPaused = cfg.startPaused,
+                                 name = shape.name, components = shape.components,
+                                 edges = shape.edges })
+    local id, why, code = host.live.start(design, {
+        owner = user.sub, project = project_id, config = config, duration = cfg.duration,
+        warmup = cfg.warmup, seed = cfg.seed, speed = cfg.speed, start_paused = cfg.startPaused,
+        max_concurrent = l.max_concurrent_simulations })
+    if not id then
+        if code == "user_limit" or code == "server_limit" then
+            res:header("retry-after", code == "server_limit" and 60 or 5)
+            api.fail(429, why)
+        end
+        if code == "shutting_down" or code == "unavailable" then api.fail(503, why) end
+        api.fail(422, "the simulation could not start: " .. tostring(why))
+    end
+    res:status(201):raw_json(encode((status_of(user, id))) .. "\n")
+end
+
+---------------------------------------------------------------------------------------------
+-- Reading
+
+-- GET /api/simulations -> {simulations = [status...]} (the caller's, newest first)
+function M.list(req, res)
+    local user = auth().user(req, res)
+    local rows = host.live.sessions(user.sub, 50)
+    if not rows then api.fail(503, "the database is unavailable: try again") end
+    local items = {}
+    for _, row in ipairs(rows) do
+        local live = host.live.status(row.id)
+        local s = public_status(live or row_status(row))
+        s.components, s.edges = nil, nil -- the list stays light: GET /:id has them
+        items[#items + 1] = s
+    end
+    res:raw_json(encode({ simulations = list(items) }) .. "\n")
+end
+
+-- GET /api/simulations/:id -> status
+function M.status(req, res)
+    local user = auth().user(req, res)
+    res:raw_json(encode((status_of(user, req.params.id))) .. "\n")
+end
+
+-- GET /api/simulations/:id/report -> the `sdsim run --json` report; 409 while running
+function M.report(req, res)
+    local user = auth().user(req, res)
+    local live, row = find(user, req.params.id)
+    local text
+    if live then
+        if not live.ended then
+            api.fail(409, "the simulation is " .. live.state .. ": its report is ready once it "
+                          .. "ends (stop it, or wait)", { state = live.state })
+        end
+        text = host.live.report(live.id)
+    else
+        text = row.report
+    end
+    if not text then
+        local s = live or row_status(row)
+        api.fail(409, "no report: the run " .. (s.error and ("failed: " .. s.error)
+                                                      or "ended without one"),
+                 { state = s.state })
+    end
+    res:raw_json(text)
+end
+
+---------------------------------------------------------------------------------------------
+-- Control: the same for REST and /ws. Each returns the status after the change, or raises
+-- api.fail (404 not the caller's, 409 the run has ended or the engine refused, 422 a bad
+-- field).
+
+local function bad(path, reason)
+    api.invalid({ { path = path, reason = reason } }, "the request is not valid")
+end
+
+local function component_index(live, id, path)
+    if type(id) == "number" and id == math.floor(id) and id >= 0 and id < #live.components then
+        return id
+    end
+    if type(id) ~= "string" then bad(path, "must be a component id") end
+    for _, c in ipairs(live.components) do
+        if c.id == id then return c.index end
+    end
+    bad(path, "no component '" .. id .. "' in this design")
+end
+
+-- An edge: its index, or "from->to".
+local function edge_index(live, v, path)
+    if type(v) == "number" then
+        if v ~= math.floor(v) or v < 0 or v >= #live.edges then
+            bad(path, ("must be an edge index from 0 to %d"):format(#live.edges - 1))
+        end
+        return v
+    end
+    if type(v) ~= "string" then bad(path, "must be an edge index or \"from->to\"") end
+    local from, to = v:match("^%s*(.-)%s*%->%s*(.-)%s*$")
+    for _, e in ipairs(live.edges) do
+        if e.from == from and e.to == to then return e.index end
+    end
+    bad(path, "no edge '" .. v .. "' in this design")
+end
+
+local EDGE_FAULTS = { partition = true, packet_loss = true }
+local KINDS = { crash = true, latency = true, error_rate = true, partition = true, zone = true,
+                capacity = true, hit_ratio = true, packet_loss = true }
+local ALIASES = { error = "error_rate" }
+
+local function in_range(v, path, min, max, excl_min)
+    if type(v) ~= "number" or v ~= v or v > max or v < min or (excl_min and v == min) then
+        bad(path, ("must be a number %s %g and at most %g"):format(excl_min and "above"
+                                                                    or "from", min, max))
+    end
+    return v
+end
+
+-- The fault of an inject body, for host.live.inject (target as an index, value as the
+-- engine wants it: latency in seconds or a factor).
+local function fault_of(live, b)
+    local kind = ALIASES[b.kind] or b.kind
+    if type(kind) ~= "string" or not KINDS[kind] then
+        bad("$.kind", "must be one of crash, latency, error_rate, partition, zone, capacity, "
+                      .. "hit_ratio, packet_loss")
+    end
+    local f = { kind = kind, duration = 0 }
+    if b.duration ~= nil then f.duration = in_range(b.duration, "$.duration", 0, 1e7) end
+    if kind == "zone" then
+        if type(b.zone) ~= "string" or b.zone == "" or #b.zone > 31 then
+            bad("$.zone", "is required: the zone to take down")
+        end
+        f.zone = b.zone
+        return f
+    end
+    if EDGE_FAULTS[kind] then
+        f.target = edge_index(live, b.target, "$.target")
+    else
+        f.target = component_index(live, b.target, "$.target")
+    end
+    if kind == "crash" then
+        if b.replica ~= nil then
+            if type(b.replica) ~= "number" or b.replica ~= math.floor(b.replica) or b.replica < 0 then
+                bad("$.replica", "must be an integer >= 0")
+            end
+            f.replica = b.replica
+        end
+    elseif kind == "latency" then
+        local factor = b.factor or (b.multiply and b.value)
+        if factor ~= nil then
+            f.value, f.multiply = in_range(factor, b.factor and "$.factor" or "$.value", 0, 1000,
+                                           true), true
+        else
+            f.value = in_range(b.ms or b.value, b.ms and "$.ms" or "$.value", 0, 1e7) / 1000
+        end
+    elseif kind == "capacity" then
+        f.value = in_range(b.factor or b.value, b.factor and "$.factor" or "$.value", 0, 1000, true)
+    elseif kind == "hit_ratio" then
+        f.value = in_range(b.ratio or b.value, b.ratio and "$.ratio" or "$.value", 0, 1)
+    elseif kind == "error_rate" or kind == "packet_loss" then
+        f.value = in_range(b.rate or b.value, b.rate and "$.rate" or "$.value", 0, 1)
+    end
+    return f
+end
+
+local function refused(why)
+    api.fail(409, tostring(why))
+end
+
+local actions = {}
+
+function actions.pause(live)
+    local ok, why = host.live.pause(live.id)
+    if not ok then refused(why) end
+end
+
+function actions.resume(live)
+    local ok, why = host.live.resume(live.id)
+    if not ok then refused(why) end
+end
+
+function actions.step(live, b)
+    local s = b.seconds == nil and 1 or in_range(b.seconds, "$.seconds", 0, 1e7, true)
+    local ok, why = host.live.step(live.id, s)
+    if not ok then refused(why) end
+end
+
+function actions.speed(live, b)
+    local ok, why = host.live.speed(live.id, in_range(b.speed, "$.speed", 0, MAX_SPEED))
+    if not ok then refused(why) end
+end
+
+function actions.stop(live)
+    host.live.stop(live.id)
+end
+
+function actions.inject(live, b)
+    local ok, why = host.live.inject(live.id, fault_of(live, b))
+    if not ok then refused(why) end
+end
+
+function actions.replicas(live, b)
+    local comp = component_index(live, b.component, "$.component")
+    local n = b.replicas
+    if type(n) ~= "number" or n ~= math.floor(n) or n < 1 or n > MAX_REPLICAS then
+        bad("$.replicas", ("must be an integer from 1 to %d"):format(MAX_REPLICAS))
+    end
+    local ok, why = host.live.replicas(live.id, comp, n)
+    if not ok then refused(why) end
+end
+
+-- The status after action on the caller's run id.
+local function control(user, id, action, body)
+    local fn = actions[action]
+    if not fn then
+        bad("$.action", "must be one of pause, resume, step, stop, speed, inject, replicas")
+    end
+    local live, row = find(user, id)
+    if not live then
+        if action == "stop" then return public_status(row_status(row)) end
+        local s = row_status(row)
+        api.fail(409, "the simulation has ended (" .. s.state .. ")", { state = s.state })
+    end
+    if live.ended and action == "stop" then return public_status(live) end
+    fn(live, body)
+    return (status_of(user, id))
+end
+M.control = control
+
+local function rest(action)
+    return function(req, res)
+        local user = auth().user(req, res)
+        local body = req.body:find("%S") and req:json() or {}
+        res:raw_json(encode(control(user, req.params.id, action, body)) .. "\n")
+    end
+end
+
+M.pause = rest("pause")
+M.resume = rest("resume")
+M.step = rest("step")
+M.stop = rest("stop")
+M.speed = rest("speed")
+M.inject = rest("inject")
+M.replicas = rest("replicas")
+
+---------------------------------------------------------------------------------------------
+-- /ws messages (scripts/api/init.lua routes them here once the connection is authenticated)
+
+local function sim_id(msg)
+    if type(msg.simulation) ~= "string" or msg.simulation == "" then
+        api.fail(400, "\"simulation\" (the simulation's id) is required")
+    end
+    return msg.simulation
+end
+
+-- {"type":"subscribe","simulation":id} -> {"type":"subscribed", simulation, ...status}, then
+-- binary frames (the latest at once), then {"type":"ended"} when the run ends.
+function M.ws_subscribe(conn, msg)
+    local id = sim_id(msg)
+    local live, row = find(conn.user, id)
+    local s = public_status(live or row_status(row))
+    local reply = { type = "subscribed", simulation = id, id = msg.id }
+    for k, v in pairs(s) do if k ~= "id" then reply[k] = v end end
+    host.ws_send(conn.id, encode(reply))
+    if live then
+        local ok, why = host.ws_subscribe(conn.id, id)
+        if not ok then api.fail(409, why) end
+    else -- long over: nothing more will come
+        host.ws_send(conn.id, { type = "ended", simulation = id, state = s.state })
+    end
+    return nil
+end
+
+function M.ws_unsubscribe(conn, msg)
+    local id = sim_id(msg)
+    local was = host.ws_unsubscribe(conn.id, id)
+    return { type = "unsubscribed", simulation = id, id = msg.id, wasSubscribed = was }
+end
+
+-- {"type":"control","simulation":id,"action":...,...} -> {"type":"control_ok", simulation,
+-- status}
+function M.ws_control(conn, msg)
+    local id = sim_id(msg)
+    if type(msg.action) ~= "string" then api.fail(400, "\"action\" is required") end
+    local s = control(conn.user, id, msg.action, msg)
+    return encode({ type = "control_ok", simulation = id, action = msg.action, id = msg.id,
+                    status = s })
+end
+
+return M
