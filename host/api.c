@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "lua_state.h"
+#include "reload.h"
 
 #define API_MEM_LIMIT ((size_t)1 << 30)
 #define MAX_SOURCE_BYTES ((size_t)1 << 20)
@@ -289,6 +290,25 @@ static int host_load_module(lua_State *L) {
     }
     char path[4096], err[1024];
     snprintf(path, sizeof path, "%s/scripts/api/%s.lua", sdsim_root(), name);
+    /* With hot reload, the registry's last version that compiled (never a broken file). */
+    sdsim_reload *r = sdsim_api_reload();
+    const sdsim_reload_version *v = r ? sdsim_reload_get(r, SDSIM_RELOAD_HANDLER, name) : NULL;
+    if (v) {
+        snprintf(path, sizeof path, "@%s", v->path);
+        int rc = v->source[0] == LUA_SIGNATURE[0]
+                     ? -1
+                     : luaL_loadbuffer(L, v->source, v->source_len, path);
+        sdsim_reload_release(v);
+        if (rc == 0) return 1;
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (r && sdsim_reload_last_error(r, SDSIM_RELOAD_HANDLER, name, err, sizeof err) == 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
     if (sdsim_lua_load_file(L, path, 0, MAX_SOURCE_BYTES, err, sizeof err) != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
@@ -329,6 +349,7 @@ static void push_host(lua_State *L, sdsim_api *api) {
     }
     sdsim_api_jobs_register(L);
     sdsim_api_store_register(L);
+    sdsim_api_library_register(L);
     sdsim_api_live_register(L);
     push_config(L, &api->srv->opts);
     lua_setfield(L, -2, "config");
@@ -368,7 +389,14 @@ sdsim_api *sdsim_api_new(sdsim_server *srv, char *err, size_t errlen) {
     lua_pushlightuserdata(api->L, (void *)&API_KEY);
     lua_pushlightuserdata(api->L, api);
     lua_rawset(api->L, LUA_REGISTRYINDEX);
+    /* Before the dispatcher: handler modules are then read from the registry. */
+    if (sdsim_api_reload_start(api, &srv->loop, err, errlen) != 0) {
+        sdsim_lua_close(api->L);
+        free(api);
+        return NULL;
+    }
     if (load_dispatcher(api, err, errlen) != 0) {
+        sdsim_api_reload_stop();
         sdsim_lua_close(api->L);
         free(api);
         return NULL;
@@ -376,7 +404,13 @@ sdsim_api *sdsim_api_new(sdsim_server *srv, char *err, size_t errlen) {
     return api;
 }
 
+lua_State *sdsim_api_push_dispatcher(sdsim_api *api) {
+    lua_rawgeti(api->L, LUA_REGISTRYINDEX, api->dispatcher_ref);
+    return api->L;
+}
+
 void sdsim_api_cancel_all(sdsim_api *api) {
+    sdsim_api_reload_stop(); /* its watchers would keep the loop alive */
     sdsim_api_jobs_cancel_all();
     for (sdsim_api_call *c = api->calls; c; c = c->next)
         if (c->timer) { /* a sleeping handler: it will not be resumed */

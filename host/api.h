@@ -24,7 +24,6 @@ void sdsim_api_ws_handle(sdsim_api *api, uint64_t conn_id, const char *text, siz
 /* The connection is gone: dispatcher.ws_closed(conn_id) forgets it. */
 void sdsim_api_ws_closed(sdsim_api *api, uint64_t conn_id);
 
-
 /* Shutdown: asks every worker job to stop (running simulations check the flag) and drops
  * handlers still sleeping. */
 void sdsim_api_cancel_all(sdsim_api *api);
@@ -75,3 +74,11 @@ void sdsim_api_live_register(struct lua_State *L);
 void sdsim_api_live_stop_all(sdsim_server *srv);
 /* Shutdown, last step: frees every live simulation, ended or not. */
 void sdsim_api_live_free_all(void);
+
+/* api_reload.c: hot reload of components, templates, scenarios and handler modules. */
+typedef struct sdsim_reload sdsim_reload;
+int sdsim_api_reload_start(sdsim_api *api, uv_loop_t *loop, char *err, size_t errlen);
+void sdsim_api_reload_stop(void);
+sdsim_reload *sdsim_api_reload(void); /* NULL when not started (or stopped) */
+/* api.c: pushes the dispatcher table (init.lua's M) on the API state and returns the state. */
+struct lua_State *sdsim_api_push_dispatcher(sdsim_api *api);

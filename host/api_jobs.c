@@ -17,9 +17,18 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "analytic.h"
 #include "api.h"
 #include "design_load.h"
+#include "lua_behavior.h"
+#include "reload.h"
+#include "sandbox.h"
 #include "json_writer.h"
 #include "log.h"
 #include "lua_state.h"
@@ -28,6 +37,7 @@
 #include "run_design.h"
 
 #define CATALOG_MEM_LIMIT ((size_t)256 << 20)
+#define SDSIM_USER_PLUGIN_DIR "user-plugins" /* virtual: only ever in a source set */
 
 typedef enum job_kind { JOB_VALIDATE, JOB_ANALYZE, JOB_RUN, JOB_COMPONENTS } job_kind;
 
@@ -42,6 +52,9 @@ typedef struct api_job {
     uint64_t seed;
     int max_components;
     atomic_int cancel;
+    /* The component types this job reads: the registry's snapshot when it was queued (a run
+     * keeps the versions it started with) plus the user's plugins; NULL: the disk. */
+    sdsim_lua_sources *sources;
     /* Results, written by the worker, read back on the loop */
     char *text; /* the answer's JSON */
     size_t text_len;
@@ -196,6 +209,122 @@ static void run_report(api_job *j, const sim_design *d, sim_run *run, double sta
     sdsim_replications_free(&reps);
 }
 
+/* A design with a user's plugin types runs in a forked child, locked down like a sandbox
+ * (sandbox.h) once the behaviours are loaded: the report (or the reason it failed) comes back
+ * over a pipe, and the child is killed at the wall-clock limit. A crash, an endless loop or a
+ * memory bomb in a plugin costs only the child. */
+static void child_run(api_job *j, sim_design *d, const sim_options *o, double started, int fd) {
+    char why[512];
+    signal(SIGSEGV, SIG_DFL);
+    sdsim_behavior_opts bo = {.mem_limit = (size_t)256 << 20};
+    sdsim_behavior_host *h = sdsim_behavior_attach(d, &bo, why, sizeof why);
+    if (!h) {
+        dprintf(fd, "E%s", why);
+        _exit(1);
+    }
+    int keep[] = {fd};
+    sdsim_lockdown ld = {.keep_fds = keep,
+                         .nkeep = 1,
+                         .cpu_s = (int)j->wall_limit + 1,
+                         .cpu_grace_s = 1,
+                         .as_extra = ((size_t)512 << 20) + ((size_t)4 << 30),
+                         .seccomp = 1};
+    if (sdsim_sandbox_lockdown(&ld) != 0) _exit(3);
+    sim_run *run = sim_run_new(d, o, why, sizeof why);
+    if (!run) {
+        dprintf(fd, "Ecannot run: %s", why);
+        _exit(1);
+    }
+    if (run_steps(j, run, started) == 0) run_report(j, d, run, started);
+    if (j->code) {
+        dprintf(fd, "E%s", j->message);
+        _exit(1);
+    }
+    const char *p = j->text;
+    size_t left = j->text_len;
+    if (write(fd, "R", 1) != 1) _exit(1);
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w <= 0) _exit(1);
+        p += w;
+        left -= (size_t)w;
+    }
+    _exit(0);
+}
+
+static void run_isolated(api_job *j, sim_design *d, const sim_options *o, double started) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fail(j, "failed", "cannot create a pipe: %s", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        fail(j, "failed", "cannot fork: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child_run(j, d, o, started, fds[1]);
+    }
+    close(fds[1]);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int timed_out = 0;
+    for (;;) {
+        double left = j->wall_limit + 2 - (wall_now() - started);
+        if (left <= 0 || atomic_load(&j->cancel)) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        int pr = poll(&pfd, 1, left > 0.2 ? 200 : (int)(left * 1000) + 1);
+        if (pr <= 0) continue;
+        if (len + 65536 > cap) {
+            char *nb = realloc(buf, cap = cap * 2 + 65536);
+            if (!nb) break;
+            buf = nb;
+        }
+        ssize_t n = read(fds[0], buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    close(fds[0]);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (buf) buf[len] = '\0';
+    if (timed_out) {
+        char lim[32];
+        snprintf(lim, sizeof lim, "%g", j->wall_limit);
+        fail(j, atomic_load(&j->cancel) ? "cancelled" : "timeout",
+             "the run with plugins needed more than %s s of wall-clock time and was stopped", lim);
+    } else if (buf && len > 1 && buf[0] == 'R' && WIFEXITED(status) && !WEXITSTATUS(status)) {
+        j->text = malloc(len);
+        if (j->text) {
+            memcpy(j->text, buf + 1, len - 1);
+            j->text[len - 1] = '\0';
+            j->text_len = len - 1;
+        }
+    } else if (buf && len > 1 && buf[0] == 'E') {
+        fail(j, "stopped", "%s", buf + 1);
+    } else if (WIFSIGNALED(status)) {
+        char sig[64];
+        snprintf(sig, sizeof sig, "signal %d", WTERMSIG(status));
+        fail(j, "stopped",
+             "the run with plugins crashed or used up its CPU limit (%s); nothing else was "
+             "affected",
+             sig);
+    } else {
+        fail(j, "failed", "%s", "the run with plugins gave no result");
+    }
+    free(buf);
+}
+
 static void run_work(api_job *j) {
     double started = wall_now();
     sim_design *d = load(j);
@@ -214,6 +343,17 @@ static void run_work(api_job *j) {
     o.seed = j->seed;
     o.window = j->duration / SDSIM_MAX_WINDOWS > 1 ? j->duration / SDSIM_MAX_WINDOWS : 1;
     char why[512];
+    if (sdsim_design_has_plugins(d)) {
+        run_isolated(j, d, &o, started);
+        sim_design_free(d);
+        return;
+    }
+    sdsim_behavior_host *scripts = NULL;
+    if (sdsim_design_has_scripts(d) && !(scripts = sdsim_behavior_attach(d, NULL, why, sizeof why))) {
+        fail(j, "invalid", "%s", why);
+        sim_design_free(d);
+        return;
+    }
     sim_run *run = sim_run_new(d, &o, why, sizeof why);
     if (!run) {
         fail(j, "failed", "cannot run: %s", why);
@@ -221,6 +361,7 @@ static void run_work(api_job *j) {
         if (run_steps(j, run, started) == 0) run_report(j, d, run, started);
         sim_run_free(run);
     }
+    if (scripts) sdsim_behavior_detach(d, scripts);
     sim_design_free(d);
 }
 
@@ -239,9 +380,13 @@ static void components_work(api_job *j) {
         sdsim_lua_load_file(L, path, 0, (size_t)1 << 20, err, sizeof err) != 0) {
         fail(j, "failed", "%s", err);
     } else {
-        lua_insert(L, -2); /* catalog(D, root) */
+        lua_insert(L, -2); /* catalog(D, root, broken_json) */
         lua_pushstring(L, sdsim_root());
-        if (sdsim_lua_pcall(L, 2, 1, 0, err, sizeof err) != 0 || !lua_isstring(L, -1)) {
+        if (j->input)
+            lua_pushlstring(L, j->input, j->len);
+        else
+            lua_pushnil(L);
+        if (sdsim_lua_pcall(L, 3, 1, 0, err, sizeof err) != 0 || !lua_isstring(L, -1)) {
             fail(j, "failed", "%s", err);
         } else {
             size_t n;
@@ -257,6 +402,7 @@ static void components_work(api_job *j) {
 
 static void work(uv_work_t *w) {
     api_job *j = w->data;
+    sdsim_lua_sources *outer = sdsim_lua_sources_use(j->sources);
     switch (j->kind) {
     case JOB_VALIDATE:
         validate_work(j);
@@ -271,6 +417,7 @@ static void work(uv_work_t *w) {
         components_work(j);
         break;
     }
+    sdsim_lua_sources_use(outer);
     if (!j->code && !j->text) fail(j, "failed", "%s", "out of memory");
 }
 
@@ -316,11 +463,38 @@ static void after_work(uv_work_t *w, int status) {
         n = 4;
     }
     sdsim_api_call *call = j->call;
+    sdsim_lua_sources_unref(j->sources);
     free(j->text);
     free(j->input);
     sdsim_problems_free(&j->problems);
     free(j);
     sdsim_api_call_resume(call, n);
+}
+
+/* The sources of a job: the registry's snapshot of the types, plus the plugins in the table
+ * at stack index idx ({{name =, source =}...}: a user's, under the virtual directory
+ * user-plugins/), when there is one. */
+static void take_sources(lua_State *L, api_job *j, int idx) {
+    sdsim_reload *r = sdsim_api_reload();
+    j->sources = r ? sdsim_reload_type_sources(r) : NULL;
+    if (!lua_istable(L, idx)) return;
+    if (!j->sources) j->sources = sdsim_lua_sources_new();
+    if (!j->sources) return;
+    int n = (int)lua_objlen(L, idx), added = 0;
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        lua_getfield(L, -1, "name");
+        lua_getfield(L, -2, "source");
+        size_t len = 0;
+        const char *name = lua_tostring(L, -2), *src = lua_tolstring(L, -1, &len);
+        char path[256];
+        if (name && src && strlen(name) < 128) {
+            snprintf(path, sizeof path, "%s/%s.lua", SDSIM_USER_PLUGIN_DIR, name);
+            added += sdsim_lua_sources_add(j->sources, path, src, len) == 0;
+        }
+        lua_pop(L, 3);
+    }
+    if (added) sdsim_lua_sources_add_plugin_dir(j->sources, SDSIM_USER_PLUGIN_DIR);
 }
 
 /* Queues the job for the calling handler and yields it. */
@@ -330,6 +504,7 @@ static int queue(lua_State *L, api_job *j, const char *fname) {
     j->srv = srv;
     j->work.data = j;
     if (uv_queue_work(&srv->loop, &j->work, work, after_work) != 0) {
+        sdsim_lua_sources_unref(j->sources);
         free(j->input);
         free(j);
         return luaL_error(L, "%s: cannot queue the work", fname);
@@ -363,17 +538,24 @@ static api_job *job_new(lua_State *L, job_kind kind, int with_input) {
     return j;
 }
 
+/* Each of these takes an optional table of the user's plugins ({{name =, source =}...}) as
+ * its last argument. */
+
 /* host.validate(json_text) -> {"ok":true,"name":...,"components":N,...} text | nil, msg,
  * code, problems */
 static int host_validate(lua_State *L) {
     luaL_checkstring(L, 1);
-    return queue(L, job_new(L, JOB_VALIDATE, 1), "host.validate");
+    api_job *j = job_new(L, JOB_VALIDATE, 1);
+    take_sources(L, j, 2);
+    return queue(L, j, "host.validate");
 }
 
 /* host.analyze(json_text) -> the `sdsim analyze --json` document | nil, msg, code, problems */
 static int host_analyze(lua_State *L) {
     luaL_checkstring(L, 1);
-    return queue(L, job_new(L, JOB_ANALYZE, 1), "host.analyze");
+    api_job *j = job_new(L, JOB_ANALYZE, 1);
+    take_sources(L, j, 2);
+    return queue(L, j, "host.analyze");
 }
 
 static double opt_field(lua_State *L, int t, const char *k, double def) {
@@ -399,12 +581,23 @@ static int host_run(lua_State *L) {
     j->seed = (uint64_t)opt_field(L, 2, "seed", 1);
     j->wall_limit = opt_field(L, 2, "wall_limit", 30);
     j->max_components = (int)opt_field(L, 2, "max_components", 1e9);
+    take_sources(L, j, 3);
     return queue(L, j, "host.run");
 }
 
-/* host.components() -> the catalogue's JSON text | nil, msg, code */
+/* host.components([plugins[, broken_json]]) -> the catalogue's JSON text | nil, msg, code.
+ * broken_json: {"name": "file:line: reason"} of types the registry holds no good version of,
+ * added to the catalogue's "broken". */
 static int host_components(lua_State *L) {
-    return queue(L, job_new(L, JOB_COMPONENTS, 0), "host.components");
+    api_job *j = job_new(L, JOB_COMPONENTS, 0);
+    take_sources(L, j, 1);
+    size_t n = 0;
+    const char *broken = lua_isstring(L, 2) ? lua_tolstring(L, 2, &n) : NULL;
+    if (broken && (j->input = malloc(n + 1))) {
+        memcpy(j->input, broken, n + 1);
+        j->len = n;
+    }
+    return queue(L, j, "host.components");
 }
 
 void sdsim_api_jobs_register(lua_State *L) {

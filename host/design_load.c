@@ -188,9 +188,46 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The "*.lua" names of the set's files directly in dir, sorted. */
+static int list_from_set(lua_State *L, const sdsim_lua_sources *set, const char *dir) {
+    size_t n = strlen(dir);
+    const char **names = malloc((size_t)(set->n ? set->n : 1) * sizeof *names);
+    if (!names) return luaL_error(L, "out of memory listing %s", dir);
+    int k = 0;
+    for (int i = 0; i < set->n; i++) {
+        const char *p = set->items[i].path, *f = p + n + 1;
+        size_t fl = strlen(p) > n ? strlen(f) : 0;
+        if (!strncmp(p, dir, n) && p[n] == '/' && !strchr(f, '/') && fl > 4 && f[0] != '.' &&
+            !strcmp(f + fl - 4, ".lua"))
+            names[k++] = f;
+    }
+    qsort(names, (size_t)k, sizeof *names, cmp_str);
+    lua_createtable(L, k, 0);
+    for (int i = 0; i < k; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    free(names);
+    return 1;
+}
+
+/* host.plugin_dirs() -> the ':'-separated plugin type directories: the active source set's
+ * (a user's plugins), else SDSIM_PLUGINS (sdsim run --plugins), else nil. */
+static int host_plugin_dirs(lua_State *L) {
+    sdsim_lua_sources *set = sdsim_lua_sources_current();
+    const char *dirs = set && set->plugin_dirs ? set->plugin_dirs : getenv("SDSIM_PLUGINS");
+    if (dirs && *dirs)
+        lua_pushstring(L, dirs);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /* host.list_lua(dir) -> sorted array of "*.lua" file names, or nil, message. */
 static int host_list_lua(lua_State *L) {
     const char *dir = luaL_checkstring(L, 1);
+    sdsim_lua_sources *set = sdsim_lua_sources_current();
+    if (set && sdsim_lua_sources_covers(set, dir)) return list_from_set(L, set, dir);
     DIR *d = opendir(dir);
     if (!d) {
         lua_pushnil(L);
@@ -288,6 +325,26 @@ static int host_run_file(lua_State *L) {
     return 2;
 }
 
+/* host.run_text(text, path, extras, budget, mem_bytes): host.run_file of a text in memory
+ * (a user's plugin) that error messages call `path`. */
+static int host_run_text(lua_State *L) {
+    size_t len = 0;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *path = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    sdsim_lua_sources *set = sdsim_lua_sources_new();
+    if (!set || sdsim_lua_sources_add(set, path, text, len) != 0) {
+        sdsim_lua_sources_unref(set);
+        return luaL_error(L, "out of memory");
+    }
+    sdsim_lua_sources *old = sdsim_lua_sources_use(set);
+    lua_remove(L, 1);
+    int n = host_run_file(L); /* its arguments are checked above: it does not raise */
+    sdsim_lua_sources_use(old);
+    sdsim_lua_sources_unref(set);
+    return n;
+}
+
 /* host.sandbox_load(path) -> function | nil, message: the file compiled (never run) with a
  * fresh sandbox environment as its globals, for code that the caller then runs itself
  * (scenario files: their chunk and their build function under one budget). */
@@ -352,6 +409,8 @@ static const luaL_Reg host_functions[] = {
     {"cap_memory", host_cap_memory},
     {"run_scenario", host_run_scenario},
     {"list_scenarios", host_list_scenarios},
+    {"plugin_dirs", host_plugin_dirs},
+    {"run_text", host_run_text},
     {NULL, NULL},
 };
 
@@ -798,6 +857,7 @@ typedef struct load_ctx {
     sdsim_problems *problems;
     sim_design *design;
     sdsim_scenario *scenario; /* NULL: none */
+    char **doc_json;          /* out, when not NULL: the document as given (D.last_doc) */
 } load_ctx;
 
 static void add_problems_from(lua_State *L, int t, sdsim_problems *problems) {
@@ -890,6 +950,16 @@ static int call_load(lua_State *L, load_ctx *ctx, char *err, size_t errlen) {
     return 0;
 }
 
+/* The document D.load last decoded or ran (D at index d), as JSON (D.doc_json). */
+static void take_doc(lua_State *L, int d, char **out) {
+    lua_getfield(L, d, "doc_json");
+    lua_getfield(L, d, "last_doc");
+    if (lua_isfunction(L, -2) && lua_istable(L, -1) && lua_pcall(L, 1, 1, 0) == 0 &&
+        lua_isstring(L, -1))
+        *out = strdup(lua_tostring(L, -1));
+    lua_settop(L, d + 4); /* D, engine, norm, problems (and the scenario's info) stay */
+}
+
 static int load_protected(lua_State *L) {
     load_ctx *ctx = lua_touserdata(L, 1);
     char err[1024];
@@ -905,6 +975,7 @@ static int load_protected(lua_State *L) {
         return 0;
     }
     int engine = lua_gettop(L) - 3, problems = lua_gettop(L) - 1;
+    if (ctx->doc_json) take_doc(L, 2, ctx->doc_json);
     if (ctx->scenario) {
         take_scenario_info(L, lua_gettop(L), ctx->scenario);
         if (ctx->scenario->error[0]) return 0;
@@ -917,7 +988,31 @@ static int load_protected(lua_State *L) {
     return 0;
 }
 
+static sdsim_lua_sources *(*source_provider)(void *ud);
+static void *source_provider_ud;
+
+void sdsim_design_set_source_provider(sdsim_lua_sources *(*fn)(void *ud), void *ud) {
+    source_provider = fn;
+    source_provider_ud = ud;
+}
+
+static sim_design *load_in_state(load_ctx *ctx);
+
+/* With no source set active on this thread, the provider's (the server's registry) is used
+ * for this one load. */
 static sim_design *load(load_ctx *ctx) {
+    sdsim_lua_sources *set = NULL, *old = NULL;
+    if (!sdsim_lua_sources_current() && source_provider && (set = source_provider(source_provider_ud)))
+        old = sdsim_lua_sources_use(set);
+    sim_design *d = load_in_state(ctx);
+    if (set) {
+        sdsim_lua_sources_use(old);
+        sdsim_lua_sources_unref(set);
+    }
+    return d;
+}
+
+static sim_design *load_in_state(load_ctx *ctx) {
     sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
     lua_State *L = sdsim_lua_new(&opts);
     if (!L) {
@@ -959,6 +1054,24 @@ static int ends_with(const char *s, const char *suffix) {
 
 sim_design *sdsim_load_design_file(const char *path, sdsim_problems *problems) {
     return sdsim_load_design_file_scenario(path, NULL, problems);
+}
+
+sim_design *sdsim_load_template_doc(const char *path, char **doc_json, sdsim_problems *problems) {
+    char name[128];
+    base_name(path, name, sizeof name);
+    *doc_json = NULL;
+    load_ctx ctx = {.kind = "lua",
+                    .arg = path,
+                    .len = strlen(path),
+                    .default_name = name,
+                    .problems = problems,
+                    .doc_json = doc_json};
+    sim_design *d = load(&ctx);
+    if (!d) {
+        free(*doc_json);
+        *doc_json = NULL;
+    }
+    return d;
 }
 
 sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc,
@@ -1090,4 +1203,29 @@ int sdsim_design_sdk_push(lua_State *L, char *err, size_t errlen) {
     if (load_sdk(L, err, errlen) == 0) return 0;
     lua_settop(L, top);
     return -1;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* One component type from a text (a user's plugin), checked in a forked child */
+
+int sdsim_check_type_source(const char *path, const char *text, size_t len, char **decl_json,
+                            char *err, size_t errlen) {
+    *decl_json = NULL;
+    err[0] = '\0';
+    sdsim_lua_opts opts = {.mem_limit = (size_t)64 << 20, .jit = 1};
+    lua_State *L = sdsim_lua_new(&opts);
+    if (!L) {
+        snprintf(err, errlen, "out of memory creating a Lua state");
+        return -1;
+    }
+    child_args args = {.fn = "check_type_json", .a = path, .alen = strlen(path), .b = text,
+                       .blen = len};
+    int n = run_isolated(L, &args);
+    const char *out = lua_tostring(L, -1);
+    if (n == 2 || !out)
+        snprintf(err, errlen, "%s: %s", path, out ? out : "the check failed");
+    else
+        *decl_json = strdup(out);
+    sdsim_lua_close(L);
+    return *decl_json ? 0 : -1;
 }

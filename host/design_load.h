@@ -73,3 +73,21 @@ char *sdsim_scenario_catalog(char *err, size_t errlen);
  * err and nothing pushed. */
 struct lua_State;
 int sdsim_design_sdk_push(struct lua_State *L, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------- */
+/* Sources in memory (lua_state.h) for the server's loads: a load on a thread with no active
+ * source set asks the provider (the hot-reload registry's current snapshot) for one, and
+ * reads the component types from it. NULL fn: none. */
+struct sdsim_lua_sources;
+void sdsim_design_set_source_provider(struct sdsim_lua_sources *(*fn)(void *ud), void *ud);
+
+/* A template loaded like sdsim_load_design_file, also giving the document the template
+ * returned as JSON (malloc'd) in *doc_json, for the template gallery. */
+sim_design *sdsim_load_template_doc(const char *path, char **doc_json, sdsim_problems *problems);
+
+/* Checks one component type given as text (a user's plugin), as the loaders check a type
+ * file, in a forked child under the loaders' budgets. 0 with the JSON text
+ * {"ok":true,"decl":{...}} or {"error":"path:line: reason"} in *decl_json (malloc'd); -1
+ * when the check itself could not run (err says why). */
+int sdsim_check_type_source(const char *path, const char *text, size_t len, char **decl_json,
+                            char *err, size_t errlen);

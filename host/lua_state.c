@@ -1,6 +1,7 @@
 /* LuaJIT states with a memory cap, an instruction budget and a traceback handler. */
 #include "lua_state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,11 +193,164 @@ static char *read_source(const char *path, size_t max_bytes, size_t *len, char *
     return buf;
 }
 
+/* ------------------------------------------------------------------------------------- */
+/* In-memory sources */
+
+static _Thread_local sdsim_lua_sources *active_set;
+
+sdsim_lua_sources *sdsim_lua_sources_new(void) {
+    sdsim_lua_sources *s = calloc(1, sizeof *s);
+    if (s) s->refs = 1;
+    return s;
+}
+
+const sdsim_lua_source *sdsim_lua_sources_find(const sdsim_lua_sources *s, const char *path) {
+    for (int i = 0; s && i < s->n; i++)
+        if (!strcmp(s->items[i].path, path)) return &s->items[i];
+    return NULL;
+}
+
+int sdsim_lua_sources_add(sdsim_lua_sources *s, const char *path, const char *text, size_t len) {
+    char *t = malloc(len + 1), *p = strdup(path);
+    if (!t || !p) {
+        free(t);
+        free(p);
+        return -1;
+    }
+    memcpy(t, text, len);
+    t[len] = '\0';
+    sdsim_lua_source *old = (sdsim_lua_source *)sdsim_lua_sources_find(s, path);
+    if (old) {
+        free(old->path);
+        free(old->text);
+        *old = (sdsim_lua_source){p, t, len};
+        return 0;
+    }
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 32;
+        sdsim_lua_source *items = realloc(s->items, (size_t)cap * sizeof *items);
+        if (!items) {
+            free(t);
+            free(p);
+            return -1;
+        }
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->n++] = (sdsim_lua_source){p, t, len};
+    return 0;
+}
+
+int sdsim_lua_sources_add_file(sdsim_lua_sources *s, const char *path, char *err, size_t errlen) {
+    size_t len = 0;
+    char *text = read_source(path, 16u << 20, &len, err, errlen);
+    if (!text) return -1;
+    int rc = sdsim_lua_sources_add(s, path, text, len);
+    free(text);
+    if (rc) snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+int sdsim_lua_sources_add_dir(sdsim_lua_sources *s, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *ent;
+    char path[4096], err[256];
+    while ((ent = readdir(d))) {
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] == '.' || len <= 4 || strcmp(ent->d_name + len - 4, ".lua")) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        if (sdsim_lua_sources_add_file(s, path, err, sizeof err) == 0) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+int sdsim_lua_sources_add_plugin_dir(sdsim_lua_sources *s, const char *dir) {
+    size_t old = s->plugin_dirs ? strlen(s->plugin_dirs) : 0;
+    char *p = realloc(s->plugin_dirs, old + strlen(dir) + 2);
+    if (!p) return -1;
+    if (old)
+        snprintf(p + old, strlen(dir) + 2, ":%s", dir);
+    else
+        strcpy(p, dir);
+    s->plugin_dirs = p;
+    return 0;
+}
+
+sdsim_lua_sources *sdsim_lua_sources_ref(sdsim_lua_sources *s) {
+    if (s) __atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+    return s;
+}
+
+void sdsim_lua_sources_unref(sdsim_lua_sources *s) {
+    if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    for (int i = 0; i < s->n; i++) {
+        free(s->items[i].path);
+        free(s->items[i].text);
+    }
+    free(s->items);
+    free(s->plugin_dirs);
+    free(s);
+}
+
+int sdsim_lua_sources_covers(const sdsim_lua_sources *s, const char *dir) {
+    size_t n = strlen(dir);
+    for (int i = 0; s && i < s->n; i++) {
+        const char *p = s->items[i].path;
+        if (!strncmp(p, dir, n) && p[n] == '/' && !strchr(p + n + 1, '/')) return 1;
+    }
+    return 0;
+}
+
+sdsim_lua_sources *sdsim_lua_sources_use(sdsim_lua_sources *s) {
+    sdsim_lua_sources *old = active_set;
+    active_set = s;
+    return old;
+}
+
+sdsim_lua_sources *sdsim_lua_sources_current(void) {
+    return active_set;
+}
+
+/* The text of path from the thread's active set (a copy), or NULL: with err set when the
+ * set covers the path's directory but lacks the file (the disk must not be read then). */
+static char *active_source(const char *path, size_t max_bytes, size_t *len, char *err,
+                           size_t errlen) {
+    err[0] = '\0';
+    if (!active_set) return NULL;
+    const sdsim_lua_source *src = sdsim_lua_sources_find(active_set, path);
+    if (!src) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        if (slash && sdsim_lua_sources_covers(active_set, dir))
+            snprintf(err, errlen, "%s: cannot open: not in this run's snapshot of the files",
+                     path);
+        return NULL;
+    }
+    if (max_bytes && src->len > max_bytes) {
+        snprintf(err, errlen, "%s: larger than the limit of %zu bytes", path, max_bytes);
+        return NULL;
+    }
+    char *copy = malloc(src->len + 1);
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    memcpy(copy, src->text, src->len + 1);
+    *len = src->len;
+    return copy;
+}
+
 int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t max_bytes, char *err,
                         size_t errlen) {
     if (env_index < 0 && env_index > LUA_REGISTRYINDEX) env_index = lua_gettop(L) + env_index + 1;
     size_t len = 0;
-    char *src = read_source(path, max_bytes, &len, err, errlen);
+    char *src = active_source(path, max_bytes, &len, err, errlen);
+    if (!src && !err[0]) src = read_source(path, max_bytes, &len, err, errlen);
     if (!src) return -1;
     if (len > 0 && src[0] == LUA_SIGNATURE[0]) {
         snprintf(err, errlen, "%s: precompiled bytecode is refused, give the source", path);

@@ -43,3 +43,44 @@ int sdsim_lua_load_file(lua_State *L, const char *path, int env_index, size_t ma
  * coroutine). Reading or writing an undeclared global raises. No io, os, require, load*,
  * debug, ffi, getmetatable, getfenv/setfenv, string.dump, collectgarbage. */
 void sdsim_lua_push_sandbox_env(lua_State *L);
+
+/* ------------------------------------------------------------------------------------- */
+/* In-memory sources: files the loaders read from memory instead of the disk. The hot-reload
+ * registry's snapshot of the component types (a run keeps the versions it started with), a
+ * user's plugins (a virtual directory), or what a sandbox read before its lock-down.
+ *
+ * A set is made active for the calling thread (a forked child inherits it); then
+ * sdsim_lua_load_file reads a path the set holds from the set, and a path in a directory the
+ * set covers (one of its files' directories) only from the set, never from the disk. */
+typedef struct sdsim_lua_source {
+    char *path;
+    char *text;
+    size_t len;
+} sdsim_lua_source;
+
+typedef struct sdsim_lua_sources {
+    sdsim_lua_source *items;
+    int n, cap;
+    char *plugin_dirs; /* ':'-separated plugin type directories (NULL: SDSIM_PLUGINS) */
+    int refs;          /* atomic */
+} sdsim_lua_sources;
+
+sdsim_lua_sources *sdsim_lua_sources_new(void); /* one reference */
+/* Copies text (replacing an earlier entry of the same path). 0, or -1 when out of memory. */
+int sdsim_lua_sources_add(sdsim_lua_sources *s, const char *path, const char *text, size_t len);
+/* Reads the file into the set; -1 with a message in err. */
+int sdsim_lua_sources_add_file(sdsim_lua_sources *s, const char *path, char *err, size_t errlen);
+/* Adds every *.lua file of dir (not starting with '.'); the number added, -1 if unreadable. */
+int sdsim_lua_sources_add_dir(sdsim_lua_sources *s, const char *dir);
+/* Appends a plugin directory to plugin_dirs. */
+int sdsim_lua_sources_add_plugin_dir(sdsim_lua_sources *s, const char *dir);
+sdsim_lua_sources *sdsim_lua_sources_ref(sdsim_lua_sources *s);
+void sdsim_lua_sources_unref(sdsim_lua_sources *s);
+const sdsim_lua_source *sdsim_lua_sources_find(const sdsim_lua_sources *s, const char *path);
+/* 1 when some file of the set lies directly in dir. */
+int sdsim_lua_sources_covers(const sdsim_lua_sources *s, const char *dir);
+
+/* Makes s the calling thread's active set (NULL: none); returns the one it replaces. The set
+ * must outlive its use (the caller keeps its reference). */
+sdsim_lua_sources *sdsim_lua_sources_use(sdsim_lua_sources *s);
+sdsim_lua_sources *sdsim_lua_sources_current(void);

@@ -77,12 +77,14 @@ struct sdsim_reload {
     sdsim_reload_cb cb;
     void *ud;
     int open_handles, jobs, stopping;
+    char *plugin_dirs; /* ':'-separated, for sdsim_reload_type_sources */
 };
 
 const char *sdsim_reload_kind_name(sdsim_reload_kind kind) {
     return kind == SDSIM_RELOAD_TYPE       ? "component type"
            : kind == SDSIM_RELOAD_TEMPLATE ? "template"
-                                           : "scenario";
+           : kind == SDSIM_RELOAD_SCENARIO ? "scenario"
+                                           : "handler";
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -344,7 +346,15 @@ static void validate_template(job *j) {
     int wrote = f && fwrite(j->text, 1, j->len, f) == j->len;
     if (f) wrote = (fclose(f) == 0) && wrote;
     sdsim_problems problems = {0};
-    sim_design *d = wrote ? sdsim_load_design_file(path, &problems) : NULL;
+    /* Against the registry's good types, not the files on disk (a broken type file must not
+     * break its templates). */
+    sdsim_lua_sources *set = sdsim_reload_type_sources(j->e->r);
+    sdsim_lua_sources *old = set ? sdsim_lua_sources_use(set) : NULL;
+    sim_design *d = wrote ? sdsim_load_template_doc(path, &j->json, &problems) : NULL;
+    if (set) {
+        sdsim_lua_sources_use(old);
+        sdsim_lua_sources_unref(set);
+    }
     if (!wrote) {
         snprintf(j->err, sizeof j->err, "%s: cannot write a temporary copy", j->e->path);
     } else if (!d) {
@@ -367,9 +377,25 @@ static void validate_template(job *j) {
     rmdir(dir);
 }
 
+/* A handler module: compiled (never run) in a fresh state. The server runs the chunk in its
+ * own state and swaps the module only if that works too. */
+static int handler_protected(lua_State *L) {
+    job *j = lua_touserdata(L, 1);
+    lua_newtable(L); /* any env: the chunk is not run */
+    load_sandboxed(L, j, 2);
+    return 0;
+}
+
+static void validate_handler(job *j) {
+    run_fresh(j, handler_protected, j);
+}
+
 static void job_work(uv_work_t *req) {
     job *j = req->data;
     switch (j->e->kind) {
+    case SDSIM_RELOAD_HANDLER:
+        validate_handler(j);
+        break;
     case SDSIM_RELOAD_TYPE:
         validate_type(j);
         break;
@@ -619,14 +645,15 @@ static void on_fs_event(uv_fs_event_t *h, const char *file, int events, int stat
     uv_timer_start(&e->timer, on_debounce, r->debounce_ms, 0);
 }
 
-static void scan_dir(sdsim_reload *r, watch_dir *w) {
+/* sync: validated now; else queued on the thread pool (in parallel). */
+static void scan_dir(sdsim_reload *r, watch_dir *w, int sync) {
     DIR *d = opendir(w->path);
     if (!d) return;
     struct dirent *ent;
     while ((ent = readdir(d)))
         if (is_lua_name(ent->d_name)) {
             entry *e = entry_add(r, w, ent->d_name);
-            if (e) examine(e, 1);
+            if (e) examine(e, sync);
         }
     closedir(d);
 }
@@ -662,6 +689,7 @@ static void registry_free(sdsim_reload *r) {
         free(e);
     }
     pthread_mutex_destroy(&r->mu);
+    free(r->plugin_dirs);
     free(r);
 }
 
@@ -708,15 +736,34 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
         snprintf(path, sizeof path, "%s/%s", root, std_dirs[i].sub);
         rc = add_dir(r, path, std_dirs[i].kind, 0, err, errlen);
     }
-    for (int i = 0; i < opts->nplugin_dirs && rc == 0; i++)
+    if (opts->handlers && rc == 0) {
+        snprintf(path, sizeof path, "%s/scripts/api", root);
+        rc = add_dir(r, path, SDSIM_RELOAD_HANDLER, 0, err, errlen);
+    }
+    for (int i = 0; i < opts->nplugin_dirs && rc == 0; i++) {
         rc = add_dir(r, opts->plugin_dirs[i], SDSIM_RELOAD_TYPE, 1, err, errlen);
+        size_t old = r->plugin_dirs ? strlen(r->plugin_dirs) : 0;
+        char *p = realloc(r->plugin_dirs, old + strlen(opts->plugin_dirs[i]) + 2);
+        if (p) {
+            snprintf(p + old, strlen(opts->plugin_dirs[i]) + 2, "%s%s", old ? ":" : "",
+                     opts->plugin_dirs[i]);
+            r->plugin_dirs = p;
+        }
+    }
     if (rc != 0) {
         sdsim_reload_stop(r);
         return NULL;
     }
-    /* Built-in types first, so that a plugin reusing a name is refused. */
-    for (int i = 0; i < r->ndirs; i++)
-        scan_dir(r, &r->dirs[i]);
+    /* Built-in types first, so that a plugin reusing a name is refused; plugin types before
+     * templates, which are validated against them. */
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < r->ndirs; i++) {
+            watch_dir *w = &r->dirs[i];
+            int p = w->kind == SDSIM_RELOAD_TYPE ? w->plugin : 2;
+            int sync = !opts->async_start || w->kind == SDSIM_RELOAD_TYPE ||
+                       w->kind == SDSIM_RELOAD_HANDLER;
+            if (p == pass) scan_dir(r, w, sync);
+        }
     return r;
 }
 
@@ -764,4 +811,30 @@ int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char 
 
 int sdsim_reload_busy(sdsim_reload *r) {
     return r->jobs;
+}
+
+struct sdsim_lua_sources *sdsim_reload_type_sources(sdsim_reload *r) {
+    sdsim_lua_sources *set = sdsim_lua_sources_new();
+    if (!set) return NULL;
+    int failed = r->plugin_dirs && sdsim_lua_sources_add_plugin_dir(set, r->plugin_dirs);
+    pthread_mutex_lock(&r->mu);
+    for (entry *e = r->entries; e && !failed; e = e->next)
+        if (e->kind == SDSIM_RELOAD_TYPE && e->cur)
+            failed = sdsim_lua_sources_add(set, e->cur->pub.path, e->cur->pub.source,
+                                           e->cur->pub.source_len) != 0;
+    pthread_mutex_unlock(&r->mu);
+    if (failed) {
+        sdsim_lua_sources_unref(set);
+        return NULL;
+    }
+    return set;
+}
+
+void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn,
+                       void *ud) {
+    pthread_mutex_lock(&r->mu);
+    for (entry *e = r->entries; e; e = e->next)
+        if (e->kind == kind && (e->cur || e->last_error))
+            fn(e->cur ? &e->cur->pub : NULL, e->last_error, e->name, ud);
+    pthread_mutex_unlock(&r->mu);
 }

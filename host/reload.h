@@ -18,6 +18,8 @@ typedef enum sdsim_reload_kind {
     SDSIM_RELOAD_TYPE,     /* components/NAME.lua or a plugin directory's NAME.lua */
     SDSIM_RELOAD_TEMPLATE, /* templates/NAME.lua */
     SDSIM_RELOAD_SCENARIO, /* scripts/scenarios/NAME.lua */
+    SDSIM_RELOAD_HANDLER,  /* scripts/api/NAME.lua: an API handler module (only compiled
+                              here; the server runs it in its own state before swapping) */
 } sdsim_reload_kind;
 
 /* One validated version of one file. Read-only; valid until sdsim_reload_release. */
@@ -31,7 +33,8 @@ typedef struct sdsim_reload_version {
     const char *source; /* the exact text that was validated (NUL-terminated) */
     size_t source_len;
     const char *decl_json; /* types: the checked declaration as JSON (Lua functions appear as
-                              "<function>"); NULL for templates and scenarios */
+                              "<function>"); templates: the document the template returned,
+                              as JSON; NULL for scenarios and handlers */
 } sdsim_reload_version;
 
 typedef enum sdsim_reload_status {
@@ -58,13 +61,17 @@ typedef struct sdsim_reload_opts {
     const char *root;               /* NULL: sdsim_root() */
     const char *const *plugin_dirs; /* extra component type directories */
     int nplugin_dirs;
+    int handlers;         /* 1: also watch scripts/api/ (SDSIM_RELOAD_HANDLER) */
+    int async_start;      /* 1: templates and scenarios are first validated on the thread
+                             pool (start returns at once; sdsim_reload_busy says when done) */
     unsigned debounce_ms; /* 0: 40 */
     sdsim_reload_cb cb;   /* may be NULL */
     void *ud;
 } sdsim_reload_opts;
 
-/* Loads every file once (synchronously: a broken file is reported through cb and has no
- * version) and starts watching the directories on loop. NULL with a message in err. */
+/* Loads every file once (synchronously, unless async_start: a broken file is reported
+ * through cb and has no version) and starts watching the directories on loop. NULL with a
+ * message in err. */
 sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts, char *err,
                                  size_t errlen);
 /* Stops watching; the registry is freed once its handles are closed and no validation is in
@@ -86,3 +93,16 @@ int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char 
 int sdsim_reload_busy(sdsim_reload *r);
 
 const char *sdsim_reload_kind_name(sdsim_reload_kind kind);
+
+/* A new source set (lua_state.h) holding the current good version of every component type,
+ * plugin directories included (as plugin_dirs): what a design load reads instead of the
+ * disk. One reference for the caller; NULL when out of memory. Any thread. */
+struct sdsim_lua_sources;
+struct sdsim_lua_sources *sdsim_reload_type_sources(sdsim_reload *r);
+
+/* Calls fn for every entry of kind that has a good version or an error (loop thread or any:
+ * under the registry's lock, so fn must not call back into the registry). */
+typedef void (*sdsim_reload_each_fn)(const sdsim_reload_version *v, const char *error,
+                                     const char *name, void *ud);
+void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn,
+                       void *ud);

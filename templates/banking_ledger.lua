@@ -1,3 +1,4 @@
+-- category: finance
 -- Banking ledger: 300 transfers and 4,000 balance queries per second.
 --
 -- A transfer between the two ledger regions is one atomic transaction: the transfers

@@ -1,3 +1,4 @@
+-- category: messaging
 -- Chat: 8,000 messages per second sent over WebSocket gateways.
 --
 -- A message goes through the WebSocket gateway to the chat service, which checks the

@@ -1,3 +1,4 @@
+-- category: commerce
 -- E-commerce checkout and catalog at 10,000 requests per second.
 --
 -- clients -> lb -> api -> cache -> db (a primary and two read replicas), and an order queue

@@ -1,3 +1,4 @@
+-- category: storage
 -- File storage and sync (Dropbox-like): 2,000 API calls and 1,500 downloads per second.
 --
 -- API calls (listings, renames, upload commits) go through the gateway to the metadata

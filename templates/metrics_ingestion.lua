@@ -1,3 +1,4 @@
+-- category: data
 -- Metrics ingestion: 5,000 batches per second (500,000 points) from agents, 200 dashboard
 -- queries per second.
 --

@@ -1,3 +1,4 @@
+-- category: social
 -- News feed with fan-out on write: 300 posts and 6,000 feed reads per second.
 --
 -- A post is stored in the posts database and published on a topic; a fan-out worker then

@@ -1,3 +1,4 @@
+-- category: finance
 -- Payments with a saga: 800 checkouts per second.
 --
 -- The payments service scores each checkout for fraud, then hands it to a saga coordinator

@@ -1,3 +1,4 @@
+-- category: marketplace
 -- Ride hailing: 20,000 driver location updates and 500 ride requests per second.
 --
 -- Drivers stream their positions into a partitioned log (keyed by driver); its consumers

@@ -1,3 +1,4 @@
+-- category: search
 -- Search: 3,000 queries per second over an index split in three shards, 200 documents per
 -- second indexed.
 --

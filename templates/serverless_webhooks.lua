@@ -1,3 +1,4 @@
+-- category: serverless
 -- Serverless webhooks: 400 webhook deliveries per second from partners.
 --
 -- Partners resolve our hostname (5 % of deliveries miss their resolver's cache and ask our

@@ -1,3 +1,4 @@
+-- category: social
 -- A social feed at 5,000 timeline reads per second.
 --
 -- The feed service gathers three things in parallel (fanout = "all": it waits for all of

@@ -1,3 +1,4 @@
+-- category: web
 -- A URL shortener at 20,000 redirects per second.
 --
 -- Redirects read the short code through a cache (95 % hits) backed by a key-value store;

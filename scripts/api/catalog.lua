@@ -3,9 +3,10 @@
 -- and the validator cannot disagree. Called as catalog(D, root); returns a JSON text:
 --   {"components": [{"name", "label", "category", "icon", "description", "behavior",
 --                    "defaults", "params", "schema"}], "broken": {name: reason}}
+-- "user": true marks a signed-in user's own plugin type (plugins.lua).
 -- params are the declared parameter specs (type, default, min, max, unit, help, values,
 -- fields); schema is the JSON Schema of the params object (docs/design.schema.json's).
-local D, root = ...
+local D, root, broken_json = ...
 local cjson = require("cjson")
 
 -- Only JSON-able values: functions and other userdata in a spec are left out.
@@ -25,6 +26,14 @@ local function plain(v, depth)
 end
 
 local types, broken, names = D.load_types(root)
+-- The hot-reload registry's rejected files (the loader only saw their good versions): a
+-- broken edit shows here while the type keeps working with its last good version.
+if broken_json then
+    local ok, extra = pcall(cjson.decode, broken_json)
+    if ok and type(extra) == "table" then
+        for k, v in pairs(extra) do broken[k] = v end
+    end
+end
 local schema = D.json_schema(types, names)
 local list = {}
 for _, name in ipairs(names) do
@@ -39,6 +48,7 @@ for _, name in ipairs(names) do
         defaults = plain(t.defaults or {}, 0),
         params = plain(t.params, 0),
         schema = schema["$defs"]["params_" .. name],
+        user = t.plugin and (t.file or ""):find("^user%-plugins/") ~= nil or nil,
     }
 end
 local json = cjson.new()

@@ -292,6 +292,41 @@ function M.ws_closed(conn_id)
     M.ws_conns[conn_id] = nil
 end
 
+---------------------------------------------------------------------------------------------
+-- Hot reload (host/api_reload.c, docs/hot-reload.md)
+
+-- A changed scripts/api/NAME.lua that compiled in a fresh state: chunk is it, compiled here.
+-- It replaces the module in use only if it runs and returns a table (routes.lua: a route
+-- table that compiles); otherwise the old one stays. -> true | false, reason
+function M.swap_module(name, chunk)
+    local ok, mod = pcall(chunk)
+    if not ok then return false, tostring(mod) end
+    if type(mod) ~= "table" then
+        return false, ("scripts/api/%s.lua returned a %s, not its module table"):format(
+            name, type(mod))
+    end
+    if name == "routes" then
+        local cok, compiled = pcall(compile_routes, mod)
+        if not cok then return false, tostring(compiled) end
+        M.routes = compiled
+        return true
+    end
+    M.modules[name] = mod
+    return true
+end
+
+-- Every change the registry reports ({kind, name, file, status, version, ms, error}): the
+-- loaded modules that keep something derived from the files (on_reload) drop it.
+function M.on_reload(ev)
+    M.last_reload = ev
+    for _, mod in pairs(M.modules) do
+        if type(mod) == "table" and type(mod.on_reload) == "function" then
+            local ok, err = pcall(mod.on_reload, ev)
+            if not ok then host.log("error", "on_reload: " .. tostring(err)) end
+        end
+    end
+end
+
 api = M -- handler modules reach M.fail, M.invalid and M.json through this global
 M.load_routes()
 return M

@@ -683,7 +683,8 @@ end
 -- (and in broken under its name unless a working type has it): it never replaces a working
 -- type.
 function D.load_plugins(types, broken, names)
-    local dirs = os and os.getenv and os.getenv("SDSIM_PLUGINS")
+    local dirs = host.plugin_dirs and host.plugin_dirs()
+    if dirs == nil then dirs = os and os.getenv and os.getenv("SDSIM_PLUGINS") end
     D.plugin_problems = {}
     if not dirs or dirs == "" then return end
     for dir in dirs:gmatch("[^:]+") do
@@ -1799,6 +1800,7 @@ function D.load(kind_, arg, root, default_name)
         doc, problems = D.decode_json(arg)
     end
     if not doc then return nil, nil, problems end
+    D.last_doc = type(doc) == "table" and deep_copy(doc) or nil -- the gallery shows it as given
     local types, broken, names = D.load_types(root)
     if broken["*"] then
         return nil, nil, { { path = "$", reason = "cannot read component types: " .. broken["*"] } }
@@ -1812,6 +1814,60 @@ function D.load(kind_, arg, root, default_name)
     norm, problems = D.validate(doc, types, names, broken, default_name)
     if not norm then return nil, nil, problems end
     return D.to_engine(norm, types), norm, problems
+end
+
+-- A document as JSON for clients (the template gallery): sparse arrays allowed, 14 digits.
+function D.doc_json(doc)
+    local json = cjson_mod.new()
+    json.encode_sparse_array(true)
+    json.encode_number_precision(14)
+    return json.encode(doc)
+end
+
+---------------------------------------------------------------------------------------------
+-- One type given as text (a user's plugin), in the child process of sdsim_check_type_source:
+-- JSON {"ok": true, "decl": {...}} or {"error": "path:line: reason"}. check_type's reasons
+-- name a field but no line: the line of the first "field =" assignment is added.
+
+local function line_of(text, reason)
+    local field = reason:match("^([%w_%.]+)")
+    local seg = field and field:match("([%w_]+)$")
+    if not seg then return nil end
+    local n = 0
+    for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+        n = n + 1
+        if line:find("%f[%w_]" .. seg .. "%s*=") then return n end
+    end
+end
+
+local function plain_decl(v, depth)
+    if type(v) == "function" then return "<function>" end
+    if type(v) ~= "table" or depth > 20 then return v end
+    local t = {}
+    for k, x in pairs(v) do t[k] = plain_decl(x, depth + 1) end
+    return t
+end
+
+function D.check_type_json(path, text)
+    local json = cjson_mod.new()
+    json.encode_sparse_array(true)
+    local stem = path:match("([^/]+)%.lua$") or path
+    local ok, t = host.run_text(text, path, sandbox_extras(), 10000000, 64 * 1024 * 1024)
+    if not ok then return json.encode({ error = t }) end
+    -- the returned table's metatable is the plugin's code: check it under a budget too
+    local cok, checked, reason = host.pcall_budget(10000000, function()
+        local c, r = D.check_type(t, stem)
+        return { c = c, r = r }
+    end)
+    if not cok then return json.encode({ error = path .. ": " .. tostring(checked) }) end
+    reason = checked.r
+    if not checked.c then
+        local line = line_of(text, reason)
+        return json.encode({ error = line and (path .. ":" .. line .. ": " .. reason)
+                                 or (path .. ": " .. reason), line = line })
+    end
+    local eok, out = pcall(json.encode, { ok = true, decl = plain_decl(checked.c, 0) })
+    return eok and out or json.encode({ ok = true, decl = {} })
 end
 
 D.kind, D.describe, D.suggest, D.num_text = kind, describe, suggest, num_text

@@ -134,7 +134,7 @@ static void test_initial_load(void) {
     const sdsim_reload_version *s = sdsim_reload_get(reg_, SDSIM_RELOAD_SCENARIO, "traffic_spike");
     CHECK(t && t->version == 1 && workers_default(t) == 4);
     CHECK(t && strlen(t->hash) == 64 && t->source_len == strlen(cache_src_));
-    CHECK(m && m->version == 1 && m->decl_json == NULL);
+    CHECK(m && m->version == 1 && m->decl_json && strstr(m->decl_json, "\"components\""));
     CHECK(s && s->version == 1);
     CHECK(sdsim_reload_get(reg_, SDSIM_RELOAD_TYPE, "no_such_type") == NULL);
     sdsim_reload_release(t);
