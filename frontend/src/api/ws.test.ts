@@ -11,6 +11,12 @@ import {
   SimState,
   TotalsSchema,
 } from "../gen/sdsim_pb";
+vi.mock("./client", () => ({
+  getAccessToken: () => "tok",
+  refreshSession: vi.fn(async () => null),
+}));
+
+import { refreshSession } from "./client";
 import { backoffMs, decodeFrame, SimSocket, type SocketLike } from "./ws";
 
 function sampleFrame() {
@@ -112,6 +118,10 @@ class FakeSocket implements SocketLike {
   open() {
     this.readyState = 1;
     this.onopen?.({});
+    // The client authenticates first; the server accepts.
+    const first = this.sent.shift() as { type: string; token: string };
+    if (first?.type !== "auth" || first.token !== "tok") throw new Error("no auth message first");
+    this.recv(JSON.stringify({ type: "auth_ok", user: { id: "u" } }));
   }
   recv(data: unknown) {
     this.onmessage?.({ data: typeof data === "string" ? data : data });
@@ -134,7 +144,7 @@ describe("SimSocket", () => {
         socks.push(f);
         return f;
       },
-      (t) => `ws://x/ws?token=${t}`,
+      () => "ws://x/ws",
     );
     return { s, socks };
   }
@@ -187,6 +197,28 @@ describe("SimSocket", () => {
     s.disconnect();
     vi.advanceTimersByTime(20000);
     expect(socks).toHaveLength(2);
+  });
+
+  it("a refused token: no open, a token refresh, and a slower retry", async () => {
+    const { s, socks } = setup();
+    s.subscribe("a");
+    socks[0].readyState = 1;
+    socks[0].onopen?.({});
+    expect(socks[0].sent[0]).toEqual({ type: "auth", token: "tok" });
+    socks[0].recv(JSON.stringify({ type: "error", for: "auth", error: "invalid token: expired" }));
+    expect(s.status).toBe("connecting"); // not open: nothing subscribed
+    expect(socks[0].sent).toHaveLength(1);
+    socks[0].drop(4401);
+    expect(refreshSession).toHaveBeenCalled();
+    vi.advanceTimersByTime(800);
+    expect(socks).toHaveLength(2);
+    socks[1].readyState = 1;
+    socks[1].onopen?.({});
+    socks[1].drop(4401); // refused again: the attempt count was not reset, so >= 750 ms
+    vi.advanceTimersByTime(700);
+    expect(socks).toHaveLength(2);
+    vi.advanceTimersByTime(1000);
+    expect(socks).toHaveLength(3);
   });
 
   it("times out a request nobody answers", async () => {

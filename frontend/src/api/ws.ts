@@ -1,4 +1,5 @@
-// The one WebSocket to the server's /ws (plan2.md): authenticated with the access token,
+// The one WebSocket to the server's /ws (plan2.md): authenticated with the access token
+// ({"type":"auth"} as the first message, answered by auth_ok),
 // reconnected with exponential backoff, re-subscribing after each reconnect. Text messages
 // are JSON (control replies, console results, "ended"); binary messages are protobuf Frames
 // decoded here and handed to the frame handler (the sim store).
@@ -65,7 +66,7 @@ export class SimSocket {
   constructor(
     private makeSocket: (url: string) => SocketLike = (url) =>
       new WebSocket(url) as unknown as SocketLike,
-    private urlFor: (token: string | null) => string = defaultUrl,
+    private urlFor: () => string = defaultUrl,
   ) {}
 
   /** Open the socket if it is not (idempotent). */
@@ -159,7 +160,7 @@ export class SimSocket {
     this.setStatus("connecting");
     let ws: SocketLike;
     try {
-      ws = this.makeSocket(this.urlFor(getAccessToken()));
+      ws = this.makeSocket(this.urlFor());
     } catch {
       this.scheduleRetry();
       return;
@@ -168,9 +169,11 @@ export class SimSocket {
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      this.attempt = 0;
-      this.setStatus("open");
-      for (const s of this.subs) this.sendJson({ type: "subscribe", simulation: s });
+      // Authenticate with the first message (the token stays out of URLs and logs); the
+      // socket counts as open once the server answers auth_ok.
+      const token = getAccessToken();
+      if (token) this.sendJson({ type: "auth", token });
+      else this.authenticated();
     };
     ws.onmessage = (ev) => {
       if (this.ws === ws) this.handle(ev.data);
@@ -188,6 +191,12 @@ export class SimSocket {
       if (ev.code === 4401 || ev.code === 1008) void refreshSession();
       this.scheduleRetry();
     };
+  }
+
+  private authenticated() {
+    this.attempt = 0;
+    this.setStatus("open");
+    for (const s of this.subs) this.sendJson({ type: "subscribe", simulation: s });
   }
 
   private scheduleRetry() {
@@ -228,6 +237,11 @@ export class SimSocket {
       return;
     }
     if (!m || typeof m.type !== "string") return;
+    if (m.type === "auth_ok" && this.status !== "open") {
+      this.authenticated();
+      return;
+    }
+    if (m.type === "error" && m.for === "auth") return; // the close (4401) follows
     this.settle(m);
     this.listeners.forEach((l) => l(m));
   }
@@ -245,10 +259,10 @@ export class SimSocket {
   }
 }
 
-function defaultUrl(token: string | null): string {
+/** The socket's address; the token goes in the first message, not the URL. */
+function defaultUrl(): string {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const q = token ? `?token=${encodeURIComponent(token)}` : "";
-  return `${proto}//${location.host}/ws${q}`;
+  return `${proto}//${location.host}/ws`;
 }
 
 /** The app's socket. */

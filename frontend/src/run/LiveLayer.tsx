@@ -31,7 +31,6 @@ interface Dot {
 
 const TRAVEL_MS = 900; // wall time a dot takes along an edge
 const MAX_DOTS = 600;
-const MAX_DOTS_PER_EDGE = 24;
 
 /** Where the segment from the centre of r towards (tx, ty) leaves r. */
 export function borderPoint(r: Rect, tx: number, ty: number): [number, number] {
@@ -109,17 +108,26 @@ export function LiveLayer({ rectOf, edgePoints }: LiveLayerProps) {
 }
 
 let framesHaveHops = false;
+const accepted = new Map<number, number>(); // edge -> wall ms of its last dot
+
+/** Dots per wall second for an edge carrying `rate` requests/s: 1 at 1/s, ~11 at 10k/s. */
+export function visualRate(rate: number): number {
+  return Math.min(12, 1 + 2.5 * Math.log10(1 + Math.max(0, rate)));
+}
 
 function addFrame(f: Frame, dots: Dot[], flash: Map<string, number>) {
   framesHaveHops = f.hops.length > 0;
   const now = performance.now();
   const ov = getOverlay();
   const speed = f.speed > 0 ? f.speed : 50;
-  const perEdge = new Map<number, number>();
   for (const h of f.hops) {
-    const n = perEdge.get(h.edge) ?? 0;
-    if (n >= MAX_DOTS_PER_EDGE) continue;
-    perEdge.set(h.edge, n + 1);
+    // Dots at a visual rate that grows with the edge's real rate (a log scale: 10k/s cannot
+    // be drawn); failed hops always show.
+    const rate = ov.edges[h.edge]?.rate ?? f.edges.find((e) => e.index === h.edge)?.rate ?? 1;
+    const gap = 1000 / visualRate(rate);
+    const last = accepted.get(h.edge) ?? -1e9;
+    if (h.ok && now - last < gap) continue;
+    accepted.set(h.edge, now);
     const ago = Math.min(TRAVEL_MS, (h.at / speed) * 1000);
     dots.push({ edge: h.edge, born: now - ago, ok: h.ok });
   }
@@ -131,7 +139,7 @@ function addFrame(f: Frame, dots: Dot[], flash: Map<string, number>) {
 function synthDots(ov: LiveOverlay, dots: Dot[], lastSpawn: Map<number, number>, now: number) {
   for (const e of ov.edges) {
     if (!(e.rate > 0) || e.partitioned) continue;
-    const perSec = Math.min(12, 1 + 2.5 * Math.log10(1 + e.rate));
+    const perSec = visualRate(e.rate);
     const prev = lastSpawn.get(e.index) ?? 0;
     if (now - prev < 1000 / perSec) continue;
     lastSpawn.set(e.index, now);
@@ -187,8 +195,16 @@ function drawEdges(
     }
     const label = e.partitioned ? "partitioned" : e.breaker === 1 ? "breaker open"
       : fmtRate(e.rate) + (e.errorRate > 0 ? ` · ${fmtRate(e.errorRate)} err` : "");
-    const mx = (x1 + x2) / 2;
-    const my = (y1 + y2) / 2;
+    // Beside the middle of the edge (the editor writes its own label on the middle).
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+    let nx = -(y2 - y1) / len;
+    let ny = (x2 - x1) / len;
+    if (ny > 0) {
+      nx = -nx;
+      ny = -ny;
+    }
+    const mx = (x1 + x2) / 2 + nx * 15;
+    const my = (y1 + y2) / 2 + ny * 15;
     const w = ctx.measureText(label).width + 10;
     ctx.fillStyle = e.partitioned || e.errorRate > 0 || e.breaker === 1 ? "#fdecec" : "#ffffffe6";
     ctx.strokeStyle = e.partitioned || e.errorRate > 0 ? "#d93636" : "#c9d1de";

@@ -6,7 +6,7 @@ import { useDesign } from "../store/design";
 import { exposeSim, isLive, isTerminal, useSim } from "../store/sim";
 import { simSocket, type WsStatus } from "../api/ws";
 import { SPEEDS, useRunSettings } from "./config";
-import { fmtMs, fmtNum, fmtPct, fmtSimTime, fmtUsd } from "./format";
+import { fmtClock, fmtMs, fmtNum, fmtPct, fmtUsd } from "./format";
 import { WorkloadEditor, workloadSummary } from "./WorkloadEditor";
 import { ScenarioMenu } from "./ScenarioMenu";
 import { ExportMenu } from "../export/ExportMenu";
@@ -63,6 +63,10 @@ export function RunBar(_props: { projectId?: string }) {
   useEffect(() => {
     exposeSim();
     simSocket.connect();
+    // Editing the design after a run: the live overlay would point at the old indices.
+    return useDesign.subscribe((s, prev) => {
+      if (s.doc !== prev.doc) useSim.getState().hideLive();
+    });
   }, []);
 
   const live = isLive(state);
@@ -121,10 +125,10 @@ export function RunBar(_props: { projectId?: string }) {
           className="btn"
           data-testid="run-step"
           disabled={busy || state !== "paused"}
-          title="Advance one simulated second"
+          title="Step: advance one simulated second (when paused)"
           onClick={() => void useSim.getState().step(1)}
         >
-          <span className="rb-ico">⏭</span> Step
+          <span className="rb-ico">⏭</span>
         </button>
         <button
           className="btn"
@@ -150,53 +154,56 @@ export function RunBar(_props: { projectId?: string }) {
         ))}
       </div>
 
-      <label className="rb-field" title="Simulated seconds">
-        <span>Duration</span>
-        <input
-          className="input input-sm rb-num"
-          type="number"
-          min={1}
-          max={3600}
-          data-testid="run-duration"
-          value={settings.duration}
-          disabled={live}
-          onChange={(e) => {
-            const n = Math.round(Number(e.target.value));
-            if (n > 0) settings.set({ duration: n });
-          }}
-        />
-        <span className="muted">s</span>
-      </label>
-      <label className="rb-field" title="Random seed: the same seed gives the same run">
-        <span>Seed</span>
-        <input
-          className="input input-sm rb-num rb-seed"
-          type="number"
-          min={0}
-          data-testid="run-seed"
-          value={settings.seed}
-          disabled={live}
-          onChange={(e) => {
-            const n = Math.round(Number(e.target.value));
-            if (n >= 0) settings.set({ seed: n });
-          }}
-        />
-      </label>
-
       <div className="rb-pop" ref={wl.ref}>
         <button
           className="btn btn-sm rb-wl"
-          data-testid="run-workload"
+          data-testid="run-settings"
           onClick={() => wl.setOpen(!wl.open)}
-          title="Traffic sent into the design"
+          title="Duration, seed and the traffic sent into the design"
         >
-          <span className="muted">Workload</span> {workloadSummary(workload)} ▾
+          {settings.duration} s · seed {settings.seed} ·{" "}
+          <span className="rb-wl-sum">{workloadSummary(workload)}</span> ▾
         </button>
         {wl.open && (
           <div className="rb-popover">
-            <div className="rb-pop-title">Workload sources</div>
+            <div className="rb-pop-title">Run</div>
+            <div className="rb-settings">
+              <label className="rb-field" title="Simulated seconds">
+                <span>Duration</span>
+                <input
+                  className="input input-sm rb-num"
+                  type="number"
+                  min={1}
+                  max={3600}
+                  data-testid="run-duration"
+                  value={settings.duration}
+                  disabled={live}
+                  onChange={(e) => {
+                    const n = Math.round(Number(e.target.value));
+                    if (n > 0) settings.set({ duration: n });
+                  }}
+                />
+                <span className="muted">s simulated</span>
+              </label>
+              <label className="rb-field" title="Random seed: the same seed gives the same run">
+                <span>Seed</span>
+                <input
+                  className="input input-sm rb-num rb-seed"
+                  type="number"
+                  min={0}
+                  data-testid="run-seed"
+                  value={settings.seed}
+                  disabled={live}
+                  onChange={(e) => {
+                    const n = Math.round(Number(e.target.value));
+                    if (n >= 0) settings.set({ seed: n });
+                  }}
+                />
+              </label>
+            </div>
+            <div className="rb-pop-title">Workload</div>
             <WorkloadEditor disabled={live} />
-            {live && <div className="muted small">Stop the run to change the workload.</div>}
+            {live && <div className="muted small">Stop the run to change these.</div>}
           </div>
         )}
       </div>
@@ -209,8 +216,7 @@ export function RunBar(_props: { projectId?: string }) {
             {STATE_LABEL[state] ?? state}
           </span>
           <span className="rb-time">
-            {fmtSimTime(simTime)}
-            <span className="muted"> / {fmtSimTime(duration || settings.duration)}</span>
+            {fmtClock(simTime, duration || settings.duration)}
           </span>
           {ws !== "open" && state !== "idle" && (
             <span className="rb-ws" title="Live stream disconnected; reconnecting">
@@ -262,7 +268,7 @@ export function RunBar(_props: { projectId?: string }) {
 
 function Metric(props: { label: string; value: string; testid: string; pred?: string; bad?: boolean }) {
   return (
-    <div className={`rb-metric${props.bad ? " bad" : ""}`}>
+    <div className={`rb-metric rb-metric-${props.label.toLowerCase()}${props.bad ? " bad" : ""}`}>
       <div className="rb-metric-label">{props.label}</div>
       <div className="rb-metric-value" data-testid={props.testid}>
         {props.value}

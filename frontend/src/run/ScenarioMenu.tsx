@@ -108,7 +108,7 @@ export function ScenarioMenu() {
         title={live ? "Apply a failure scenario now" : "Start a run first"}
         onClick={() => setOpen(!open)}
       >
-        ⚡ Scenarios ▾
+        ⚡ Break ▾
       </button>
       {open && (
         <div className="rb-popover rb-popover-right rb-scen">

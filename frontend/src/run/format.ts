@@ -37,3 +37,10 @@ export function fmtUsd(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   return `$${Math.round(v).toLocaleString("en-US")}`;
 }
+
+/** The run clock: "43.8 / 60 s", "2:05 / 10:00" past 1000 s. */
+export function fmtClock(t: number, total: number): string {
+  if (total < 1000) return `${(Math.max(0, t)).toFixed(1)} / ${fmtNum(total)} s`;
+  const mmss = (x: number) => `${Math.floor(x / 60)}:${String(Math.floor(x % 60)).padStart(2, "0")}`;
+  return `${mmss(t)} / ${mmss(total)}`;
+}

@@ -128,6 +128,8 @@ export interface SimStore {
   analyze(design: unknown): Promise<void>;
   ingestFrame(f: Frame): void;
   reset(): void;
+  /** The design changed after the run ended: the overlay no longer matches, hide it. */
+  hideLive(): void;
   notify(kind: "error" | "info", text: string): void;
 }
 
@@ -383,6 +385,7 @@ export const ERROR_FLASH_MS = 1000;
 let pollTimer: ReturnType<typeof setInterval> | null = null;
 let lastFrameWall = 0;
 let reportTries = 0;
+let overlayHidden = false;
 
 function errText(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -432,7 +435,7 @@ export const useSim = create<SimStore>((set, get) => {
     if (!force && now - lastOverlay < OVERLAY_MS) return;
     lastOverlay = now;
     const s = get();
-    if (s.state === "idle") {
+    if (s.state === "idle" || overlayHidden) {
       publishOverlay(EMPTY_OVERLAY);
       return;
     }
@@ -518,7 +521,14 @@ export const useSim = create<SimStore>((set, get) => {
       else toast.info(text);
     },
 
+    hideLive() {
+      if (overlayHidden || !isTerminal(get().state)) return;
+      overlayHidden = true;
+      publishOverlay(EMPTY_OVERLAY);
+    },
+
     reset() {
+      overlayHidden = false;
       const id = get().id;
       if (id) simSocket.unsubscribe(id);
       stopPolling();
