@@ -1,4 +1,5 @@
 -- category: finance
+-- title: Banking ledger
 -- Banking ledger: 300 transfers and 4,000 balance queries per second.
 --
 -- A transfer between the two ledger regions is one atomic transaction: the transfers

@@ -1,4 +1,5 @@
 -- category: messaging
+-- title: Chat
 -- Chat: 8,000 messages per second sent over WebSocket gateways.
 --
 -- A message goes through the WebSocket gateway to the chat service, which checks the

@@ -1,4 +1,5 @@
 -- category: commerce
+-- title: E-commerce
 -- E-commerce checkout and catalog at 10,000 requests per second.
 --
 -- clients -> lb -> api -> cache -> db (a primary and two read replicas), and an order queue

@@ -1,4 +1,5 @@
 -- category: storage
+-- title: File storage and sync
 -- File storage and sync (Dropbox-like): 2,000 API calls and 1,500 downloads per second.
 --
 -- API calls (listings, renames, upload commits) go through the gateway to the metadata

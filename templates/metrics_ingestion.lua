@@ -1,4 +1,5 @@
 -- category: data
+-- title: Metrics ingestion
 -- Metrics ingestion: 5,000 batches per second (500,000 points) from agents, 200 dashboard
 -- queries per second.
 --

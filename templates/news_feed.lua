@@ -1,4 +1,5 @@
 -- category: social
+-- title: News feed (fan-out on write)
 -- News feed with fan-out on write: 300 posts and 6,000 feed reads per second.
 --
 -- A post is stored in the posts database and published on a topic; a fan-out worker then

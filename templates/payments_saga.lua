@@ -1,4 +1,5 @@
 -- category: finance
+-- title: Payments saga
 -- Payments with a saga: 800 checkouts per second.
 --
 -- The payments service scores each checkout for fraud, then hands it to a saga coordinator

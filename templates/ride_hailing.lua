@@ -1,4 +1,5 @@
 -- category: marketplace
+-- title: Ride hailing
 -- Ride hailing: 20,000 driver location updates and 500 ride requests per second.
 --
 -- Drivers stream their positions into a partitioned log (keyed by driver); its consumers

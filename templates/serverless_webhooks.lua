@@ -1,4 +1,5 @@
 -- category: serverless
+-- title: Serverless webhooks
 -- Serverless webhooks: 400 webhook deliveries per second from partners.
 --
 -- Partners resolve our hostname (5 % of deliveries miss their resolver's cache and ask our

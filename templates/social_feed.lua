@@ -1,4 +1,5 @@
 -- category: social
+-- title: Social feed
 -- A social feed at 5,000 timeline reads per second.
 --
 -- The feed service gathers three things in parallel (fanout = "all": it waits for all of

@@ -1,4 +1,5 @@
 -- category: commerce
+-- title: Ticket booking
 -- Ticket booking for a popular event: 1,000 requests per second at the default load.
 --
 -- Fans pass a waiting room (a rate limiter admitting 1,500 per second: at the default load

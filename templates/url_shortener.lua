@@ -1,4 +1,5 @@
 -- category: web
+-- title: URL shortener
 -- A URL shortener at 20,000 redirects per second.
 --
 -- Redirects read the short code through a cache (95 % hits) backed by a key-value store;

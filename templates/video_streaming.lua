@@ -1,4 +1,5 @@
 -- category: media
+-- title: Video streaming
 -- Video streaming: 20,000 segment requests per second through a CDN, 400 API calls per second.
 --
 -- Players fetch video segments from the CDN (97 % edge hits); misses go to the origin

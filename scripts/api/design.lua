@@ -4,6 +4,20 @@
 local api = api -- the dispatcher (init.lua): fail, invalid
 local M = {}
 
+-- With a bearer token, the caller's own plugin types (plugins.lua) may be used in the design:
+-- they go with the job. Without one, only the built-in types.
+local function plugins_of(req)
+    local h = req.headers.authorization
+    if not h or h == "" then return nil end
+    local function module(name)
+        local m = api.modules[name] or assert(host.load_module(name))()
+        api.modules[name] = m
+        return m
+    end
+    local user = module("auth").user(req)
+    return module("plugins").sources_of(user.sub)
+end
+
 -- The body must be JSON (400 otherwise); validation itself (422 with every problem and its
 -- JSON path) happens on the worker thread.
 local function design_text(req)
@@ -23,7 +37,7 @@ local function answer(res, text, message, code, problems)
 end
 
 function M.validate(req, res)
-    local text, message, code, problems = host.validate(design_text(req))
+    local text, message, code, problems = host.validate(design_text(req), plugins_of(req))
     if code == "invalid" then
         return res:status(422):json({ ok = false, errors = problems })
     end
@@ -31,7 +45,7 @@ function M.validate(req, res)
 end
 
 function M.analyze(req, res)
-    answer(res, host.analyze(design_text(req)))
+    answer(res, host.analyze(design_text(req), plugins_of(req)))
 end
 
 -- A query parameter as a number in [min, max], its default when absent; 422 otherwise.
@@ -66,7 +80,8 @@ function M.run(req, res)
     end
     answer(res, host.run(text, { duration = duration, warmup = warmup, seed = math.floor(seed),
                                  wall_limit = cfg.run_wall_limit,
-                                 max_components = cfg.run_max_components }))
+                                 max_components = cfg.run_max_components },
+                        plugins_of(req)))
 end
 
 return M

@@ -1,8 +1,8 @@
 -- The template gallery (docs/http-api.md, "Templates"): the templates/*.lua files as the
 -- hot-reload registry holds them. Each template was evaluated when the registry validated it
 -- (on the thread pool, in a forked sandboxed child, never on the loop); its document comes
--- with it. Name and description are the document's; the category is the file's header line
--- "-- category: NAME". Usage counts live in the templates table (slug = the file's stem),
+-- with it. The description is the document's; the category and the name are the file's
+-- header lines "-- category: NAME" and "-- title: Text" (the document's name otherwise). Usage counts live in the templates table (slug = the file's stem),
 -- where a template is written (upserted) the first time a project is made from it.
 local api = api
 local json = api.json
@@ -19,9 +19,15 @@ local function module(name)
     return m
 end
 
+-- "-- category: NAME" and "-- title: Text" lines of the file's header comments.
+local function header(head, key)
+    local v = head and head:match("%-%-%s*" .. key .. ":%s*([^\n]-)%s*\n")
+    return v ~= "" and v or nil
+end
+
 local function category_of(head)
-    local c = head and head:match("%-%-%s*[Cc]ategory:%s*([^\n]-)%s*\n")
-    return c and c ~= "" and c:lower() or "other"
+    local c = header(head, "category")
+    return c and c:lower() or "other"
 end
 
 -- The gallery's entries, newest versions, sorted by name; decoded once per version. Right
@@ -40,7 +46,8 @@ local function entries()
                 local ok, doc = pcall(json.decode, t.doc_json)
                 if ok and type(doc) == "table" then
                     e = { version = t.version, doc_json = t.doc_json, summary = {
-                        id = t.id, name = type(doc.name) == "string" and doc.name or t.id,
+                        id = t.id, name = header(t.head, "title")
+                            or type(doc.name) == "string" and doc.name or t.id,
                         category = category_of(t.head),
                         description = type(doc.description) == "string" and doc.description
                             or "",
