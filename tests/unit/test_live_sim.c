@@ -212,8 +212,8 @@ static void live_equals_batch(void) {
 /* ---- pacing ---------------------------------------------------------------------------- */
 
 /* Speed 10: after ~0.5 s of wall time the simulated time is 10 x the wall time of the same
- * status, within 0.3 s of simulated time (30 ms of wall: thread start-up and the 2 ms
- * pacing tick), so about 5 s. */
+ * status, within 0.5 s of simulated time (50 ms of wall: the thread's start-up on a loaded
+ * machine and the 2 ms pacing tick), so about 5 s. */
 static void speed_ten(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -225,10 +225,11 @@ static void speed_ten(void) {
     sdsim_live_status st;
     sdsim_live_status_get(l, &st);
     CHECK(st.state == SDSIM_LIVE_RUNNING);
-    CHECK_NEAR(st.sim_time, 10 * st.wall_seconds, 0.3);
+    CHECK_NEAR(st.sim_time, 10 * st.wall_seconds, 0.5);
     CHECK_NEAR(st.sim_time, 5, 1.0); /* the timer itself may fire late on a loaded machine */
-    /* 20 frames a second by default: 10 +- 3 in 0.5 s */
-    CHECK(w.frames >= 7 && w.frames <= 13);
+    /* 20 frames a second by default: at most 11 in 0.5 s (the first at once); fewer reach the
+     * loop when it is descheduled for more than 50 ms (newer frames replace older ones) */
+    CHECK(w.frames >= 4 && w.frames <= 12);
     printf("  speed 10: %.3f s simulated in %.3f s wall, %d frames\n", st.sim_time, st.wall_seconds,
            w.frames);
     sdsim_live_stop(l);
