@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { Project } from "../api/types";
 import { useAuth } from "../store/auth";
-import { useProjects, type CardInfo } from "../store/projects";
+import { THUMB_H, THUMB_W, useProjects, type CardInfo } from "../store/projects";
 import { ConfirmDialog, PromptDialog } from "../ui/Modal";
 import { EmptyState, Spinner } from "../ui/EmptyState";
 import { relativeTime } from "../ui/time";
@@ -222,17 +222,19 @@ function ProjectCard({ project, onOpen, onRename, onDuplicate, onDelete }: {
 
 /** A sketch of the design (its components and edges), so cards are told apart at a glance. */
 export function Thumb({ info }: { info?: CardInfo }) {
-  if (!info) return null;
-  const { nodes, links } = info;
+  if (!info || info.nodes.length === 0) return null;
+  const { nodes, links, nodeW: w, nodeH: h } = info;
+  const r = Math.min(3, h / 4);
   return (
-    <svg viewBox="0 0 160 100" width="100%" height="100%" preserveAspectRatio="xMidYMid meet">
+    <svg viewBox={`0 0 ${THUMB_W} ${THUMB_H}`} width="100%" height="100%"
+         preserveAspectRatio="xMidYMid meet">
       {links.map(([a, b], i) => (
-        <line key={i} x1={nodes[a].x + 10} y1={nodes[a].y + 7} x2={nodes[b].x + 10}
-              y2={nodes[b].y + 7} stroke="#b9bec8" strokeWidth="1.2" />
+        <line key={i} x1={nodes[a].x + w / 2} y1={nodes[a].y + h / 2} x2={nodes[b].x + w / 2}
+              y2={nodes[b].y + h / 2} stroke="#b4b9c4" strokeWidth="1" />
       ))}
       {nodes.map((n, i) => (
-        <rect key={i} x={n.x} y={n.y} width="20" height="14" rx="3" fill="#fff"
-              stroke="#8f95a3" strokeWidth="1.2" />
+        <rect key={i} x={n.x} y={n.y} width={w} height={h} rx={r} fill="#fff"
+              stroke="#8f95a3" strokeWidth="1" />
       ))}
     </svg>
   );

@@ -1,12 +1,14 @@
 // The template gallery: categories as tabs, a search box (both sent to the server:
 // GET /api/templates?category=&q=), and "Use template", which creates a project from the
 // template in one request and opens it.
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api/client";
 import type { Project, Template } from "../api/types";
 import { useAuth } from "../store/auth";
+import { cardInfo, type CardInfo } from "../store/projects";
 import { EmptyState, Spinner } from "../ui/EmptyState";
 import { toast } from "../ui/toast";
+import { Thumb } from "./ProjectsScreen";
 import { navigate } from "./route";
 
 type Load =
@@ -57,7 +59,7 @@ export function TemplatesScreen() {
     setBusyId(t.id);
     try {
       const p = await api<Project>("POST", `/api/templates/${encodeURIComponent(t.id)}/projects`,
-                                   { name: t.name });
+                                   { name: prettyName(t.name) });
       void loadMe().catch(() => undefined);
       navigate({ name: "editor", projectId: p.id });
     } catch (e) {
@@ -67,7 +69,19 @@ export function TemplatesScreen() {
   };
 
   const templates = load.state === "ok" ? load.templates : [];
-  const grouped = useMemo(() => groupByCategory(templates), [templates]);
+
+  // Each card sketches its design: fetched once per template (GET /api/templates/:id).
+  const [sketches, setSketches] = useState<Record<string, CardInfo>>({});
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    for (const t of templates) {
+      if (asked.current.has(t.id)) continue;
+      asked.current.add(t.id);
+      api<Template>("GET", `/api/templates/${encodeURIComponent(t.id)}`)
+        .then((full) => setSketches((m) => ({ ...m, [t.id]: cardInfo(0, full.design) })))
+        .catch(() => undefined); // the card shows no sketch
+    }
+  }, [templates]);
 
   return (
     <div className="page">
@@ -126,37 +140,38 @@ export function TemplatesScreen() {
           {q ? `Nothing matches “${q}”.` : "There are no templates in this category."}
         </EmptyState>
       ) : (
-        grouped.map(([cat, list]) => (
-          <section key={cat} className="section">
-            <h2 className="section-title">{titleCase(cat)}</h2>
-            <div className="card-grid">
-              {list.map((t) => (
-                <div key={t.id} className="card template-card" data-testid="template-card"
-                     data-template-id={t.id}>
-                  <div className="template-head">
-                    <div className="card-title">{t.name}</div>
-                    <span className="badge">{t.components} components</span>
-                  </div>
-                  <p className="template-desc">{t.description}</p>
-                  <div className="template-foot">
-                    <span className="muted small">
-                      {t.usageCount > 0 ? `Used ${t.usageCount} ${t.usageCount === 1 ? "time" : "times"}` : "New"}
-                    </span>
-                    <button
-                      className="btn btn-primary btn-sm"
-                      disabled={busyId !== null}
-                      onClick={() => use(t)}
-                      data-testid="template-use"
-                      aria-label={`Use template ${t.name}`}
-                    >
-                      {busyId === t.id ? "Creating…" : "Use template"}
-                    </button>
-                  </div>
+        <div className="card-grid" data-testid="template-list">
+          {templates.map((t) => (
+            <div key={t.id} className="card template-card" data-testid="template-card"
+                 data-template-id={t.id}>
+              <div className="card-thumb" aria-hidden="true">
+                <Thumb info={sketches[t.id]} />
+              </div>
+              <div className="template-body">
+                <div className="template-head">
+                  <div className="card-title" title={prettyName(t.name)}>{prettyName(t.name)}</div>
+                  <span className="badge">{titleCase(t.category || "other")}</span>
                 </div>
-              ))}
+                <p className="template-desc" title={t.description}>{t.description}</p>
+                <div className="template-foot">
+                  <span className="muted small template-stats">
+                    {t.components} components
+                    {t.usageCount > 0 && ` · ${t.usageCount} ${t.usageCount === 1 ? "use" : "uses"}`}
+                  </span>
+                  <button
+                    className="btn btn-primary btn-sm"
+                    disabled={busyId !== null}
+                    onClick={() => use(t)}
+                    data-testid="template-use"
+                    aria-label={`Use template ${prettyName(t.name)}`}
+                  >
+                    {busyId === t.id ? "Creating…" : "Use template"}
+                  </button>
+                </div>
+              </div>
             </div>
-          </section>
-        ))
+          ))}
+        </div>
       )}
     </div>
   );
@@ -166,14 +181,12 @@ function uniqueCategories(ts: Template[]): string[] {
   return Array.from(new Set(ts.map((t) => t.category || "other"))).sort();
 }
 
-function groupByCategory(ts: Template[]): Array<[string, Template[]]> {
-  const m = new Map<string, Template[]>();
-  for (const t of ts) {
-    const c = t.category || "other";
-    if (!m.has(c)) m.set(c, []);
-    m.get(c)!.push(t);
-  }
-  return Array.from(m.entries()).sort(([a], [b]) => a.localeCompare(b));
+/** Template names are identifiers ("banking_ledger"): shown as words ("Banking ledger"). */
+export function prettyName(name: string): string {
+  if (/\s/.test(name)) return name;
+  if (!name.includes("_") && name !== name.toLowerCase()) return name;
+  const words = name.replace(/_+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function titleCase(s: string) {

@@ -18,25 +18,32 @@ export function starterDesign(name: string): DesignDoc {
 export interface CardInfo {
   version: number;
   count: number;
-  /** Component positions scaled into a 160×100 box, and edges as index pairs. */
+  /** Component boxes scaled into the THUMB_W × THUMB_H sketch; edges as index pairs. */
   nodes: Array<{ x: number; y: number }>;
+  nodeW: number;
+  nodeH: number;
   links: Array<[number, number]>;
 }
 
-const THUMB_MAX = 40; // components drawn on a card; more would be noise at that size
+export const THUMB_W = 200;
+export const THUMB_H = 90;
+const THUMB_MAX = 60; // components drawn on a card; more would be noise at that size
+const NODE_W = 144, NODE_H = 52; // a component's box on the canvas (canvas/theme.ts)
 
 /** A card's summary of a design: how many components, and a sketch of the diagram. */
 export function cardInfo(version: number, design: DesignDoc | undefined): CardInfo {
   const comps = Array.isArray(design?.components) ? design!.components : [];
   const shown = comps.slice(0, THUMB_MAX);
   const positioned = shown.every((c) => Number.isFinite(c.x) && Number.isFinite(c.y));
-  const raw = shown.map((c, i) =>
-    positioned ? { x: c.x as number, y: c.y as number } : { x: (i % 4) * 100, y: Math.floor(i / 4) * 80 });
+  // Without positions (hand-written designs) the boxes go on a grid, four to a row.
+  const raw = shown.map((c, i) => positioned ? { x: c.x as number, y: c.y as number }
+                                             : { x: (i % 4) * 200, y: Math.floor(i / 4) * 110 });
   const xs = raw.map((n) => n.x), ys = raw.map((n) => n.y);
-  const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
-  const W = 160 - 2 * 18 - 20, H = 100 - 2 * 12 - 14; // box minus padding and node size
-  const scale = Math.min(W / Math.max(maxX - minX, 1), H / Math.max(maxY - minY, 1), 0.25);
-  const offX = 18 + (W - (maxX - minX) * scale) / 2, offY = 12 + (H - (maxY - minY) * scale) / 2;
+  const minX = Math.min(...xs), minY = Math.min(...ys);
+  const spanX = Math.max(...xs) - minX + NODE_W, spanY = Math.max(...ys) - minY + NODE_H;
+  const pad = 8;
+  const scale = Math.min((THUMB_W - 2 * pad) / spanX, (THUMB_H - 2 * pad) / spanY, 0.4);
+  const offX = (THUMB_W - spanX * scale) / 2, offY = (THUMB_H - spanY * scale) / 2;
   const nodes = raw.map((n) => ({ x: offX + (n.x - minX) * scale, y: offY + (n.y - minY) * scale }));
   const index = new Map(shown.map((c, i) => [c.id, i]));
   const links: Array<[number, number]> = [];
@@ -44,7 +51,8 @@ export function cardInfo(version: number, design: DesignDoc | undefined): CardIn
     const a = index.get(e.from as string), b = index.get(e.to as string);
     if (a !== undefined && b !== undefined) links.push([a, b]);
   }
-  return { version, count: comps.length, nodes, links };
+  return { version, count: comps.length, nodes, nodeW: NODE_W * scale, nodeH: NODE_H * scale,
+           links };
 }
 
 interface ProjectsState {
