@@ -140,3 +140,38 @@ test("a signed-out deep link comes back after signing in", async () => {
   await page.waitForTimeout(800);
   await shot(page, "auth-templates");
 });
+
+test("the template gallery: filter, search, use a template", async () => {
+  const { page, baseURL } = await launch({ viewport: { width: 1280, height: 720 } });
+  await page.goto(baseURL + "/#/templates");
+  await page.getByTestId("login-email").waitFor();
+  await page.getByTestId("login-email").fill(email);
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-submit").click();
+  await page.getByTestId("template-card").first().waitFor();
+  const all = await page.getByTestId("template-card").count();
+  check(all >= 5, `the gallery lists the templates (${all})`);
+  const cats = await page.locator('[data-testid^="template-category-"]').count();
+  check(cats >= 3, `with category tabs (${cats})`);
+  // One category: fewer cards, each of it.
+  await page.locator('[data-testid^="template-category-"]').nth(1).click();
+  await waitFor(async () => (await page.getByTestId("template-card").count()) < all,
+                { what: "a filtered gallery" });
+  check(true, "a category tab filters the gallery");
+  await page.getByTestId("template-category-all").click();
+  // Search is sent to the server.
+  await page.getByTestId("template-search").fill("zzzz-no-such-template");
+  await page.getByTestId("templates-empty").waitFor();
+  check(true, "a search without matches shows the empty state");
+  await page.getByTestId("template-search").fill("");
+  await page.getByTestId("template-card").first().waitFor();
+  const id = await page.getByTestId("template-card").first().getAttribute("data-template-id");
+  await page.getByTestId("template-use").first().click();
+  await waitFor(() => page.url().includes("#/p/"), { what: "the new project's route" });
+  check(true, `"Use template" opens the new project (${id})`);
+  const login = await api("POST", "/api/auth/login", { email, password });
+  const list = await api("GET", "/api/projects", undefined, login.body.token);
+  const made = (list.body.projects || []).find((p) => p.templateId === id
+                                                || page.url().endsWith(p.id));
+  check(Boolean(made), `the server has the project made from ${id}`);
+});
