@@ -509,5 +509,100 @@ static void lua_behaviour(void) {
     close_loop(&loop);
 }
 
+/* ---- frame cost (printed for docs/live.md, not asserted) --------------------------------- */
+
+/* 100 chains of 10 services joined by forward edges, 1,000 rps into each chain: the big1000
+ * engine benchmark's shape. */
+static sim_design *big1000(void) {
+    sim_design *d = sim_design_new("big1000");
+    char id[32];
+    for (int ch = 0; ch < 100; ch++)
+        for (int k = 0; k < 10; k++) {
+            snprintf(id, sizeof id, "s%d_%d", ch, k);
+            sim_component c = sim_component_defaults(id);
+            c.workers = 2;
+            c.service = sim_dist_exp(0.001);
+            int i = sim_design_add_component(d, &c);
+            if (k > 0) {
+                sim_edge e = sim_edge_defaults(i - 1, i);
+                e.mode = SIM_EDGE_FORWARD;
+                e.latency = 0;
+                sim_design_add_edge(d, &e);
+            } else {
+                sim_workload w = sim_workload_defaults(i);
+                w.rps = 1000;
+                sim_design_add_workload(d, &w);
+            }
+        }
+    char err[256];
+    if (sim_design_check(d, err, sizeof err)) {
+        sim_design_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Builds 100 frames of a run at time t (the run advancing 1 ms between them) and prints the
+ * encoded size and the CPU time of one build, net of the run's own share. */
+static void frame_cost(const char *name, sim_design *d, double t) {
+    sim_options so = sdsim_live_sim_options(t + 10, 0, 1);
+    char err[256];
+    sim_run *r = sim_run_new(d, &so, err, sizeof err), *bare = sim_run_new(d, &so, err, sizeof err);
+    CHECK(r != NULL && bare != NULL);
+    if (!r || !bare) return;
+    sdsim_frame_builder *b = sdsim_frame_builder_new(d, 0);
+    sdsim_frame_attach(b, r);
+    sim_run_until(r, t);
+    sim_run_until(bare, t);
+    sdsim_frame_meta m = {.id = "0123456789abcdef", .state = 1, .speed = 1, .duration = t + 10};
+    size_t len = 0;
+    const uint8_t *bytes = NULL;
+    double c0 = cpu_now();
+    for (int k = 1; k <= 100; k++) {
+        sim_run_until(r, t + k * 0.001);
+        bytes = sdsim_frame_build(b, r, &m, &len);
+    }
+    double c1 = cpu_now();
+    for (int k = 1; k <= 100; k++)
+        sim_run_until(bare, t + k * 0.001);
+    double c2 = cpu_now();
+    Sdsim__V1__Frame *f = bytes ? sdsim__v1__frame__unpack(NULL, len, bytes) : NULL;
+    CHECK(f != NULL && (int)f->n_components == d->ncomponents && (int)f->n_edges == d->nedges);
+    if (f) sdsim__v1__frame__free_unpacked(f, NULL);
+    printf("  frame of %s (%d components, %d edges): %zu bytes, %.3f ms of CPU to build\n", name,
+           d->ncomponents, d->nedges, len, ((c1 - c0) - (c2 - c1)) / 100 * 1e3);
+    sdsim_frame_builder_free(b);
+    sim_run_free(r);
+    sim_run_free(bare);
+}
+
+static void frame_costs(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/templates/ecommerce.lua", sdsim_root());
+    sdsim_problems p = {0};
+    sim_design *e = sdsim_load_design_file(path, &p);
+    sdsim_problems_free(&p);
+    CHECK(e != NULL);
+    if (e) {
+        sdsim_behavior_host *h = NULL;
+        char err[512];
+        if (sdsim_design_has_scripts(e)) h = sdsim_behavior_attach(e, NULL, err, sizeof err);
+        frame_cost("the e-commerce template", e, 30);
+        sdsim_behavior_detach(e, h);
+        sim_design_free(e);
+    }
+    sim_design *big = big1000();
+    CHECK(big != NULL);
+    if (big) frame_cost("big1000", big, 1);
+    sim_design_free(big);
+}
+
 TEST_MAIN(TEST(live_equals_batch), TEST(speed_ten), TEST(pause_and_step), TEST(crash_and_scale),
-          TEST(frame_matches_engine), TEST(free_while_running), TEST(lua_behaviour))
+          TEST(frame_matches_engine), TEST(free_while_running), TEST(lua_behaviour),
+          TEST(frame_costs))
