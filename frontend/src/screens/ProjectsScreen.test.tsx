@@ -189,3 +189,20 @@ describe("ProjectsScreen", () => {
     expect((await screen.findByTestId("toast-error")).textContent).toMatch(/project limit reached/i);
   });
 });
+
+describe("ProjectsScreen filter", () => {
+  it("filters the cards by name, case-insensitively", async () => {
+    mockFetch({
+      "GET /api/projects": { body: { projects: [project("p1", "Checkout"), project("p2", "Feed"),
+                                                project("p3", "checkout v2")], total: 3 } },
+      "GET /api/me": me,
+    });
+    renderScreen();
+    await screen.findByText("Feed");
+    fireEvent.change(screen.getByTestId("project-filter"), { target: { value: "CHECK" } });
+    expect(screen.getAllByTestId("project-name").map((n) => n.textContent))
+      .toEqual(["Checkout", "checkout v2"]);
+    fireEvent.change(screen.getByTestId("project-filter"), { target: { value: "zzz" } });
+    expect(screen.getByTestId("projects-no-match")).toBeTruthy();
+  });
+});

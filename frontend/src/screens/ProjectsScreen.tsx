@@ -23,6 +23,9 @@ export function ProjectsScreen() {
   const loadMe = useAuth((s) => s.loadMe);
   const [dialog, setDialog] = useState<Dialog>(null);
   const [loaded, setLoaded] = useState(false);
+  const [filter, setFilter] = useState("");
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? projects.filter((p) => p.name.toLowerCase().includes(needle)) : projects;
 
   useEffect(() => {
     load().finally(() => setLoaded(true));
@@ -56,6 +59,15 @@ export function ProjectsScreen() {
           </div>
         </div>
         <div className="page-actions">
+          {projects.length > 0 && (
+            <div className="search">
+              <SearchIcon />
+              <input className="input search-input search-narrow" type="search"
+                     placeholder="Filter projects" value={filter}
+                     onChange={(e) => setFilter(e.target.value)} aria-label="Filter projects"
+                     data-testid="project-filter" />
+            </div>
+          )}
           <button className="btn" onClick={() => navigate({ name: "templates" })}
                   data-testid="browse-templates">
             Browse templates
@@ -92,9 +104,13 @@ export function ProjectsScreen() {
           Start with a blank canvas, or from a template like an e-commerce checkout or a
           URL shortener.
         </EmptyState>
+      ) : shown.length === 0 ? (
+        <EmptyState title="No projects match" testId="projects-no-match">
+          {`Nothing is called “${filter.trim()}”.`}
+        </EmptyState>
       ) : (
         <div className="card-grid" data-testid="project-list">
-          {projects.map((p) => (
+          {shown.map((p) => (
             <ProjectCard
               key={p.id}
               project={p}
@@ -236,6 +252,15 @@ export function Thumb({ info }: { info?: CardInfo }) {
         <rect key={i} x={n.x} y={n.y} width={w} height={h} rx={r} fill="#fff"
               stroke="#8f95a3" strokeWidth="1" />
       ))}
+    </svg>
+  );
+}
+
+export function SearchIcon() {
+  return (
+    <svg className="search-icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true">
+      <circle cx="7" cy="7" r="4.5" stroke="currentColor" strokeWidth="1.5" fill="none" />
+      <path d="M10.5 10.5L14 14" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
     </svg>
   );
 }

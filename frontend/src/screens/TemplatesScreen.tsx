@@ -8,7 +8,7 @@ import { useAuth } from "../store/auth";
 import { cardInfo, type CardInfo } from "../store/projects";
 import { EmptyState, Spinner } from "../ui/EmptyState";
 import { toast } from "../ui/toast";
-import { Thumb } from "./ProjectsScreen";
+import { SearchIcon, Thumb } from "./ProjectsScreen";
 import { navigate } from "./route";
 
 type Load =
@@ -191,13 +191,4 @@ export function prettyName(name: string): string {
 
 function titleCase(s: string) {
   return s.replace(/[_-]+/g, " ").replace(/\b\w/g, (c) => c.toUpperCase());
-}
-
-function SearchIcon() {
-  return (
-    <svg className="search-icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true">
-      <circle cx="7" cy="7" r="4.5" stroke="currentColor" strokeWidth="1.5" fill="none" />
-      <path d="M10.5 10.5L14 14" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
-    </svg>
-  );
 }
