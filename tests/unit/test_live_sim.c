@@ -212,8 +212,9 @@ static void live_equals_batch(void) {
 /* ---- pacing ---------------------------------------------------------------------------- */
 
 /* Speed 10: after ~0.5 s of wall time the simulated time is 10 x the wall time of the same
- * status, within 0.5 s of simulated time (50 ms of wall: the thread's start-up on a loaded
- * machine and the 2 ms pacing tick), so about 5 s. */
+ * status: never ahead of it by more than one 2 ms pacing tick (0.02 s simulated, +0.03 for the
+ * two clock reads), and behind it by at most 1 s of simulated time (100 ms of wall: the
+ * thread's start-up and scheduling on a loaded 2-core machine, under ASan). So about 5 s. */
 static void speed_ten(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -225,7 +226,8 @@ static void speed_ten(void) {
     sdsim_live_status st;
     sdsim_live_status_get(l, &st);
     CHECK(st.state == SDSIM_LIVE_RUNNING);
-    CHECK_NEAR(st.sim_time, 10 * st.wall_seconds, 0.5);
+    CHECK(st.sim_time <= 10 * st.wall_seconds + 0.05);
+    CHECK_NEAR(st.sim_time, 10 * st.wall_seconds, 1.0);
     CHECK_NEAR(st.sim_time, 5, 1.0); /* the timer itself may fire late on a loaded machine */
     /* 20 frames a second by default: at most 11 in 0.5 s (the first at once); fewer reach the
      * loop when it is descheduled for more than 50 ms (newer frames replace older ones) */
@@ -593,7 +595,7 @@ static void frame_costs(void) {
         sdsim_behavior_host *h = NULL;
         char err[512];
         if (sdsim_design_has_scripts(e)) h = sdsim_behavior_attach(e, NULL, err, sizeof err);
-        frame_cost("the e-commerce template", e, 30);
+        frame_cost("the e-commerce template", e, 2);
         sdsim_behavior_detach(e, h);
         sim_design_free(e);
     }
