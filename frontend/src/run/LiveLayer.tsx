@@ -193,8 +193,9 @@ function drawEdges(
       ctx.stroke();
       ctx.setLineDash([]);
     }
+    const failing = e.rate > 0 && e.errorRate / e.rate > 0.01;
     const label = e.partitioned ? "partitioned" : e.breaker === 1 ? "breaker open"
-      : fmtRate(e.rate) + (e.errorRate > 0 ? ` · ${fmtRate(e.errorRate)} err` : "");
+      : failing ? `${fmtRate(e.errorRate)} fail` : fmtRate(e.rate);
     // Beside the middle of the edge (the editor writes its own label on the middle).
     const len = Math.hypot(x2 - x1, y2 - y1) || 1;
     let nx = -(y2 - y1) / len;
@@ -203,16 +204,19 @@ function drawEdges(
       nx = -nx;
       ny = -ny;
     }
-    const mx = (x1 + x2) / 2 + nx * 15;
-    const my = (y1 + y2) / 2 + ny * 15;
     const w = ctx.measureText(label).width + 10;
-    ctx.fillStyle = e.partitioned || e.errorRate > 0 || e.breaker === 1 ? "#fdecec" : "#ffffffe6";
-    ctx.strokeStyle = e.partitioned || e.errorRate > 0 ? "#d93636" : "#c9d1de";
+    // A short edge between neighbours: lift the label clear of the nodes.
+    const off = len < w + 40 ? 36 : 15;
+    const mx = (x1 + x2) / 2 + nx * off;
+    const my = (y1 + y2) / 2 + ny * off;
+    const bad = e.partitioned || failing || e.breaker === 1;
+    ctx.fillStyle = bad ? "#fdecec" : "#ffffffe6";
+    ctx.strokeStyle = bad ? "#d93636" : "#c9d1de";
     ctx.lineWidth = 1;
     roundRect(ctx, mx - w / 2, my - 8, w, 16, 8);
     ctx.fill();
     ctx.stroke();
-    ctx.fillStyle = e.partitioned || e.errorRate > 0 ? "#b42318" : "#344054";
+    ctx.fillStyle = bad ? "#b42318" : "#344054";
     ctx.fillText(label, mx, my + 0.5);
   }
   // Moving dots; finished ones are dropped.

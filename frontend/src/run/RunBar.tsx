@@ -100,7 +100,7 @@ export function RunBar(_props: { projectId?: string }) {
             onClick={start}
             title="Run the design (Ctrl+Enter)"
           >
-            <span className="rb-ico">▶</span> {isTerminal(state) ? "Run again" : "Run"}
+            <Icon d={PLAY} /> {isTerminal(state) ? "Run again" : "Run"}
           </button>
         ) : state === "running" ? (
           <button
@@ -109,7 +109,7 @@ export function RunBar(_props: { projectId?: string }) {
             disabled={busy}
             onClick={() => void useSim.getState().pause()}
           >
-            <span className="rb-ico">❚❚</span> Pause
+            <Icon d={PAUSE} /> Pause
           </button>
         ) : (
           <button
@@ -118,7 +118,7 @@ export function RunBar(_props: { projectId?: string }) {
             disabled={busy}
             onClick={() => void useSim.getState().resume()}
           >
-            <span className="rb-ico">▶</span> Resume
+            <Icon d={PLAY} /> Resume
           </button>
         )}
         <button
@@ -128,7 +128,7 @@ export function RunBar(_props: { projectId?: string }) {
           title="Step: advance one simulated second (when paused)"
           onClick={() => void useSim.getState().step(1)}
         >
-          <span className="rb-ico">⏭</span>
+          <Icon d={STEP} /> Step
         </button>
         <button
           className="btn"
@@ -136,7 +136,7 @@ export function RunBar(_props: { projectId?: string }) {
           disabled={busy || !live}
           onClick={() => void useSim.getState().stop()}
         >
-          <span className="rb-ico rb-stop">■</span> Stop
+          <Icon d={STOP} /> Stop
         </button>
       </div>
 
@@ -263,6 +263,19 @@ export function RunBar(_props: { projectId?: string }) {
         </div>
       )}
     </div>
+  );
+}
+
+const PLAY = "M4 2.5v11l9-5.5z";
+const PAUSE = "M4 2.5h3v11H4zM9 2.5h3v11H9z";
+const STEP = "M3 2.5v11l7-5.5zM11 2.5h2.5v11H11z";
+const STOP = "M3.5 3.5h9v9h-9z";
+
+function Icon({ d }: { d: string }) {
+  return (
+    <svg className="rb-ico" width="12" height="12" viewBox="0 0 16 16" aria-hidden="true">
+      <path d={d} fill="currentColor" />
+    </svg>
   );
 }
 
