@@ -390,3 +390,7 @@ double sim_run_now(const sim_run *r) {
 const char *sim_run_error(const sim_run *r) {
     return r->err[0] ? r->err : r->ctl_err[0] ? r->ctl_err : NULL;
 }
+
+double sim_run_next_event(const sim_run *r) {
+    return sim_evq_empty(&r->q) ? INFINITY : sim_evq_peek_time(&r->q);
+}

@@ -118,7 +118,10 @@ typedef struct sim_totals {
     uint64_t arrivals, completions, dropped, errors, timeouts;
 } sim_totals;
 int sim_run_totals(const sim_run *r, int component, sim_totals *out); /* 0, or -1 out of range */
-uint64_t sim_run_events(const sim_run *r);                            /* events processed so far */
+/* The simulated time of the next event in the queue (INFINITY when none): nothing changes
+ * before it, so a paced live run may sleep until then. */
+double sim_run_next_event(const sim_run *r);
+uint64_t sim_run_events(const sim_run *r); /* events processed so far */
 
 /* 1 when the component takes no new request: crashed as a whole, in a zone outage, or every
  * replica crashed; 0 otherwise (-1 for an index out of range). */

@@ -305,6 +305,18 @@ static void finish(sdsim_live *l, sdsim_live_state state) {
     uv_async_send(&l->async);
 }
 
+/* How long the thread may sleep: until the next frame, and while paced until the wall time at
+ * which the next event is due (nothing changes before it), but at least one pacing tick. */
+static double sleep_for(sdsim_live *l, double wall, double next_frame) {
+    double until_frame = next_frame - wall;
+    if (l->state == SDSIM_LIVE_PAUSED && l->step_to < 0) return until_frame;
+    double t = sim_run_next_event(l->run);
+    double until_event =
+        l->speed > 0 ? l->anchor_wall + (t - l->anchor_sim) / l->speed - wall : PACE_TICK;
+    if (until_event < PACE_TICK) until_event = PACE_TICK;
+    return until_event < until_frame ? until_event : until_frame;
+}
+
 static void thread_main(void *arg) {
     sdsim_live *l = arg;
     double interval = l->opts.frame_interval > 0 ? l->opts.frame_interval : DEFAULT_FRAME_INTERVAL;
@@ -317,15 +329,8 @@ static void thread_main(void *arg) {
         while (atomic_load(&l->waiters) > 0)
             uv_cond_wait(&l->wake, &l->mu);
         if (l->stop_req) break;
-        double wall = wall_now();
-        timeline_due(l, sim_run_now(l->run));
-        int idle = l->state == SDSIM_LIVE_PAUSED && l->step_to < 0;
-        if (wall >= next_frame || l->frame_now) {
-            emit_frame(l);
-            l->frame_now = 0;
-            next_frame = wall + (idle ? IDLE_FRAME_INTERVAL : interval);
-        }
-        double due = due_time(l, wall);
+        double due = due_time(l, wall_now());
+        int more = 0; /* events are due now: no sleep */
         if (sim_run_now(l->run) < due) {
             int rc = run_slice(l, due, &slice);
             if (rc < 0) {
@@ -343,18 +348,21 @@ static void thread_main(void *arg) {
                        sim_run_now(l->run));
                 l->frame_now = 1;
             }
-            /* Paced and caught up: wait for the next tick instead of chasing the clock in
-             * ever smaller slices (which would never let go of the mutex). */
+            /* Paced and caught up: sleep instead of chasing the clock in ever smaller slices
+             * (which would never let go of the mutex). */
             int paced = l->step_to < 0 && l->speed > 0 && l->state == SDSIM_LIVE_RUNNING;
-            if (!paced || sim_run_now(l->run) < due) continue;
+            more = !paced || sim_run_now(l->run) < due;
         }
-        if (sim_run_now(l->run) >= l->opts.duration) { /* reached exactly by pacing */
-            end = sim_run_until(l->run, l->opts.duration) < 0 ? SDSIM_LIVE_FAILED
-                                                              : SDSIM_LIVE_FINISHED;
-            break;
+        timeline_due(l, sim_run_now(l->run));
+        double wall = wall_now();
+        if (wall >= next_frame || l->frame_now) {
+            int idle = l->state == SDSIM_LIVE_PAUSED && l->step_to < 0;
+            emit_frame(l);
+            l->frame_now = 0;
+            next_frame = wall + (idle ? IDLE_FRAME_INTERVAL : interval);
         }
-        double until_frame = next_frame - wall;
-        wait_for(l, idle || until_frame < PACE_TICK ? until_frame : PACE_TICK);
+        if (more) continue;
+        wait_for(l, sleep_for(l, wall, next_frame));
     }
     finish(l, end);
     uv_mutex_unlock(&l->mu);
