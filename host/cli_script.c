@@ -114,6 +114,7 @@ int sdsim_cli_script(int argc, char **argv) {
             return EXIT_OK;
         } else if (!strcmp(a, "--sandbox")) {
             sandbox = 1;
+            lim.sim_module = 1; /* sim, with templates only (docs/sandbox.md) */
         } else if (!strcmp(a, "--no-jit")) {
             lim.jit = 0;
         } else if (!strcmp(a, "--exec")) {

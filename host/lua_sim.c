@@ -320,6 +320,131 @@ static const luaL_Reg bridge[] = {
 };
 
 /* ------------------------------------------------------------------------------------- */
+/* The sandbox's `sim` (sdsim script --sandbox): every file it needs is read into a source set
+ * (lua_state.h) before the lock-down; sim.load takes template names or design tables only. */
+
+static char sb_root[2048];
+static char sb_templates[2048]; /* "chat, ecommerce, ..." for messages */
+
+/* C.read_file in the sandbox: no files. */
+static int l_sb_read_file(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    lua_pushnil(L);
+    lua_pushfstring(L,
+                    "sim.load: the sandbox opens no files ('%s'): give a template name "
+                    "(sim.load(\"ecommerce\")) or a design table",
+                    path);
+    return 2;
+}
+
+/* C.resolve(path) -> the template's path in the source set, for "NAME", "NAME.lua",
+ * "templates/NAME.lua" or ROOT/templates/NAME.lua; raises for anything else. */
+static int l_sb_resolve(lua_State *L) {
+    const char *p = luaL_checkstring(L, 1), *base = p;
+    size_t rl = strlen(sb_root);
+    if (!strncmp(p, sb_root, rl) && !strncmp(p + rl, "/templates/", 11))
+        base = p + rl + 11;
+    else if (!strncmp(p, "templates/", 10))
+        base = p + 10;
+    size_t n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".lua")) n -= 4;
+    static const char ok_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/templates/%.*s.lua", sb_root, (int)(n < 200 ? n : 200), base);
+    if (n > 0 && n < 200 && strspn(base, ok_chars) >= n &&
+        sdsim_lua_sources_find(sdsim_lua_sources_current(), path)) {
+        lua_pushstring(L, path);
+        return 1;
+    }
+    lua_pushfstring(L,
+                    "sim.load: in the sandbox only a template (%s) or a design table can be "
+                    "loaded, not '%s'",
+                    sb_templates, p);
+    return lua_error(L); /* no position: sim.lua re-raises it at the caller's line */
+}
+
+static const luaL_Reg sandbox_bridge[] = {
+    {"read_file", l_sb_read_file},
+    {"resolve", l_sb_resolve},
+    {"run_template", l_run_template},
+    {"run", l_run},
+    {"analyze", l_analyze},
+    {"clock", l_clock},
+    {"root", l_root},
+    {NULL, NULL},
+};
+
+static int cmp_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The template names of the set, sorted, for messages. */
+static void list_templates(const sdsim_lua_sources *set) {
+    char dir[2100];
+    snprintf(dir, sizeof dir, "%s/templates/", sb_root);
+    size_t used = 0, dl = strlen(dir);
+    const char *names[256];
+    int n = 0;
+    for (int i = 0; i < set->n && n < 256; i++)
+        if (!strncmp(set->items[i].path, dir, dl)) names[n++] = set->items[i].path + dl;
+    qsort(names, (size_t)n, sizeof names[0], cmp_name);
+    sb_templates[0] = '\0';
+    for (int i = 0; i < n && used + 80 < sizeof sb_templates; i++) {
+        int w = snprintf(sb_templates + used, sizeof sb_templates - used, "%s%.*s",
+                         used ? ", " : "", (int)(strlen(names[i]) - 4), names[i]);
+        if (w > 0) used += (size_t)w;
+    }
+}
+
+/* (env) -> opens scripts/sdk/sim.lua with the sandbox's bridge and sets env.sim. */
+static int open_sandboxed(lua_State *L) {
+    char path[4200], err[1024];
+    snprintf(path, sizeof path, "%s/scripts/sdk/sim.lua", sb_root);
+    if (sdsim_lua_load_file(L, path, 0, 0, err, sizeof err) != 0) return luaL_error(L, "%s", err);
+    lua_newtable(L);
+    luaL_register(L, NULL, sandbox_bridge);
+    lua_pushcfunction(L, luaopen_cjson);
+    lua_call(L, 0, 1);
+    lua_call(L, 2, 1);
+    if (!lua_istable(L, -1)) return luaL_error(L, "%s did not return the module table", path);
+    lua_pushliteral(L, "print"); /* sim.print and the searches write where print does */
+    lua_rawget(L, 1);
+    lua_setfield(L, -2, "out");
+    lua_pushliteral(L, "sim");
+    lua_insert(L, -2);
+    lua_rawset(L, 1); /* the environment refuses undeclared globals: rawset */
+    return 0;
+}
+
+int sdsim_lua_sim_sandbox_open(lua_State *L, int env) {
+    snprintf(sb_root, sizeof sb_root, "%s", sdsim_root());
+    sdsim_lua_sources *set = sdsim_lua_sources_new();
+    if (!set) return -1;
+    static const char *const sdk[] = {"sim", "design", "behavior", "scenario"};
+    char path[4200], err[512];
+    for (size_t i = 0; i < sizeof sdk / sizeof sdk[0]; i++) {
+        snprintf(path, sizeof path, "%s/scripts/sdk/%s.lua", sb_root, sdk[i]);
+        if (sdsim_lua_sources_add_file(set, path, err, sizeof err) != 0 && i < 2) {
+            sdsim_lua_sources_unref(set);
+            return -1;
+        }
+    }
+    snprintf(path, sizeof path, "%s/components", sb_root);
+    sdsim_lua_sources_add_dir(set, path);
+    snprintf(path, sizeof path, "%s/templates", sb_root);
+    sdsim_lua_sources_add_dir(set, path);
+    list_templates(set);
+    sdsim_lua_sources_use(set); /* for the rest of this (single-threaded) child's life */
+    lua_pushcfunction(L, open_sandboxed);
+    lua_pushvalue(L, env);
+    if (lua_pcall(L, 1, 0, 0) != 0) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* Opening */
 
 int luaopen_sim(lua_State *L) {

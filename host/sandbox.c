@@ -33,6 +33,7 @@
 #include <luajit.h>
 #include <lualib.h>
 
+#include "lua_sim.h"
 #include "sandbox_env.lua.h"
 #include "sandbox_proto.h"
 
@@ -468,6 +469,9 @@ static int child_build_state(void) {
     if (lua_pcall(L, 0, 1, 0) != 0) return -1;
     lua_setfield(L, -2, "cjson");
     if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) return -1;
+    /* The sim module is trusted code: opened while the real globals are still in place,
+     * then put into the environment. */
+    if (C.lim.sim_module && sdsim_lua_sim_sandbox_open(L, lua_gettop(L)) != 0) return -1;
     lua_pushvalue(L, -1);
     C.env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_replace(L, LUA_GLOBALSINDEX);
@@ -625,7 +629,22 @@ static int lockdown_seccomp(void) {
 #endif
 }
 
+static int cmp_int(const void *a, const void *b) {
+    return *(const int *)a - *(const int *)b;
+}
+
+/* glibc's qsort asks sysconf(_SC_PHYS_PAGES) (the sysinfo system call, not allowed below) the
+ * first time it sorts more than 1 KB, and keeps the answer: sort once now (the engine's
+ * percentiles and the loaders sort after the lock-down). */
+static void warm_qsort(void) {
+    int v[1024];
+    for (int i = 0; i < 1024; i++)
+        v[i] = (i * 7919) % 1024;
+    qsort(v, 1024, sizeof v[0], cmp_int);
+}
+
 int sdsim_sandbox_lockdown(const sdsim_lockdown *ld) {
+    warm_qsort();
     if (lockdown_fds(ld->keep_fds, ld->nkeep) != 0) return -1;
     lockdown_rlimits(ld);
     if (ld->seccomp && !SANDBOX_ASAN && lockdown_seccomp() != 0) return -1;
@@ -710,18 +729,20 @@ static void complete_limits(sdsim_sandbox_limits *lim) {
 
 /* The limits as one argument for an exec'd child, and back. */
 static void limits_spec(const sdsim_sandbox_limits *l, pid_t parent, char *buf, size_t len) {
-    snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d", l->cpu_ms, l->wall_ms, l->memory_bytes,
-             l->output_bytes, l->source_bytes, l->jit, l->seccomp, l->lifetime_cpu_s, (int)parent);
+    snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d:%d", l->cpu_ms, l->wall_ms,
+             l->memory_bytes, l->output_bytes, l->source_bytes, l->jit, l->seccomp,
+             l->lifetime_cpu_s, (int)parent, l->sim_module);
 }
 
 int sdsim_sandbox_child_entry(const char *spec) {
     sdsim_sandbox_limits l;
     sdsim_sandbox_limits_default(&l);
     int parent = 0;
-    if (!spec || sscanf(spec, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d", &l.cpu_ms, &l.wall_ms,
-                        &l.memory_bytes, &l.output_bytes, &l.source_bytes, &l.jit, &l.seccomp,
-                        &l.lifetime_cpu_s, &parent) != 9)
-        return 2;
+    int n = spec ? sscanf(spec, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d:%d", &l.cpu_ms, &l.wall_ms,
+                          &l.memory_bytes, &l.output_bytes, &l.source_bytes, &l.jit, &l.seccomp,
+                          &l.lifetime_cpu_s, &parent, &l.sim_module)
+                 : 0;
+    if (n != 9 && n != 10) return 2;
     l.exec_path = NULL;
     child_main(CHILD_FD, &l, (pid_t)parent);
     _exit(0);

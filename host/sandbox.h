@@ -34,6 +34,9 @@ typedef struct sdsim_sandbox_limits {
                               sdsim binary the child execs as `PATH script --sandbox-child
                               SPEC` (sdsim_sandbox_child_entry): a fresh address space with
                               none of the host's secrets, and fork-safe in a threaded host */
+    int sim_module;        /* 1: the child offers the `sim` module (host/lua_sim.h): the SDK,
+                              the component types and the templates are read before the
+                              lock-down; sim.load takes template names or design tables only */
 } sdsim_sandbox_limits;
 
 typedef enum sdsim_sandbox_status {

@@ -82,8 +82,23 @@ end
 -- sim.load(path) -> the design document as a Lua table. A .lua file is a template: it runs
 -- here in an allow-listed environment (no io, os, require ...) under a budget of 50 million
 -- instructions; anything else is read as JSON. Validation happens at sim.run / sim.analyze.
+-- sim.load(table) -> a plain copy of a design given inline. Under `sdsim script --sandbox`
+-- only template names ("ecommerce", "templates/ecommerce.lua") and tables are accepted.
 function sim.load(path)
-    if type(path) ~= "string" then error("sim.load(path): path must be a string", 2) end
+    if type(path) == "table" then -- a design given inline: a plain copy
+        local ok, copy = pcall(plain, path, "$", {})
+        if not ok then error("sim.load: " .. copy, 2) end
+        return copy
+    end
+    if type(path) ~= "string" then
+        error("sim.load(path): path must be a string (or a design table)", 2)
+    end
+    -- In the sandbox (sdsim script --sandbox) C.resolve admits template names only.
+    if C.resolve then
+        local ok, p = pcall(C.resolve, path)
+        if not ok then error(p, 2) end
+        path = p
+    end
     local doc
     if path:match("%.lua$") then
         doc = C.run_template(path, 50e6)

@@ -135,6 +135,38 @@ printf 'local x = nil\nx()\n' >"$tmp/terr.lua"
 check "trusted errors are one line with file:line" test $? -eq 1 -a \
   "$(cat "$tmp/err")" = "$tmp/terr.lua:2: attempt to call local 'x' (a nil value)"
 
+# The sim module under --sandbox: the SDK, the types and the templates are read before the
+# lock-down; sim.load takes template names or design tables, never a path.
+cat >"$tmp/simsb.lua" <<'EOF'
+local d = sim.load("url_shortener")
+print("loaded", d.name, #d.components)
+local r = sim.run(d, { duration = 5 })
+print("run", r.e2e.p99_ms > 0)
+local rows = sim.sweep(d, "load", { 0.5, 1 }, { duration = 2 })
+print("sweep", #rows)
+local t = sim.load({ version = 1, name = "inline", components = { { id = "a", type = "service" } },
+                     workload = { { to = "a", rps = 10 } } })
+print("inline", sim.analyze(t).offered_rps)
+print("template", sim.template("chat").name)
+EOF
+"$sdsim" script --sandbox --cpu-ms 30000 "$tmp/simsb.lua" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a sandboxed script loads a template, runs and sweeps it (exit $rc $(head -c 300 "$tmp/err"))" \
+  test $rc -eq 0 -a "$(grep -c '^loaded	url_shortener	7$\|^run	true$\|^sweep	2$\|^inline	10$\|^template	chat$' "$tmp/out")" -eq 5
+for p in /etc/passwd ../../etc/passwd "$src/templates/../components/cache.lua" \
+  "$src/tests/cli/data/three_tier.json"; do
+  printf 'sim.load("%s")\n' "$p" >"$tmp/simbad.lua"
+  "$sdsim" script --sandbox "$tmp/simbad.lua" 2>"$tmp/err"
+  rc=$?
+  check "sim.load('$p') is refused at the script's line (exit $rc)" test $rc -eq 1 -a \
+    "$(grep -c "simbad.lua:1: sim.load: in the sandbox only a template" "$tmp/err")" -eq 1
+done
+printf 'print(pcall(function() return sim.run({version = 1, name = "x", components = {}}) end))\n' \
+  >"$tmp/siminv.lua"
+"$sdsim" script --sandbox "$tmp/siminv.lua" >"$tmp/out" 2>&1
+check "an invalid design is a Lua error the script can catch" \
+  grep -q "^false	the design is not valid" "$tmp/out"
+
 # Usage errors.
 "$sdsim" script >/dev/null 2>&1
 check "no file is a usage error" test $? -eq 2
