@@ -37,6 +37,19 @@ const rssMB = () => {
     return "?";
   }
 };
+// CPU seconds used so far by the server (utime + stime of /proc/PID/stat) and by this client.
+const serverCpu = () => {
+  try {
+    const f = readFileSync(`/proc/${opt.serverPid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks: 100 a second on Linux
+  } catch {
+    return NaN;
+  }
+};
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
@@ -108,7 +121,10 @@ function frameSeq(buf) {
     const wire = key & 7;
     if (field === 2 && wire === 0) return varint();
     if (wire === 0) varint();
-    else if (wire === 2) i += varint();
+    else if (wire === 2) {
+      const n = varint(); // not `i += varint()`: that adds to the i read before the call
+      i += n;
+    }
     else if (wire === 1) i += 8;
     else if (wire === 5) i += 4;
     else return -1;
@@ -157,23 +173,25 @@ async function fanOut() {
     if (!a) arrivals.set(seq, (a = []));
     a.push(now);
   };
-  const url = `${opt.url}?token=${encodeURIComponent(opt.token)}`;
-  const { open, failed, firstError } = await openMany(subscribers, url, 200, onMessage);
+  const { open, failed, firstError } = await openMany(subscribers, opt.url, 200, onMessage);
   let subscribed = 0;
   let refused = "";
+  // Auth by the first message (as the app does), then subscribe.
   await Promise.all(open.map((ws) => new Promise((resolve) => {
-    const t = setTimeout(resolve, 10000);
+    const t = setTimeout(resolve, 20000);
     ws.on("message", (d, isBinary) => {
       if (isBinary) return;
       const m = JSON.parse(String(d));
+      if (m.type === "auth_ok") ws.send(JSON.stringify({ type: "subscribe", simulation: sim }));
       if (m.type === "subscribed") { subscribed += 1; clearTimeout(t); resolve(); }
       if (m.type === "error") { refused ||= m.error; clearTimeout(t); resolve(); }
     });
-    ws.send(JSON.stringify({ type: "subscribe", simulation: sim }));
+    ws.send(JSON.stringify({ type: "auth", token: opt.token }));
   })));
   await sleep(1000);
   measuring = true;
   const t0 = performance.now();
+  const cpu0 = [serverCpu(), ownCpu()];
   const rssDuring = [];
   while (performance.now() - t0 < seconds * 1000) {
     await sleep(1000);
@@ -181,6 +199,8 @@ async function fanOut() {
   }
   measuring = false;
   const wall = (performance.now() - t0) / 1000;
+  const sCpu = ((serverCpu() - cpu0[0]) / wall) * 100;
+  const cCpu = ((ownCpu() - cpu0[1]) / wall) * 100;
   await api("POST", `/api/simulations/${sim}/stop`);
   for (const ws of open) ws.terminate();
 
@@ -199,7 +219,8 @@ async function fanOut() {
   console.log(`fan-out: delivery after the first subscriber got the frame: p50` +
               ` ${pct(delays, 50).toFixed(2)} ms, p99 ${pct(delays, 99).toFixed(2)} ms,` +
               ` max ${(delays[delays.length - 1] ?? NaN).toFixed(2)} ms; server RSS` +
-              ` ${rssDuring[rssDuring.length - 1]} MB`);
+              ` ${rssDuring[rssDuring.length - 1]} MB; CPU: server ${sCpu.toFixed(0)} %,` +
+              ` this client ${cCpu.toFixed(0)} % (of one core)`);
 }
 
 if (held > 0) await heldConnections();
