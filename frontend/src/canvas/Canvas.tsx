@@ -1,5 +1,6 @@
-// The design canvas: react-konva stage with four layers (edges, nodes, live overlay,
-// interaction), each one custom shape that draws the whole graph in world coordinates.
+// The design canvas: a react-konva stage with three layers (the graph: grid, edges, nodes;
+// the live overlay of a run; interaction feedback), each drawn by custom shapes that paint the
+// whole graph in world coordinates.
 // Pointer input is handled on the container with hit tests on the scene model, so Konva keeps
 // no hit graphs; pan and zoom change the stage transform directly (no React render).
 import Konva from "konva";
@@ -10,7 +11,7 @@ import { setCanvasStage } from "../run/overlay";
 import { useCatalog } from "../editor/catalog";
 import { useValidation } from "../editor/validation";
 import { type Design, snap, useDesign } from "../store/design";
-import { type DrawState, type InteractionState, drawEdges, drawInteraction, drawNodes } from "./draw";
+import { type DrawState, type InteractionState, drawEdges, drawGrid, drawInteraction, drawNodes } from "./draw";
 import { Minimap } from "./Minimap";
 import { type NodeView, type Rect, Scene, edgeEnds } from "./scene";
 import { NODE_H, NODE_W } from "./theme";
@@ -69,8 +70,7 @@ const isTyping = (t: EventTarget | null) => {
 export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuRequest) => void }) {
   const containerRef = useRef<HTMLDivElement>(null);
   const stageRef = useRef<Konva.Stage>(null);
-  const edgesLayer = useRef<Konva.Layer>(null);
-  const nodesLayer = useRef<Konva.Layer>(null);
+  const graphLayer = useRef<Konva.Layer>(null);
   const uiLayer = useRef<Konva.Layer>(null);
   const [size, setSize] = useState({ w: viewport.width, h: viewport.height });
 
@@ -92,18 +92,55 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
   const mode = useRef<Mode>({ kind: "none" });
   const space = useRef(false);
   const drawStart = useRef(0);
+  const uiDirty = useRef(false);
 
   useEffect(() => {
     st.current.selected = new Set(selection.components);
     st.current.selectedEdges = new Set(selection.edges);
   }, [selection]);
 
-  const redraw = useCallback((which: "all" | "graph" | "ui" = "all") => {
-    if (which === "ui") { uiLayer.current?.batchDraw(); return; }
-    edgesLayer.current?.batchDraw();
-    nodesLayer.current?.batchDraw();
-    if (which === "all") uiLayer.current?.batchDraw();
+  // Drawing happens in one animation frame callback (flush). A view change first only moves
+  // the drawn bitmaps with a CSS transform (the compositor does that for free) and the layers
+  // are drawn again when the gesture pauses, at least every ~200 ms during a long one: a pan
+  // or zoom costs no rasterization per frame, whatever the size of the graph.
+  const drawn = useRef({ ...view });
+  const pending = useRef({ raf: 0, graph: false, ui: false });
+  const settle = useRef<{ timer: ReturnType<typeof setTimeout> | null; since: number }>({ timer: null, since: 0 });
+
+  const flush = useCallback(() => {
+    const p = pending.current;
+    p.raf = 0;
+    const stage = stageRef.current;
+    if (!stage) return;
+    const d = drawn.current;
+    if (d.x !== view.x || d.y !== view.y || d.scale !== view.scale) {
+      stage.position({ x: view.x, y: view.y });
+      stage.scale({ x: view.scale, y: view.scale });
+      stage.content.style.transform = "";
+      drawn.current = { ...view };
+      p.graph = true;
+      p.ui = true;
+      // The live overlay (another layer of this stage) follows the new transform too.
+      for (const l of stage.getLayers()) if (l !== graphLayer.current && l !== uiLayer.current) l.draw();
+    }
+    if (p.graph) graphLayer.current?.draw();
+    if (p.ui) {
+      const ui = it.current;
+      if (ui.box || ui.connect || ui.drop || uiDirty.current) {
+        uiDirty.current = !!(ui.box || ui.connect || ui.drop);
+        uiLayer.current?.draw();
+      }
+    }
+    p.graph = p.ui = false;
   }, []);
+
+  const redraw = useCallback((which: "all" | "graph" | "ui" = "all") => {
+    const p = pending.current;
+    if (which !== "ui") p.graph = true;
+    if (which !== "graph") p.ui = true;
+    if (which === "ui") uiDirty.current = true;
+    if (!p.raf) p.raf = requestAnimationFrame(flush);
+  }, [flush]);
 
   // Data changed: draw again (after the selection set above is current).
   useEffect(() => {
@@ -114,16 +151,38 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
 
   // The viewport follows the view object imperatively.
   useEffect(() => {
-    const apply = () => {
-      const stage = stageRef.current;
-      if (!stage) return;
+    const stage = stageRef.current;
+    if (stage) {
       stage.position({ x: view.x, y: view.y });
       stage.scale({ x: view.scale, y: view.scale });
-      redraw("all");
+      stage.content.style.transformOrigin = "0 0";
+      stage.content.style.willChange = "transform";
+      drawn.current = { ...view };
+    }
+    const onChange = () => {
+      const stg = stageRef.current;
+      if (!stg) return;
+      const d = drawn.current;
+      const k = view.scale / d.scale;
+      stg.content.style.transform = `translate(${view.x - d.x * k}px, ${view.y - d.y * k}px) scale(${k})`;
+      const s = settle.current;
+      const now = performance.now();
+      if (s.timer) clearTimeout(s.timer);
+      else s.since = now;
+      s.timer = setTimeout(() => {
+        s.timer = null;
+        if (!pending.current.raf) pending.current.raf = requestAnimationFrame(flush);
+      }, Math.max(0, Math.min(80, 200 - (now - s.since))));
     };
-    apply();
-    return onView(apply);
-  }, [redraw]);
+    const off = onView(onChange);
+    return () => {
+      off();
+      if (settle.current.timer) clearTimeout(settle.current.timer);
+      settle.current.timer = null;
+      cancelAnimationFrame(pending.current.raf);
+      pending.current.raf = 0;
+    };
+  }, [flush]);
 
   // The run panel's exports (PNG/PDF) draw this stage.
   useEffect(() => {
@@ -321,7 +380,7 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
         if (hover !== st.current.hover || hoverPort !== st.current.hoverPort) {
           st.current.hover = hover;
           st.current.hoverPort = hoverPort;
-          nodesLayer.current?.batchDraw();
+          graphLayer.current?.batchDraw();
         }
       }
     }
@@ -395,8 +454,11 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
   };
 
   // Layer painters: raw 2D context, stage transform already applied.
-  const paintEdges = useCallback((ctx: Konva.Context) => {
+  const paintGrid = useCallback((ctx: Konva.Context) => {
     drawStart.current = performance.now();
+    drawGrid(ctx._context, view.scale, visibleWorld());
+  }, []);
+  const paintEdges = useCallback((ctx: Konva.Context) => {
     drawEdges(ctx._context, st.current, view.scale, visibleWorld());
   }, []);
   const paintNodes = useCallback((ctx: Konva.Context) => {
@@ -424,10 +486,9 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
       onAuxClick={(e) => e.preventDefault()}
     >
       <Stage ref={stageRef} width={size.w} height={size.h} listening={false}>
-        <Layer ref={edgesLayer} listening={false}>
+        <Layer ref={graphLayer} listening={false}>
+          <Shape sceneFunc={paintGrid} listening={false} perfectDrawEnabled={false} />
           <Shape sceneFunc={paintEdges} listening={false} perfectDrawEnabled={false} />
-        </Layer>
-        <Layer ref={nodesLayer} listening={false}>
           <Shape sceneFunc={paintNodes} listening={false} perfectDrawEnabled={false} />
         </Layer>
         <LiveLayer rectOf={rectOf} edgePoints={edgePoints} />

@@ -42,12 +42,49 @@ function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: numbe
 
 const DASH: Record<string, number[]> = { call: [], forward: [7, 5], async: [2, 4] };
 
+/**
+ * The part of a segment inside a rectangle, as parameters [t0, t1] of the segment (Liang-Barsky),
+ * or null. Long edges are stroked only where visible: dashing a line thousands of pixels long
+ * costs the rasterizer far more than the script.
+ */
+export function clipSegment(x1: number, y1: number, x2: number, y2: number, r: Rect): [number, number] | null {
+  let t0 = 0, t1 = 1;
+  const dx = x2 - x1, dy = y2 - y1;
+  const p = [-dx, dx, -dy, dy];
+  const q = [x1 - r.x, r.x + r.w - x1, y1 - r.y, r.y + r.h - y1];
+  for (let i = 0; i < 4; i++) {
+    if (p[i] === 0) {
+      if (q[i] < 0) return null;
+    } else {
+      const t = q[i] / p[i];
+      if (p[i] < 0) { if (t > t1) return null; if (t > t0) t0 = t; }
+      else { if (t < t0) return null; if (t < t1) t1 = t; }
+    }
+  }
+  return [t0, t1];
+}
+
 function arrowHead(ctx: CanvasRenderingContext2D, x1: number, y1: number, x2: number, y2: number, size: number) {
   const a = Math.atan2(y2 - y1, x2 - x1);
   ctx.moveTo(x2, y2);
   ctx.lineTo(x2 - size * Math.cos(a - 0.45), y2 - size * Math.sin(a - 0.45));
   ctx.lineTo(x2 - size * Math.cos(a + 0.45), y2 - size * Math.sin(a + 0.45));
   ctx.closePath();
+}
+
+/** Grid dots every 20 px (coarser when zoomed out), drawn in one path. */
+export function drawGrid(ctx: CanvasRenderingContext2D, scale: number, vis: Rect) {
+  if (scale < 0.25) return;
+  let step = 20;
+  while (step * scale < 18) step *= 2;
+  const r = 1.1 / scale;
+  const x0 = Math.floor(vis.x / step) * step, y0 = Math.floor(vis.y / step) * step;
+  ctx.fillStyle = "#d3d7de";
+  ctx.beginPath();
+  for (let x = x0; x <= vis.x + vis.w; x += step) {
+    for (let y = y0; y <= vis.y + vis.h; y += step) ctx.rect(x - r, y - r, 2 * r, 2 * r);
+  }
+  ctx.fill();
 }
 
 export function drawEdges(ctx: CanvasRenderingContext2D, st: DrawState, scale: number, vis: Rect) {
@@ -60,17 +97,34 @@ export function drawEdges(ctx: CanvasRenderingContext2D, st: DrawState, scale: n
   }
   ctx.lineWidth = lw;
   ctx.lineCap = "round";
+  const margin = 20 / scale;
+  const clipR = { x: vis.x - margin, y: vis.y - margin, w: vis.w + 2 * margin, h: vis.h + 2 * margin };
   for (const mode of ["call", "forward", "async"] as const) {
-    ctx.setLineDash(DASH[mode].map((d) => d * Math.max(1, lw / 1.4)));
+    // Far out the dashes would be a few pixels each: too fine to read, slow to rasterize.
+    const far = scale < DETAIL_SCALE;
+    const dash = far ? [] : DASH[mode].map((d) => d * Math.max(1, lw / 1.4));
+    ctx.globalAlpha = far && mode !== "call" ? 0.55 : 1;
+    const period = dash.reduce((a, b) => a + b, 0);
+    ctx.setLineDash(dash);
     ctx.strokeStyle = EDGE_COLOR;
     ctx.beginPath();
     for (const [e, x1, y1, x2, y2] of visible) {
       if (e.mode !== mode) continue;
-      ctx.moveTo(x1, y1);
-      ctx.lineTo(x2, y2);
+      const c = clipSegment(x1, y1, x2, y2, clipR);
+      if (!c) continue;
+      let [t0] = c;
+      const t1 = c[1];
+      if (period > 0 && t0 > 0) {
+        // Start the visible part on a whole dash period so the dashes do not crawl when panning.
+        const len = Math.hypot(x2 - x1, y2 - y1);
+        t0 = (Math.floor((t0 * len) / period) * period) / len;
+      }
+      ctx.moveTo(x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0);
+      ctx.lineTo(x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1);
     }
     ctx.stroke();
   }
+  ctx.globalAlpha = 1;
   ctx.setLineDash([]);
   if (scale * head > 2.5) {
     ctx.fillStyle = EDGE_COLOR;
