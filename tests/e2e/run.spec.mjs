@@ -112,6 +112,21 @@ test("run a template, see it live, crash a component, stop and read the report",
   check(slo.includes("FAIL"), `the SLO fails after the crash (${slo})`);
   await shot(page, "run-report");
 
+  // PNG of the canvas (live layer included) and a PDF with the report.
+  const shots = process.env.SDSIM_E2E_SHOTS ||
+    path.join(path.dirname(new URL(import.meta.url).pathname), "../../build/e2e-screenshots");
+  for (const [id, magic, file] of [["export-png", "\x89PNG", "run-export.png"],
+                                   ["export-pdf", "%PDF-", "run-export.pdf"]]) {
+    await page.getByTestId("export-menu").click();
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByTestId(id).click()]);
+    const out = path.join(shots, file);
+    await dl.saveAs(out);
+    const bytes = readFileSync(out);
+    check(bytes.subarray(0, magic.length).toString("latin1") === magic,
+      `${id} writes a ${magic.replace(/\W/g, "")} file of ${bytes.length} bytes`);
+    check(bytes.length > 10000, `${id} is not empty (${bytes.length} bytes)`);
+  }
+
   // Charts of one component: select it on the canvas.
   await page.getByTestId("tab-charts").click();
   await page.evaluate(() => window.__sdsim.design.getState().select({ components: ["db"] }));

@@ -20,6 +20,9 @@ vi.mock("../api/client", () => {
   };
 });
 
+// The editor's canvas pulls in Konva's node build (needs the canvas package): not needed here.
+vi.mock("../canvas/Canvas", () => ({ designBounds: () => null }));
+
 import { ApiError } from "../api/client";
 import { useDesign, type Design } from "../store/design";
 import { buildPdf, checkDesignShape, designJson, ImportError, importJsonText, safeName } from "./export";

@@ -3,6 +3,8 @@
 import { jsPDF } from "jspdf";
 import { api, ApiError } from "../api/client";
 import { getCanvasStage } from "../run/overlay";
+import { designBounds } from "../canvas/Canvas";
+import { setView, view, viewport } from "../canvas/view";
 import { reportRows, reportSummary, sloFailures } from "../run/report";
 import { fmtMs, fmtNum, fmtPct, fmtUsd } from "../run/format";
 import { useDesign, type Design } from "../store/design";
@@ -36,31 +38,45 @@ export function exportJson(): void {
 }
 
 /**
- * The canvas as a PNG data URL on a white background, cropped to what is drawn (with a
- * margin), at 2x for print. Null when the editor has not registered its stage.
+ * The whole design as a PNG data URL on a white background, at 2x for print: the view is
+ * moved for a moment so that every component fits (the editor draws only what its view
+ * shows), the stage is rendered off screen, and the view is put back. Null when the editor
+ * has not registered its stage.
  */
 export function canvasPng(pixelRatio = 2): { url: string; width: number; height: number } | null {
   const stage = getCanvasStage();
   if (!stage) return null;
-  const layers = stage.getLayers();
-  let box = { x: 0, y: 0, width: stage.width(), height: stage.height() };
+  const b = designBounds(useDesign.getState().doc);
+  const saved = { ...view };
+  const savedPort = { ...viewport };
+  const sw = stage.width();
+  const sh = stage.height();
+  let src: HTMLCanvasElement;
+  let width = sw;
+  let height = sh;
   try {
-    // The union of what the layers draw, in screen coordinates.
-    const rects = layers
-      .map((l) => l.getClientRect({ skipShadow: true }))
-      .filter((r) => r.width > 0 && r.height > 0);
-    if (rects.length) {
-      const x1 = Math.min(...rects.map((r) => r.x));
-      const y1 = Math.min(...rects.map((r) => r.y));
-      const x2 = Math.max(...rects.map((r) => r.x + r.width));
-      const y2 = Math.max(...rects.map((r) => r.y + r.height));
-      const m = 24;
-      box = { x: x1 - m, y: y1 - m, width: x2 - x1 + 2 * m, height: y2 - y1 + 2 * m };
+    if (b) {
+      // World pixels at scale 1, with room for the live labels above and below the nodes.
+      const m = 48;
+      width = Math.ceil(b.w + 2 * m);
+      height = Math.ceil(b.h + 2 * m + 24);
+      viewport.width = width;
+      viewport.height = height;
+      setView({ x: -b.x + m, y: -b.y + m, scale: 1 });
+      stage.size({ width, height });
+      stage.position({ x: view.x, y: view.y });
+      stage.scale({ x: 1, y: 1 });
     }
-  } catch {
-    /* fall back to the visible stage */
+    src = stage.toCanvas({ pixelRatio });
+  } finally {
+    viewport.width = savedPort.width;
+    viewport.height = savedPort.height;
+    setView(saved);
+    stage.size({ width: sw, height: sh });
+    stage.position({ x: saved.x, y: saved.y });
+    stage.scale({ x: saved.scale, y: saved.scale });
+    stage.batchDraw();
   }
-  const src = stage.toCanvas({ ...box, pixelRatio });
   const out = document.createElement("canvas");
   out.width = src.width;
   out.height = src.height;
@@ -69,7 +85,7 @@ export function canvasPng(pixelRatio = 2): { url: string; width: number; height:
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.drawImage(src, 0, 0);
-  return { url: out.toDataURL("image/png"), width: box.width, height: box.height };
+  return { url: out.toDataURL("image/png"), width, height };
 }
 
 export async function exportPng(): Promise<void> {

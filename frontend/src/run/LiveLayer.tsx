@@ -277,7 +277,7 @@ function drawComponents(
       roundRect(ctx, r.x, r.y, r.width, r.height, 8);
       ctx.fill();
       ctx.globalAlpha = 1;
-      pill(ctx, r.x + r.width / 2, r.y + r.height / 2, "DOWN", "#b42318", "#fff");
+      pill(ctx, r.x + r.width / 2, r.y - 12, "✕ DOWN", "#b42318", "#fff");
     }
     // Utilization figure and queue bar below the node.
     const barW = r.width;
