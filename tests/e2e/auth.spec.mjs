@@ -175,3 +175,32 @@ test("the template gallery: filter, search, use a template", async () => {
                                                 || page.url().endsWith(p.id));
   check(Boolean(made), `the server has the project made from ${id}`);
 });
+
+test("two tabs restoring at once do not revoke the sign-in; signing out in one signs out both",
+     async () => {
+  const { context, page, baseURL } = await launch({ viewport: { width: 1280, height: 720 } });
+  const login = await api("POST", "/api/auth/login", { email, password });
+  await page.goto(baseURL + "/healthz");
+  await page.evaluate((rt) => localStorage.setItem("sdsim.refreshToken", rt), login.body.refreshToken);
+  const second = await context.newPage();
+  // Both tabs restore at once (a browser reopening them); the first refresh is held 700 ms
+  // so the second tab starts while the first has not rotated the token yet. Without a lock
+  // both would send the same token, and the server would revoke the sign-in.
+  let held = 0;
+  await context.route("**/api/auth/refresh", async (route) => {
+    if (held++ === 0) await new Promise((r) => setTimeout(r, 700));
+    await route.continue();
+  });
+  await Promise.all([page.goto(baseURL + "/#/projects"),
+                     new Promise((r) => setTimeout(r, 200)).then(() =>
+                       second.goto(baseURL + "/#/templates"))]);
+  await Promise.all([page.getByTestId("user-name").waitFor(), second.getByTestId("user-name").waitFor()]);
+  check(true, "both tabs are signed in");
+  await page.reload();
+  await page.getByTestId("user-name").waitFor();
+  check(true, "and a reload after that is still signed in (no token spent twice)");
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await second.getByTestId("login-email").waitFor();
+  check(true, "signing out in one tab signs out the other");
+});

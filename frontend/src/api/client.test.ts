@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { api, ApiError, getAccessToken, getRefreshToken, setSession } from "./client";
+import { api, ApiError, getAccessToken, getRefreshToken, onSessionChange, refreshSession,
+         setSession } from "./client";
 import { mockFetch, session } from "./fetchMock";
 
 beforeEach(() => {
@@ -146,5 +147,28 @@ describe("renewal", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("tabs", () => {
+  it("signing out in another tab (the stored token removed) signs this one out", () => {
+    let told: unknown = "untouched";
+    onSessionChange((s) => { told = s; });
+    try {
+      expect(getAccessToken()).toBe("old-token");
+      localStorage.removeItem("sdsim.refreshToken");
+      window.dispatchEvent(new StorageEvent("storage", { key: "sdsim.refreshToken", newValue: null }));
+      expect(getAccessToken()).toBeNull();
+      expect(told).toBeNull();
+    } finally {
+      onSessionChange(null);
+    }
+  });
+
+  it("a refresh reads the stored token when it runs (another tab may have rotated it)", async () => {
+    const { calls } = mockFetch({ "POST /api/auth/refresh": { body: session("t", "rt-9") } });
+    localStorage.setItem("sdsim.refreshToken", "rotated-by-other-tab");
+    await refreshSession();
+    expect(calls[0].body).toEqual({ refreshToken: "rotated-by-other-tab" });
   });
 });

@@ -113,24 +113,10 @@ function toError(res: Response, body: unknown): ApiError {
  */
 export function refreshSession(): Promise<Session | null> {
   if (refreshing) return refreshing;
-  const rt = getRefreshToken();
-  if (!rt) return Promise.resolve(null);
+  if (!getRefreshToken()) return Promise.resolve(null);
   refreshing = (async () => {
     try {
-      const res = await send("POST", "/api/auth/refresh", { refreshToken: rt }, null);
-      const body = await decode(res);
-      if (!res.ok) {
-        // Only a refusal ends the sign-in; a network or server failure keeps the token.
-        if (res.status === 401) {
-          setSession(null);
-          onSession?.(null);
-        }
-        return null;
-      }
-      const s = body as Session;
-      setSession(s);
-      onSession?.(s);
-      return s;
+      return await withRefreshLock(spendRefreshToken);
     } catch {
       return null;
     } finally {
@@ -138,6 +124,43 @@ export function refreshSession(): Promise<Session | null> {
     }
   })();
   return refreshing;
+}
+
+// Tabs of one browser share the stored refresh token: a Web Lock makes their refreshes take
+// turns, and each reads the token only once it holds the lock, so none spends a token another
+// tab has already spent (which the server takes as theft and answers by revoking the sign-in).
+function withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  return locks ? (locks.request("sdsim-refresh", fn) as Promise<T>) : fn();
+}
+
+async function spendRefreshToken(): Promise<Session | null> {
+  const rt = getRefreshToken();
+  if (!rt) return null;
+  const res = await send("POST", "/api/auth/refresh", { refreshToken: rt }, null);
+  const body = await decode(res);
+  if (!res.ok) {
+    // Only a refusal ends the sign-in; a network or server failure keeps the token.
+    if (res.status === 401) {
+      setSession(null);
+      onSession?.(null);
+    }
+    return null;
+  }
+  const s = body as Session;
+  setSession(s);
+  onSession?.(s);
+  return s;
+}
+
+// Signing out in another tab removes the stored token: this tab signs out too.
+if (typeof window !== "undefined") {
+  window.addEventListener("storage", (e) => {
+    if (e.key === REFRESH_KEY && e.newValue === null && accessToken) {
+      setSession(null);
+      onSession?.(null);
+    }
+  });
 }
 
 /**
