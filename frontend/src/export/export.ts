@@ -145,8 +145,8 @@ export function buildPdf(doc: Design, report: Report | null, png: ReturnType<typ
   }
   y += 8;
   const cols = [
-    { h: "component", w: 110, f: (r: ReturnType<typeof reportRows>[number]) => r.id + (r.bottleneck ? " *" : "") },
-    { h: "type", w: 80, f: (r: ReturnType<typeof reportRows>[number]) => r.type },
+    { h: "component", w: 100, f: (r: ReturnType<typeof reportRows>[number]) => r.id + (r.bottleneck ? " *" : "") },
+    { h: "type", w: 70, f: (r: ReturnType<typeof reportRows>[number]) => r.type },
     { h: "rps", w: 50, f: (r: ReturnType<typeof reportRows>[number]) => fmtNum(r.throughput) },
     { h: "util", w: 45, f: (r: ReturnType<typeof reportRows>[number]) => fmtPct(r.utilization, 0) },
     { h: "util (model)", w: 60, f: (r: ReturnType<typeof reportRows>[number]) => fmtPct(r.analyticUtilization, 0) },

@@ -73,8 +73,11 @@ export function LiveLayer({ rectOf, edgePoints }: LiveLayerProps) {
       last = t;
       const ov = getOverlay();
       if (!ov.active && dots.current.length === 0) {
-        if (shapeRef.current?.visible()) shapeRef.current.visible(false);
-        shapeRef.current?.getLayer()?.batchDraw();
+        // Nothing live: clear once, then stay idle.
+        if (shapeRef.current?.visible()) {
+          shapeRef.current.visible(false);
+          shapeRef.current.getLayer()?.batchDraw();
+        }
         return;
       }
       if (ov.running && !framesHaveHops) synthDots(ov, dots.current, lastSpawn.current, performance.now());

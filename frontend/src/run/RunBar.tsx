@@ -64,9 +64,24 @@ export function RunBar(_props: { projectId?: string }) {
     exposeSim();
     simSocket.connect();
     // Editing the design after a run: the live overlay would point at the old indices.
-    return useDesign.subscribe((s, prev) => {
+    const off = useDesign.subscribe((s, prev) => {
       if (s.doc !== prev.doc) useSim.getState().hideLive();
     });
+    // Ctrl+Enter (Cmd+Enter) runs, or pauses and resumes a run.
+    const key = (e: KeyboardEvent) => {
+      if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+      e.preventDefault();
+      const s = useSim.getState();
+      if (s.busy || s.state === "starting") return;
+      if (s.state === "running") void s.pause();
+      else if (s.state === "paused") void s.resume();
+      else startRef.current();
+    };
+    window.addEventListener("keydown", key);
+    return () => {
+      off();
+      window.removeEventListener("keydown", key);
+    };
   }, []);
 
   const live = isLive(state);
@@ -83,6 +98,9 @@ export function RunBar(_props: { projectId?: string }) {
       speed: settings.speed,
     });
   };
+
+  const startRef = useRef(start);
+  startRef.current = start;
 
   const setSpeed = (v: number) => {
     settings.set({ speed: v });
@@ -240,6 +258,7 @@ export function RunBar(_props: { projectId?: string }) {
           label="p99"
           testid="metric-p99"
           value={totals ? fmtMs(totals.p99Ms) : "–"}
+          pred={analysis?.e2e_mean_ms != null ? `mean ${fmtMs(analysis.e2e_mean_ms)}` : undefined}
         />
         <Metric
           label="Errors"
