@@ -50,7 +50,8 @@ export function fitText(text: string, font: string, width: number): string {
   if (hit !== undefined) return hit;
   if (measureCtx === undefined) {
     try {
-      measureCtx = document.createElement("canvas").getContext("2d");
+      // jsdom (unit tests) has no 2D canvas and says so loudly: estimate there instead.
+      measureCtx = /jsdom/i.test(navigator.userAgent) ? null : document.createElement("canvas").getContext("2d");
     } catch {
       measureCtx = null;
     }
