@@ -21,7 +21,8 @@
  * Prints one line per event: "HANDSHAKE <status>", "TEXT <payload>", "CLOSE <code> <reason>",
  * "EOF" (the connection ended without a close frame), "TIMEOUT", and for binary messages
  * "FRAME key=value ..." (the decoded figures). After `frames`/`quiet`: "SUMMARY frames=N
- * first=SEQ last=SEQ gaps=N rate=PER_S maxgap_ms=N bytes=N texts=N". Environment: WS_RCVBUF
+ * first=SEQ last=SEQ gaps=N (seq numbers skipped) disorder=N (not increasing) rate=PER_S
+ * maxgap_ms=N bytes=N texts=N wall=S sim_first=S sim_last=S". Environment: WS_RCVBUF
  * (bytes) shrinks the socket's receive buffer, to make a slow client's backlog reach the
  * server quickly. Loopback only. */
 #include <arpa/inet.h>
@@ -216,9 +217,10 @@ static int read_message(int fd, double deadline, int *op, unsigned char **out, s
 }
 
 typedef struct tally {
-    int frames, texts, gaps;
+    int frames, texts, gaps, disorder;
     uint32_t first, last;
-    double t_first, t_last, max_gap;
+    double t_first, t_last, max_gap; /* wall clock */
+    double sim_first, sim_last;      /* simulated time */
     size_t bytes;
 } tally;
 
@@ -259,12 +261,15 @@ static void print_frame(const Sdsim__V1__Frame *f) {
 static void count_frame(tally *t, const Sdsim__V1__Frame *f, size_t len) {
     double now = now_s();
     if (t->frames) {
+        if (f->seq <= t->last) t->disorder++;
         if (f->seq > t->last + 1) t->gaps += (int)(f->seq - t->last - 1);
         if (now - t->t_last > t->max_gap) t->max_gap = now - t->t_last;
     } else {
         t->first = f->seq;
         t->t_first = now;
+        t->sim_first = f->sim_time;
     }
+    t->sim_last = f->sim_time;
     t->last = f->seq;
     t->t_last = now;
     t->frames++;
@@ -319,10 +324,11 @@ static int read_until(int fd, double deadline, const char *want_type, tally *t, 
 
 static void summary(const tally *t) {
     double span = t->t_last - t->t_first;
-    printf("SUMMARY frames=%d first=%u last=%u gaps=%d rate=%.2f maxgap_ms=%.0f bytes=%zu "
-           "texts=%d\n",
-           t->frames, t->first, t->last, t->gaps, t->frames > 1 ? (t->frames - 1) / span : 0,
-           t->max_gap * 1000, t->bytes, t->texts);
+    printf("SUMMARY frames=%d first=%u last=%u gaps=%d disorder=%d rate=%.2f maxgap_ms=%.0f "
+           "bytes=%zu texts=%d wall=%.3f sim_first=%.3f sim_last=%.3f\n",
+           t->frames, t->first, t->last, t->gaps, t->disorder,
+           t->frames > 1 ? (t->frames - 1) / span : 0, t->max_gap * 1000, t->bytes, t->texts, span,
+           t->sim_first, t->sim_last);
     fflush(stdout);
 }
 
