@@ -350,6 +350,7 @@ static void push_host(lua_State *L, sdsim_api *api) {
     sdsim_api_jobs_register(L);
     sdsim_api_store_register(L);
     sdsim_api_library_register(L);
+    sdsim_api_console_register(L);
     sdsim_api_live_register(L);
     push_config(L, &api->srv->opts);
     lua_setfield(L, -2, "config");
@@ -411,6 +412,7 @@ lua_State *sdsim_api_push_dispatcher(sdsim_api *api) {
 
 void sdsim_api_cancel_all(sdsim_api *api) {
     sdsim_api_reload_stop(); /* its watchers would keep the loop alive */
+    sdsim_api_console_stop_all();
     sdsim_api_jobs_cancel_all();
     for (sdsim_api_call *c = api->calls; c; c = c->next)
         if (c->timer) { /* a sleeping handler: it will not be resumed */

@@ -82,3 +82,7 @@ void sdsim_api_reload_stop(void);
 sdsim_reload *sdsim_api_reload(void); /* NULL when not started (or stopped) */
 /* api.c: pushes the dispatcher table (init.lua's M) on the API state and returns the state. */
 struct lua_State *sdsim_api_push_dispatcher(sdsim_api *api);
+
+/* api_console.c: host.console_run (a user's Lua console in a sandbox of their own). */
+void sdsim_api_console_register(struct lua_State *L);
+void sdsim_api_console_stop_all(void);

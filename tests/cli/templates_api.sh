@@ -179,6 +179,38 @@ check "an endless loop in a behaviour is stopped at the wall limit (422, $((t1 -
   [ "$code" = 422 ] && grep -q "wall-clock" "$tmp/body"
 check "the server still answers" curl -sf -o /dev/null "$B/healthz"
 
+# ---- the Lua console over /ws (console.lua): the user's own sandbox, with sim
+ws=$(dirname "$sdsim")/ws_client
+if [ -x "$ws" ]; then
+  printf '%s\n' \
+    'send {"type":"console","code":"declare(\"x\", 41)","id":1}' 'wait console_result 20' \
+    'send {"type":"console","code":"x + 1","id":2}' 'wait console_result 20' \
+    'send {"type":"console","code":"local d = sim.load(\"chat\")\nprint(#d.components, sim.analyze(d).offered_rps > 0)","id":3}' \
+    'wait console_result 20' \
+    'send {"type":"console","code":"local y = nil\ny()","id":4}' 'wait console_result 20' \
+    'send {"type":"console","code":"sim.load(\"/etc/passwd\")","id":5}' 'wait console_result 20' \
+    'send {"type":"console","code":"while true do end","id":6}' 'wait console_result 20' \
+    'send {"type":"console","code":"print(\"after\")","id":7}' 'wait console_result 20' \
+    'close' | timeout 90 "$ws" "$port" "/ws?token=$tok" script >"$tmp/ws.out" 2>&1
+  res() { sed -n 's/^TEXT //p' "$tmp/ws.out" | jq -c "select(.id == $1)"; }
+  check "console: a declared global persists to the next line (42)" \
+    [ "$(res 2 | jq -r .output)" = "42" -a "$(res 2 | jq -r .error)" = null ]
+  check "console: sim is there, templates load ($(res 3 | jq -c .output))" \
+    [ "$(res 3 | jq -r .output)" = "$(printf '9\ttrue')" ]
+  check "console: an error is console:LINE: message" \
+    [ "$(res 4 | jq -r .error)" = "console:2: attempt to call local 'y' (a nil value)" ]
+  check "console: a path is refused, at the console's line" \
+    grep -q '^console:1: sim.load: in the sandbox only a template' <<<"$(res 5 | jq -r .error)"
+  check "console: an endless loop is cut off by the CPU limit" \
+    [ "$(res 6 | jq -r .status)" = killed_cpu ]
+  check "console: the next line runs in a fresh sandbox" [ "$(res 7 | jq -r .output)" = after ]
+  out=$(printf '%s\n' 'send {"type":"console","code":"1"}' 'wait error 5' 'close' \
+    | timeout 20 "$ws" "$port" /ws script)
+  check "console: an unauthenticated connection is refused" grep -q "not authenticated" <<<"$out"
+else
+  bad "no ws_client beside $sdsim: the console is not tested"
+fi
+
 req DELETE /api/plugins/myq "" "$tok"
 check "DELETE /api/plugins/myq 204" [ "$code" = 204 ]
 req DELETE /api/plugins/myq "" "$tok"
