@@ -258,6 +258,9 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
   useEffect(() => {
     const down = (e: KeyboardEvent) => {
       if (e.code !== "Space" || isTyping(e.target) || e.repeat) return;
+      // Space on a focused button or link belongs to it; the canvas takes it from itself or the page.
+      const t = e.target as HTMLElement | null;
+      if (t && t !== document.body && t !== containerRef.current) return;
       space.current = true;
       if (containerRef.current && mode.current.kind === "none") containerRef.current.style.cursor = "grab";
       e.preventDefault();

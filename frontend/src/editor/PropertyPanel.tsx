@@ -18,7 +18,7 @@ export const EDGE_SPECS: Record<string, ParamSpec> = {
   latency_ms: { type: "number", min: 0, max: 1e9, default: 0, unit: "ms", help: "one-way network latency; a call pays it twice" },
   timeout_ms: { type: "number", min: 0, max: 1e9, default: 0, unit: "ms", help: "call only: the caller gives up after this long (0 = waits forever)" },
   retries: { type: "int", min: 0, max: 100, default: 0, help: "call only: extra attempts after a failure" },
-  backoff_ms: { type: "object", help: "call only: attempt n waits min(max, base × 2^(n−1)) ms",
+  backoff_ms: { type: "object", default: { base: 10, max: 1000 }, help: "call only: attempt n waits min(max, base × 2^(n−1)) ms",
     fields: { base: { type: "number", min: 0, max: 1e9, default: 10, unit: "ms" },
               max: { type: "number", min: 0, max: 1e9, default: 1000, unit: "ms" } } },
   jitter: { type: "bool", default: false, help: "call only: full jitter, uniform in [0, backoff]" },
