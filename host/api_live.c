@@ -32,8 +32,9 @@
 #define PREP_MT "sdsim.LiveDesign"
 
 typedef struct live_entry {
-    char id[40], owner[40];
-    sdsim_live *live; /* NULL while starting */
+    char id[40], owner[40], project[40];
+    int64_t started_at, ended_ms; /* ms since the epoch (the store's clock) */
+    sdsim_live *live;             /* NULL while starting */
     int ended;
     sdsim_live_state end_state;
     int persisted;
@@ -196,6 +197,8 @@ static void on_end(sdsim_live *live, sdsim_live_state state, void *ud) {
     e->ended = 1;
     e->end_state = state;
     e->ended_at = sdsim_server_now();
+    sdsim_store *store = sdsim_api_store_handle();
+    e->ended_ms = store ? sdsim_store_now(store) : 0;
     sdsim_ws_ended(g.srv, e->id, state_name(state));
     persist(e);
     /* Handlers waiting for the end (stop) go on. */
@@ -392,6 +395,9 @@ static void session_created(void *ud, const sdsim_store_reply *r) {
     }
     live_entry *e = x->entry;
     snprintf(e->id, sizeof e->id, "%s", r->sessions[0].id);
+    if (r->sessions[0].project_id)
+        snprintf(e->project, sizeof e->project, "%s", r->sessions[0].project_id);
+    e->started_at = r->sessions[0].started_at;
     snprintf(x->opts.id, sizeof x->opts.id, "%s", e->id);
     sdsim_store *store = sdsim_api_store_handle();
     if (g.srv->draining) {
@@ -483,8 +489,8 @@ static live_entry *check_entry(lua_State *L, int idx) {
     return e;
 }
 
-/* host.live.status(id) -> {id, owner, state, simTime, duration, speed, events, wallSeconds,
- * error, ended, components, edges} | nil (not in memory) */
+/* host.live.status(id) -> {id, owner, projectId, startedAt, state, simTime, duration, speed,
+ * events, wallSeconds, error, ended, name, components, edges} | nil (not in memory) */
 static int live_status(lua_State *L) {
     live_entry *e = find(luaL_checkstring(L, 1));
     if (!e) return lua_pushnil(L), 1;
@@ -494,6 +500,9 @@ static int live_status(lua_State *L) {
     push_shape(L, sdsim_live_design(e->live));
     set_str(L, "id", e->id);
     set_str(L, "owner", e->owner);
+    if (e->project[0]) set_str(L, "projectId", e->project);
+    set_num(L, "startedAt", (double)e->started_at);
+    if (e->ended_ms) set_num(L, "endedAt", (double)e->ended_ms);
     set_str(L, "state", state_name(state));
     set_num(L, "simTime", st.sim_time);
     set_num(L, "duration", st.duration);
