@@ -64,7 +64,11 @@ local function checked_design(req, body, problems, required)
     end
     if #problems > 0 then return nil end -- report the request's own problems first
     local text = host.json_field(req.body, "design")
-    local ok, message, code, design_problems = host.validate(text)
+    -- the user's own plugin types (plugins.lua) may be used in their designs
+    local user = auth().user(req)
+    local plugins = api.modules.plugins or assert(host.load_module("plugins"))()
+    api.modules.plugins = plugins
+    local ok, message, code, design_problems = host.validate(text, plugins.sources_of(user.sub))
     if not ok then
         if code ~= "invalid" then api.fail(500, message or "validation failed") end
         for _, p in ipairs(design_problems or {}) do
