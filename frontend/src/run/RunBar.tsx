@@ -8,6 +8,7 @@ import { simSocket, type WsStatus } from "../api/ws";
 import { SPEEDS, useRunSettings } from "./config";
 import { fmtClock, fmtMs, fmtNum, fmtPct, fmtUsd } from "./format";
 import { WorkloadEditor, workloadSummary } from "./WorkloadEditor";
+import { reportSummary } from "./report";
 import { ScenarioMenu } from "./ScenarioMenu";
 import { ExportMenu } from "../export/ExportMenu";
 import "./run.css";
@@ -85,8 +86,18 @@ export function RunBar(_props: { projectId?: string }) {
   }, []);
 
   const live = isLive(state);
+  const report = useSim((s) => s.report);
   const frame = useSim.getState().frame; // re-read on every (throttled) clock change
-  const totals = frame?.totals;
+  // After the end the figures are the whole run's (the report), not the last window's.
+  const sum = reportSummary(report);
+  const totals = sum
+    ? {
+        throughput: sum.throughput ?? 0,
+        p99Ms: sum.p99 ?? NaN,
+        errorRate: sum.errorRate ?? 0,
+        costMonth: sum.costMonth ?? 0,
+      }
+    : frame?.totals;
   const progress = duration > 0 ? Math.min(1, simTime / duration) : 0;
   const speed = live ? liveSpeed : settings.speed;
 
@@ -172,15 +183,18 @@ export function RunBar(_props: { projectId?: string }) {
         ))}
       </div>
 
-      <div className="rb-pop" ref={wl.ref}>
+      <div className="rb-pop rb-pop-shrink" ref={wl.ref}>
         <button
           className="btn btn-sm rb-wl"
           data-testid="run-settings"
           onClick={() => wl.setOpen(!wl.open)}
           title="Duration, seed and the traffic sent into the design"
         >
-          {settings.duration} s · seed {settings.seed} ·{" "}
-          <span className="rb-wl-sum">{workloadSummary(workload)}</span> ▾
+          <span className="rb-wl-text">
+            {settings.duration} s · seed {settings.seed} ·{" "}
+            <span className="rb-wl-sum">{workloadSummary(workload)}</span>
+          </span>
+          <span className="rb-caret">▾</span>
         </button>
         {wl.open && (
           <div className="rb-popover">
@@ -247,7 +261,7 @@ export function RunBar(_props: { projectId?: string }) {
         </div>
       </div>
 
-      <div className="rb-metrics">
+      <div className="rb-metrics" title={sum ? "Whole run (the report)" : "Last metrics window"}>
         <Metric
           label="Throughput"
           testid="metric-throughput"
