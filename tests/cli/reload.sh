@@ -168,6 +168,57 @@ probe() { curl -s "$B/api/probe"; }
 ms_r=$(wait_for '.probe == true' probe)
 check "a new route in routes.lua and its new module answer ($ms_r ms)" [ "$ms_r" != timeout ]
 
+# ---- precise save -> available: a Python poller on one keep-alive connection (no process
+# start per poll) writes the file itself (write + rename) and polls every 2 ms.
+if command -v python3 >/dev/null; then
+  cat >"$tmp/measure.py" <<'EOF'
+import http.client, os, sys, time, statistics
+port, kind, root = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def get(path):
+    conn.request("GET", path)
+    r = conn.getresponse()
+    return r.read().decode()
+def save(path, text):
+    tmp = path + ".tmp~"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+times = []
+for i in range(int(sys.argv[4])):
+    marker = "m%d_%d" % (os.getpid(), i)
+    if kind == "type":
+        path, url = root + "/components/probe2.lua", "/api/components"
+        text = ('return { name = "probe2", label = "%s", behavior = "service", '
+                'params = { workers = std.param("workers") } }\n' % marker)
+    else:
+        path, url = root + "/scripts/api/probe2.lua", "/api/probe2"
+        text = ('local M = {}\nfunction M.get(req, res) res:json({ m = "%s" }) end\n'
+                'return M\n' % marker)
+    t0 = time.monotonic()
+    save(path, text)
+    while marker not in get(url):
+        if time.monotonic() - t0 > 10:
+            print("timeout"); sys.exit(1)
+        time.sleep(0.002)
+    times.append((time.monotonic() - t0) * 1000)
+    time.sleep(0.1)
+print("median %.0f ms, max %.0f ms over %d saves" % (statistics.median(times), max(times),
+                                                    len(times)))
+EOF
+  sed 's|\["GET /api/components"\] = "components.list",|&\n    ["GET /api/probe2"] = "probe2.get",|' \
+    "$root/scripts/api/routes.lua" >"$tmp/routes.lua"
+  printf 'local M = {}\nfunction M.get(req, res) res:json({ m = "none" }) end\nreturn M\n' \
+    >"$root/scripts/api/probe2.lua"
+  mv "$tmp/routes.lua" "$root/scripts/api/routes.lua"
+  sleep 1
+  m_type=$(python3 "$tmp/measure.py" "$port" type "$root" 10)
+  check "type saves measured: $m_type (save -> in /api/components, catalogue rebuilt)" \
+    grep -q median <<<"$m_type"
+  m_handler=$(python3 "$tmp/measure.py" "$port" handler "$root" 10)
+  check "handler saves measured: $m_handler (save -> the new answer)" grep -q median <<<"$m_handler"
+fi
+
 echo "save -> answer changed (ms, polled every 10 ms with curl+jq; the catalogue is rebuilt):" \
   "new type $ms_add, rejected $ms_bad, fixed $ms_fix, removed $ms_rm, handler $ms_h," \
   "handler fixed $ms_h2, new route $ms_r"
