@@ -111,13 +111,25 @@ function toError(res: Response, body: unknown): ApiError {
  * Spend the stored refresh token for a new pair. Concurrent callers share one request (a
  * refresh token is single use: two refreshes with it would revoke the whole sign-in).
  */
+let lastRefreshError: string | null = null;
+
+/**
+ * Why the last refresh failed when the server could not answer it (network, 5xx): the stored
+ * token is kept then, and the sign-in screen can say so. Null after a refusal or a success.
+ */
+export function getRefreshError(): string | null {
+  return lastRefreshError;
+}
+
 export function refreshSession(): Promise<Session | null> {
   if (refreshing) return refreshing;
   if (!getRefreshToken()) return Promise.resolve(null);
   refreshing = (async () => {
+    lastRefreshError = null;
     try {
       return await withRefreshLock(spendRefreshToken);
-    } catch {
+    } catch (e) {
+      lastRefreshError = (e as Error).message;
       return null;
     } finally {
       refreshing = null;
@@ -144,8 +156,9 @@ async function spendRefreshToken(): Promise<Session | null> {
     if (res.status === 401) {
       setSession(null);
       onSession?.(null);
+      return null;
     }
-    return null;
+    throw toError(res, body);
   }
   const s = body as Session;
   setSession(s);

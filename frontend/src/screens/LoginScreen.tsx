@@ -28,6 +28,7 @@ function label(k: "email" | "password" | "name") {
 export function LoginScreen({ mode }: { mode: "login" | "register" }) {
   const login = useAuth((s) => s.login);
   const register = useAuth((s) => s.register);
+  const restoreError = useAuth((s) => s.restoreError);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
@@ -81,6 +82,11 @@ export function LoginScreen({ mode }: { mode: "login" | "register" }) {
             ? "Design systems, then watch them run under load."
             : "Welcome back. Sign in to your designs."}
         </p>
+        {!error && restoreError && (
+          <div className="form-error form-error-box" role="alert" data-testid="restore-error">
+            Your sign-in could not be restored: {restoreError}
+          </div>
+        )}
         {error && (
           <div className="form-error form-error-box" role="alert" data-testid="login-error">
             {sentence(error)}

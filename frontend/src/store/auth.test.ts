@@ -64,3 +64,14 @@ describe("auth store", () => {
     expect(displayName(null)).toBe("");
   });
 });
+
+describe("restore() when the server cannot answer", () => {
+  it("keeps the stored token and says why", async () => {
+    localStorage.setItem("sdsim.refreshToken", "kept");
+    mockFetch({ "POST /api/auth/refresh": { status: 503, body: { error: "the database is unavailable: try again" } } });
+    await useAuth.getState().restore();
+    expect(useAuth.getState().status).toBe("signedOut");
+    expect(useAuth.getState().restoreError).toBe("the database is unavailable: try again");
+    expect(getRefreshToken()).toBe("kept");
+  });
+});

@@ -3,6 +3,7 @@
 import { create } from "zustand";
 import {
   api,
+  getRefreshError,
   getRefreshToken,
   onSessionChange,
   refreshSession,
@@ -21,6 +22,8 @@ export interface RegisterInput {
 interface AuthState {
   status: AuthStatus;
   user: User | null;
+  /** Set when restore() could not reach the server (the sign-in is kept for a retry). */
+  restoreError: string | null;
   login(email: string, password: string): Promise<void>;
   register(input: RegisterInput): Promise<void>;
   logout(): Promise<void>;
@@ -34,7 +37,7 @@ interface AuthState {
 export const useAuth = create<AuthState>((set, get) => {
   const signedIn = (s: Session) => {
     setSession(s);
-    set({ status: "signedIn", user: { ...get().user, ...s.user } });
+    set({ status: "signedIn", user: { ...get().user, ...s.user }, restoreError: null });
   };
 
   onSessionChange((s) => {
@@ -45,6 +48,7 @@ export const useAuth = create<AuthState>((set, get) => {
   return {
     status: "unknown",
     user: null,
+    restoreError: null,
 
     async login(email, password) {
       signedIn(await api<Session>("POST", "/api/auth/login", { email, password }));
@@ -73,8 +77,8 @@ export const useAuth = create<AuthState>((set, get) => {
         return;
       }
       const s = await refreshSession();
-      if (s) set({ status: "signedIn", user: s.user });
-      else set({ status: "signedOut", user: null });
+      if (s) set({ status: "signedIn", user: s.user, restoreError: null });
+      else set({ status: "signedOut", user: null, restoreError: getRefreshError() });
     },
 
     async loadMe() {

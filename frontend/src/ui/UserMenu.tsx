@@ -49,7 +49,13 @@ export function UserMenu() {
         <div className="menu" role="menu">
           <div className="menu-head">
             <div className="strong">{name}</div>
-            <div className="muted small">{user?.email}</div>
+            <div className="muted small" data-testid="user-email">{user?.email}</div>
+            {user?.limits && (
+              <div className="muted small" data-testid="user-plan">
+                {titleCase(user.subscriptionTier)} plan · {user.limits.projectsUsed}
+                {user.limits.maxProjects >= 0 ? ` of ${user.limits.maxProjects}` : ""} projects
+              </div>
+            )}
           </div>
           <button role="menuitem" className="menu-item" data-testid="profile-edit"
                   onClick={() => { setOpen(false); setEditing(true); }}>
@@ -82,4 +88,8 @@ function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const s = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] ?? "?").slice(0, 2);
   return s.toUpperCase();
+}
+
+function titleCase(s: string) {
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
 }
