@@ -2,7 +2,7 @@
 // Drag an item onto the canvas, or click it to place it in the middle of the view.
 import { useEffect, useMemo, useState } from "react";
 import type { ComponentType } from "../api/types";
-import { DRAG_TYPE, canvasApi } from "../canvas/Canvas";
+import { DRAG_TYPE, canvasApi } from "../canvas/api";
 import { CATEGORY_ORDER, categoryColor } from "../canvas/theme";
 import { useDesign } from "../store/design";
 import { useCatalog } from "./catalog";

@@ -1,6 +1,6 @@
 // Editor keyboard shortcuts (window-level while the editor is open). Keys typed into a field
 // stay with the field; a modal dialog takes them too.
-import { canvasApi } from "../canvas/Canvas";
+import { canvasApi } from "../canvas/api";
 import { GRID, type EdgeMode, useDesign } from "../store/design";
 import { saveNow } from "./autosave";
 
