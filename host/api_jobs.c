@@ -349,7 +349,8 @@ static void run_work(api_job *j) {
         return;
     }
     sdsim_behavior_host *scripts = NULL;
-    if (sdsim_design_has_scripts(d) && !(scripts = sdsim_behavior_attach(d, NULL, why, sizeof why))) {
+    if (sdsim_design_has_scripts(d) &&
+        !(scripts = sdsim_behavior_attach(d, NULL, why, sizeof why))) {
         fail(j, "invalid", "%s", why);
         sim_design_free(d);
         return;

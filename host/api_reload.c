@@ -64,8 +64,9 @@ static void log_event(const sdsim_reload_event *ev, const char *status, const ch
     gmtime_r(&tv.tv_sec, &tm);
     char ts[32];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    size_t n = (size_t)snprintf(buf, sizeof buf, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":",
-                                ts, (int)(tv.tv_usec / 1000), error ? "error" : "info");
+    size_t n =
+        (size_t)snprintf(buf, sizeof buf, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":", ts,
+                         (int)(tv.tv_usec / 1000), error ? "error" : "info");
     char msg[2600];
     snprintf(msg, sizeof msg, "%s %s %s%s%s", sdsim_reload_kind_name(ev->kind), ev->name, status,
              error ? ": " : "", error ? error : "");

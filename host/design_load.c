@@ -1002,7 +1002,8 @@ static sim_design *load_in_state(load_ctx *ctx);
  * for this one load. */
 static sim_design *load(load_ctx *ctx) {
     sdsim_lua_sources *set = NULL, *old = NULL;
-    if (!sdsim_lua_sources_current() && source_provider && (set = source_provider(source_provider_ud)))
+    if (!sdsim_lua_sources_current() && source_provider &&
+        (set = source_provider(source_provider_ud)))
         old = sdsim_lua_sources_use(set);
     sim_design *d = load_in_state(ctx);
     if (set) {
@@ -1218,8 +1219,8 @@ int sdsim_check_type_source(const char *path, const char *text, size_t len, char
         snprintf(err, errlen, "out of memory creating a Lua state");
         return -1;
     }
-    child_args args = {.fn = "check_type_json", .a = path, .alen = strlen(path), .b = text,
-                       .blen = len};
+    child_args args = {
+        .fn = "check_type_json", .a = path, .alen = strlen(path), .b = text, .blen = len};
     int n = run_isolated(L, &args);
     const char *out = lua_tostring(L, -1);
     if (n == 2 || !out)

@@ -348,7 +348,8 @@ static int l_sb_resolve(lua_State *L) {
         base = p + 10;
     size_t n = strlen(base);
     if (n > 4 && !strcmp(base + n - 4, ".lua")) n -= 4;
-    static const char ok_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    static const char ok_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
     char path[4096];
     snprintf(path, sizeof path, "%s/templates/%.*s.lua", sb_root, (int)(n < 200 ? n : 200), base);
     if (n > 0 && n < 200 && strspn(base, ok_chars) >= n &&

@@ -18,8 +18,8 @@ int luaopen_sim(lua_State *L);
 int sdsim_lua_sim_install(lua_State *L);
 
 /* For the sandbox's child process (sandbox.h, limits.sim_module), before its lock-down:
- * reads the SDK and the .lua files of components/ and templates/ under sdsim_root() into a source set
- * that this thread's loads use from then on, opens the module with a bridge that opens no
- * files (sim.load takes a template name or a design table) and sets env.sim (env: the
- * sandbox environment at that stack index), with sim.out = env.print. 0, or -1. */
+ * reads the SDK and the .lua files of components/ and templates/ under sdsim_root() into a source
+ * set that this thread's loads use from then on, opens the module with a bridge that opens no files
+ * (sim.load takes a template name or a design table) and sets env.sim (env: the sandbox environment
+ * at that stack index), with sim.out = env.print. 0, or -1. */
 int sdsim_lua_sim_sandbox_open(lua_State *L, int env);

@@ -327,8 +327,7 @@ static char *active_source(const char *path, size_t max_bytes, size_t *len, char
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
         if (slash && sdsim_lua_sources_covers(active_set, dir))
-            snprintf(err, errlen, "%s: cannot open: not in this run's snapshot of the files",
-                     path);
+            snprintf(err, errlen, "%s: cannot open: not in this run's snapshot of the files", path);
         return NULL;
     }
     if (max_bytes && src->len > max_bytes) {

@@ -830,8 +830,7 @@ struct sdsim_lua_sources *sdsim_reload_type_sources(sdsim_reload *r) {
     return set;
 }
 
-void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn,
-                       void *ud) {
+void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn, void *ud) {
     pthread_mutex_lock(&r->mu);
     for (entry *e = r->entries; e; e = e->next)
         if (e->kind == kind && (e->cur || e->last_error))

@@ -104,5 +104,4 @@ struct sdsim_lua_sources *sdsim_reload_type_sources(sdsim_reload *r);
  * under the registry's lock, so fn must not call back into the registry). */
 typedef void (*sdsim_reload_each_fn)(const sdsim_reload_version *v, const char *error,
                                      const char *name, void *ud);
-void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn,
-                       void *ud);
+void sdsim_reload_each(sdsim_reload *r, sdsim_reload_kind kind, sdsim_reload_each_fn fn, void *ud);

@@ -729,9 +729,9 @@ static void complete_limits(sdsim_sandbox_limits *lim) {
 
 /* The limits as one argument for an exec'd child, and back. */
 static void limits_spec(const sdsim_sandbox_limits *l, pid_t parent, char *buf, size_t len) {
-    snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d:%d", l->cpu_ms, l->wall_ms,
-             l->memory_bytes, l->output_bytes, l->source_bytes, l->jit, l->seccomp,
-             l->lifetime_cpu_s, (int)parent, l->sim_module);
+    snprintf(buf, len, "1:%d:%d:%zu:%zu:%zu:%d:%d:%d:%d:%d", l->cpu_ms, l->wall_ms, l->memory_bytes,
+             l->output_bytes, l->source_bytes, l->jit, l->seccomp, l->lifetime_cpu_s, (int)parent,
+             l->sim_module);
 }
 
 int sdsim_sandbox_child_entry(const char *spec) {
