@@ -34,10 +34,10 @@ test("run a template, see it live, crash a component, stop and read the report",
   await shot(page, "run-editor-idle");
   check((await text(page, "metric-throughput")).trim() === "–", "no throughput before a run");
 
-  // 10x, 120 simulated seconds: 12 s of wall time at most.
+  // 10x, 300 simulated seconds: 30 s of wall time at most (Stop comes well before).
   await page.getByTestId("run-speed-10x").click();
   await page.getByTestId("run-settings").click();
-  await page.getByTestId("run-duration").fill("120");
+  await page.getByTestId("run-duration").fill("300");
   await page.getByTestId("run-settings").click();
   await page.getByTestId("run-start").click();
   await page.getByTestId("run-pause").waitFor();

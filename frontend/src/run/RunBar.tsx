@@ -82,6 +82,10 @@ export function RunBar(_props: { projectId?: string }) {
     return () => {
       off();
       window.removeEventListener("keydown", key);
+      // Leaving the editor ends its run: it would go on counting against the user's limit.
+      const s = useSim.getState();
+      if (isLive(s.state)) void s.stop().finally(() => useSim.getState().reset());
+      else s.reset();
     };
   }, []);
 
