@@ -27,6 +27,7 @@
 #define SCENARIO_BUDGET 5000000L           /* scenario.lua S.list_text: S.BUDGET / 10 */
 #define SCENARIO_MEMORY ((size_t)64 << 20) /* S.MEMORY */
 #define MAX_DIRS 32
+#define MAX_RETRIES 3 /* validations cut off by a deadline, tried again */
 
 typedef struct version_rc {
     sdsim_reload_version pub; /* first: the public pointer is this struct's */
@@ -55,6 +56,7 @@ struct entry {
     uv_timer_t timer;  /* the debounce */
     uint64_t t_first;  /* when the first event of the pending change arrived (uv_hrtime) */
     int busy, dirty;   /* a validation is in flight; another change came meanwhile */
+    int retries;       /* validations cut off by a deadline, tried again (a loaded machine) */
 };
 
 typedef struct job {
@@ -434,6 +436,8 @@ static entry *find_builtin_type(sdsim_reload *r, const char *name) {
     return NULL;
 }
 
+static void on_debounce(uv_timer_t *t);
+
 /* Takes the job's outcome: swap on success, keep the old version and the error otherwise. */
 static void settle(entry *e, job *j) {
     sdsim_reload *r = e->r;
@@ -449,10 +453,19 @@ static void settle(entry *e, job *j) {
         free(e->last_error);
         e->last_error = copy;
         pthread_mutex_unlock(&r->mu);
-        memcpy(e->bad_hash, j->hash, sizeof e->bad_hash);
+        /* A deadline (a template's 20 s) says more about the machine's load than about the
+         * file: the same text is tried again, a few times, a second later. */
+        if (strstr(j->err, "took longer than") && e->retries < MAX_RETRIES) {
+            e->retries++;
+            e->dirty = 0;
+            uv_timer_start(&e->timer, on_debounce, 1000, 0);
+        } else {
+            memcpy(e->bad_hash, j->hash, sizeof e->bad_hash);
+        }
         notify(e, SDSIM_RELOAD_REJECTED, j->err);
         return;
     }
+    e->retries = 0;
     version_rc *v = version_new(e, j, e->cur ? e->cur->pub.version + 1 : 1);
     if (!v) return;
     pthread_mutex_lock(&r->mu);
@@ -473,7 +486,6 @@ static void job_free(job *j) {
 }
 
 static void maybe_free(sdsim_reload *r);
-static void on_debounce(uv_timer_t *t);
 
 static void job_done(uv_work_t *req, int status) {
     job *j = req->data;
