@@ -25,7 +25,7 @@ export { DRAG_TYPE, canvasApi, designBounds, type ContextMenuRequest } from "./a
 type Mode =
   | { kind: "none" }
   | { kind: "pan"; sx: number; sy: number; vx: number; vy: number }
-  | { kind: "drag"; wx: number; wy: number; nodes: NodeView[]; orig: Array<[number, number]>; moved: boolean }
+  | { kind: "drag"; wx: number; wy: number; nodes: NodeView[]; orig: Array<[number, number]>; moved: boolean; hit: NodeView; additive: boolean }
   | { kind: "box"; wx: number; wy: number; base: string[] }
   | { kind: "connect"; from: NodeView };
 
@@ -284,7 +284,10 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
       }
       if (!ids.includes(node.id)) { mode.current = { kind: "none" }; return; }
       const nodes = ids.map((i) => sc.byId.get(i)).filter((n): n is NodeView => !!n);
-      mode.current = { kind: "drag", wx: w.x, wy: w.y, nodes, orig: nodes.map((n) => [n.x, n.y]), moved: false };
+      mode.current = {
+        kind: "drag", wx: w.x, wy: w.y, nodes, orig: nodes.map((n) => [n.x, n.y]), moved: false,
+        hit: node, additive: e.shiftKey || e.metaKey || e.ctrlKey,
+      };
       return;
     }
     const edge = sc.hitEdge(w.x, w.y, Math.max(6, 6 / view.scale));
@@ -366,6 +369,9 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
       const pos: Record<string, { x: number; y: number }> = {};
       for (const n of m.nodes) pos[n.id] = { x: n.x, y: n.y };
       store.setPositions(pos);
+    } else if (m.kind === "drag" && !m.additive && m.nodes.length > 1) {
+      // A plain click (no drag) on one of several selected components selects just it.
+      store.select({ components: [m.hit.id] });
     } else if (m.kind === "box") {
       const ids = [...st.current.selected];
       it.current.box = null;

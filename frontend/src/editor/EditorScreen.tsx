@@ -63,7 +63,7 @@ function SaveStatus() {
   return (
     <span className={`save-status save-${state}`} data-testid="save-status" data-state={state} title={err ?? ""}>
       <span className="save-dot" />{text}
-      {state === "error" && <button className="pp-link" onClick={() => void saveNow()}>Retry</button>}
+      {state === "error" && !/problem/.test(err ?? "") && <button className="pp-link" onClick={() => void saveNow()}>Retry</button>}
     </span>
   );
 }

@@ -80,8 +80,10 @@ function Errors({ list }: { list: string[] }) {
 }
 
 /** Text input holding its own draft while typing; commits parsed numbers. */
-export function NumberInput({ id, value, spec, onCommit, testId }: {
+export function NumberInput({ id, value, spec, onCommit, testId, serverSays = false }: {
   id: string; value: unknown; spec: ParamSpec; onCommit: (v: number | undefined) => void; testId?: string;
+  /** The server has a problem for this field: show its sentence rather than ours. */
+  serverSays?: boolean;
 }) {
   const shown = typeof value === "number" ? String(value) : "";
   const [draft, setDraft] = useState(shown);
@@ -112,7 +114,7 @@ export function NumberInput({ id, value, spec, onCommit, testId }: {
         />
         {spec.unit && <span className="pf-unit">{spec.unit}</span>}
       </div>
-      {local && <div className="pf-errors">{local}</div>}
+      {local && !serverSays && <div className="pf-errors">{local}</div>}
     </>
   );
 }
@@ -165,6 +167,7 @@ function DistField({ name, spec, value, path, base, onChange, errors, testPrefix
     <div className="pf-sub" key={k}>
       <Label name={k} spec={s} htmlFor={id + k} />
       <NumberInput id={id + k} value={d?.[k]} spec={s} testId={`${testPrefix}${name}.${k}`}
+        serverSays={(errors[jpath(base, [...path, k])] ?? []).length > 0}
         onCommit={(v) => onChange([...path, k], v)} />
       <Errors list={errors[jpath(base, [...path, k])] ?? []} />
     </div>
@@ -283,7 +286,7 @@ export function Field(props: FieldProps) {
       return (
         <div className="pf-field">
           <Label name={name} spec={spec} htmlFor={id} />
-          <NumberInput id={id} value={value} spec={spec} testId={testId}
+          <NumberInput id={id} value={value} spec={spec} testId={testId} serverSays={errs.length > 0}
             onCommit={(v) => onChange(path, v)} />
           <Errors list={errs} />
         </div>
