@@ -206,3 +206,19 @@ describe("ProjectsScreen filter", () => {
     expect(screen.getByTestId("projects-no-match")).toBeTruthy();
   });
 });
+
+describe("ProjectsScreen paging", () => {
+  it("shows more when the server has more than a page", async () => {
+    const { calls } = mockFetch({
+      "GET /api/projects?limit=100&offset=0": { body: { projects: [project("p1", "First")], total: 2 } },
+      "GET /api/projects?limit=100&offset=1": { body: { projects: [project("p2", "Second")], total: 2 } },
+      "GET /api/me": me,
+    });
+    renderScreen();
+    await screen.findByText("First");
+    fireEvent.click(screen.getByTestId("project-more"));
+    expect(await screen.findByText("Second")).toBeTruthy();
+    expect(screen.queryByTestId("project-more")).toBeNull();
+    expect(calls.some((c) => c.path === "/api/projects?limit=100&offset=1")).toBe(true);
+  });
+});

@@ -17,8 +17,9 @@ type Dialog =
   | null;
 
 export function ProjectsScreen() {
-  const { projects, total, loading, error, load, create, rename, duplicate, remove } =
+  const { projects, total, loading, error, load, loadMore, create, rename, duplicate, remove } =
     useProjects();
+  useMinuteTick(); // "Edited 5 minutes ago" stays true while the page is open
   const user = useAuth((s) => s.user);
   const loadMe = useAuth((s) => s.loadMe);
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -122,6 +123,14 @@ export function ProjectsScreen() {
           ))}
         </div>
       )}
+      {!needle && projects.length > 0 && projects.length < total && (
+        <div className="more">
+          <button className="btn" onClick={() => loadMore().catch((e) => toast.error(e))}
+                  data-testid="project-more">
+            Show more ({total - projects.length})
+          </button>
+        </div>
+      )}
 
       {dialog?.kind === "create" && (
         <PromptDialog
@@ -174,6 +183,14 @@ export function ProjectsScreen() {
       )}
     </div>
   );
+}
+
+function useMinuteTick() {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 60_000);
+    return () => clearInterval(t);
+  }, []);
 }
 
 function copyName(name: string) {

@@ -63,6 +63,8 @@ interface ProjectsState {
   /** id -> what a card shows of the design (count, sketch), for that version. */
   counts: Record<string, CardInfo>;
   load(): Promise<void>;
+  /** The next page, appended (plans with more than a page of projects). */
+  loadMore(): Promise<void>;
   create(name: string): Promise<Project>;
   rename(id: string, name: string): Promise<Project>;
   duplicate(id: string, name?: string): Promise<Project>;
@@ -86,6 +88,20 @@ export const useProjects = create<ProjectsState>((set, get) => ({
       set({ projects: r.projects, total: r.total, loading: false });
     } catch (e) {
       set({ loading: false, error: (e as Error).message });
+    }
+  },
+
+  async loadMore() {
+    const have = get().projects.length;
+    if (have >= get().total) return;
+    try {
+      const r = await api<ProjectList>("GET", `/api/projects?limit=${PAGE}&offset=${have}`);
+      const known = new Set(get().projects.map((p) => p.id));
+      set((s) => ({ projects: [...s.projects, ...r.projects.filter((p) => !known.has(p.id))],
+                    total: r.total }));
+    } catch (e) {
+      set({ error: (e as Error).message });
+      throw e;
     }
   },
 
