@@ -57,11 +57,15 @@ struct entry {
     uint64_t t_first;  /* when the first event of the pending change arrived (uv_hrtime) */
     int busy, dirty;   /* a validation is in flight; another change came meanwhile */
     int retries;       /* validations cut off by a deadline, tried again (a loaded machine) */
+    int retry_pending; /* one of those is scheduled */
+    entry *start_next; /* the start's queue (async_start), one validation at a time */
 };
 
 typedef struct job {
     uv_work_t req;
     entry *e;
+    struct job *next_job, *prev_job; /* in flight, for cancelling at stop */
+    int from_start;                  /* a validation of the start's queue */
     char *text;
     size_t len;
     char hash[65];
@@ -80,6 +84,11 @@ struct sdsim_reload {
     void *ud;
     int open_handles, jobs, stopping;
     char *plugin_dirs; /* ':'-separated, for sdsim_reload_type_sources */
+    job *in_flight;    /* queued on the thread pool or running */
+    /* async_start: templates and scenarios validated one after the other (one core), so that
+     * the start does not take the machine from the requests the server already answers */
+    entry *start_head, *start_tail;
+    int start_queued, retrying;
 };
 
 const char *sdsim_reload_kind_name(sdsim_reload_kind kind) {
@@ -458,6 +467,8 @@ static void settle(entry *e, job *j) {
         if (strstr(j->err, "took longer than") && e->retries < MAX_RETRIES) {
             e->retries++;
             e->dirty = 0;
+            if (!e->retry_pending) r->retrying++;
+            e->retry_pending = 1;
             uv_timer_start(&e->timer, on_debounce, 1000, 0);
         } else {
             memcpy(e->bad_hash, j->hash, sizeof e->bad_hash);
@@ -487,10 +498,22 @@ static void job_free(job *j) {
 
 static void maybe_free(sdsim_reload *r);
 
+static void start_next(sdsim_reload *r);
+
+static void job_unlink(sdsim_reload *r, job *j) {
+    if (j->prev_job)
+        j->prev_job->next_job = j->next_job;
+    else if (r->in_flight == j)
+        r->in_flight = j->next_job;
+    if (j->next_job) j->next_job->prev_job = j->prev_job;
+    j->next_job = j->prev_job = NULL;
+}
+
 static void job_done(uv_work_t *req, int status) {
     job *j = req->data;
     entry *e = j->e;
     sdsim_reload *r = e->r;
+    job_unlink(r, j);
     e->busy = 0;
     r->jobs--;
     if (!r->stopping) {
@@ -501,6 +524,7 @@ static void job_done(uv_work_t *req, int status) {
             e->t_first = uv_hrtime();
             uv_timer_start(&e->timer, on_debounce, 0, 0);
         }
+        if (j->from_start) start_next(r);
     }
     job_free(j);
     maybe_free(r);
@@ -565,19 +589,20 @@ static void unchanged(entry *e) {
     free(had);
 }
 
-/* Reads the file and, when its content is new, queues its validation (sync: runs it now). */
-static void examine(entry *e, int sync) {
+/* Reads the file and, when its content is new, queues its validation (sync: runs it now).
+ * 1 when a validation was queued. */
+static int examine_job(entry *e, int sync, int from_start) {
     size_t len = 0;
     char *text = read_all(e->path, &len);
     if (!text) {
         if (errno == ENOENT) remove_entry_version(e);
         e->t_first = 0;
-        return;
+        return 0;
     }
     job *j = calloc(1, sizeof *j);
     if (!j) {
         free(text);
-        return;
+        return 0;
     }
     j->e = e;
     j->text = text;
@@ -587,23 +612,52 @@ static void examine(entry *e, int sync) {
         if (e->cur && !strcmp(e->cur->pub.hash, j->hash)) unchanged(e);
         e->t_first = 0;
         job_free(j);
-        return;
+        return 0;
     }
+    sdsim_reload *r = e->r;
     j->req.data = j;
+    j->from_start = from_start;
     e->busy = 1;
-    e->r->jobs++;
+    r->jobs++;
+    j->next_job = r->in_flight;
+    if (r->in_flight) r->in_flight->prev_job = j;
+    r->in_flight = j;
     if (sync) {
         job_work(&j->req);
         job_done(&j->req, 0);
-    } else if (uv_queue_work(e->r->loop, &j->req, job_work, job_done) != 0) {
+    } else if (uv_queue_work(r->loop, &j->req, job_work, job_done) != 0) {
+        job_unlink(r, j);
         e->busy = 0;
-        e->r->jobs--;
+        r->jobs--;
         job_free(j);
+        return 0;
+    }
+    return 1;
+}
+
+static void examine(entry *e, int sync) {
+    examine_job(e, sync, 0);
+}
+
+/* Queues the next file of the start's queue (until one is really queued). */
+static void start_next(sdsim_reload *r) {
+    while (r->start_head && !r->stopping) {
+        entry *e = r->start_head;
+        r->start_head = e->start_next;
+        if (!r->start_head) r->start_tail = NULL;
+        e->start_next = NULL;
+        r->start_queued--;
+        if (e->busy) continue; /* an edit got there first */
+        if (examine_job(e, 0, 1)) return;
     }
 }
 
 static void on_debounce(uv_timer_t *t) {
     entry *e = t->data;
+    if (e->retry_pending) {
+        e->retry_pending = 0;
+        e->r->retrying--;
+    }
     if (e->busy) {
         e->dirty = 1;
         return;
@@ -665,7 +719,17 @@ static void scan_dir(sdsim_reload *r, watch_dir *w, int sync) {
     while ((ent = readdir(d)))
         if (is_lua_name(ent->d_name)) {
             entry *e = entry_add(r, w, ent->d_name);
-            if (e) examine(e, sync);
+            if (!e) continue;
+            if (sync) {
+                examine(e, 1);
+            } else if (!e->start_next && r->start_tail != e) {
+                if (r->start_tail)
+                    r->start_tail->start_next = e;
+                else
+                    r->start_head = e;
+                r->start_tail = e;
+                r->start_queued++;
+            }
         }
     closedir(d);
 }
@@ -776,12 +840,16 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
                        w->kind == SDSIM_RELOAD_HANDLER;
             if (p == pass) scan_dir(r, w, sync);
         }
+    start_next(r);
     return r;
 }
 
 void sdsim_reload_stop(sdsim_reload *r) {
     if (!r || r->stopping) return;
     r->stopping = 1;
+    /* Validations still queued are dropped (uv_cancel fails for running ones, which end). */
+    for (job *j = r->in_flight; j; j = j->next_job)
+        uv_cancel((uv_req_t *)&j->req);
     for (int i = 0; i < r->ndirs; i++)
         close_handle(r, (uv_handle_t *)&r->dirs[i].ev);
     for (entry *e = r->entries; e; e = e->next)
@@ -822,7 +890,7 @@ int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char 
 }
 
 int sdsim_reload_busy(sdsim_reload *r) {
-    return r->jobs;
+    return r->jobs + r->start_queued + r->retrying;
 }
 
 struct sdsim_lua_sources *sdsim_reload_type_sources(sdsim_reload *r) {

@@ -89,7 +89,8 @@ void sdsim_reload_release(const sdsim_reload_version *v);
 int sdsim_reload_last_error(sdsim_reload *r, sdsim_reload_kind kind, const char *name, char *out,
                             size_t cap);
 
-/* Validations queued or running (for tests and graceful shutdown). */
+/* Validations queued or running, the start's queue and scheduled retries included (for tests,
+ * the template gallery's first answer and graceful shutdown). */
 int sdsim_reload_busy(sdsim_reload *r);
 
 const char *sdsim_reload_kind_name(sdsim_reload_kind kind);
