@@ -94,6 +94,7 @@ static void tick(uv_timer_t *t) {
 /* Runs the loop for ms milliseconds of wall time. */
 static void run_for(uv_loop_t *loop, int ms) {
     uv_timer_t t;
+    uv_update_time(loop); /* the loop's cached time may be old: a start took a while */
     uv_timer_init(loop, &t);
     uv_timer_start(&t, tick, (uint64_t)ms, 0);
     uv_run(loop, UV_RUN_DEFAULT);
@@ -104,6 +105,21 @@ static void run_for(uv_loop_t *loop, int ms) {
 /* Runs the loop until the run has ended (or timeout_ms passed). */
 static void run_until_end(uv_loop_t *loop, watch *w, int timeout_ms) {
     for (int waited = 0; !w->ends && waited < timeout_ms; waited += 10)
+        run_for(loop, 10);
+}
+
+/* The simulated time of the latest frame the loop was given, -1 before any. */
+static double frame_time(const watch *w) {
+    Sdsim__V1__Frame *f = w->last ? sdsim__v1__frame__unpack(NULL, w->last_len, w->last) : NULL;
+    double t = f ? f->sim_time : -1;
+    if (f) sdsim__v1__frame__free_unpacked(f, NULL);
+    return t;
+}
+
+/* Runs the loop until a frame at simulated time >= t arrived (or timeout_ms passed): on a
+ * loaded machine a fixed wait may see too little happen. */
+static void run_until_frame_at(uv_loop_t *loop, watch *w, double t, int timeout_ms) {
+    for (int waited = 0; frame_time(w) < t && waited < timeout_ms; waited += 10)
         run_for(loop, 10);
 }
 
@@ -306,8 +322,10 @@ static void crash_and_scale(void) {
     sdsim_live *l = start(&loop, two_tier(100), &o, &w);
     if (!l) return;
     char err[256] = "";
-    run_for(&loop, 100);
+    run_until_frame_at(&loop, &w, 1.0, 5000);
     CHECK(!w.saw_down);
+    sdsim_live_status st;
+    sdsim_live_status_get(l, &st);
     sim_fault f = sim_fault_defaults(SIM_FAULT_CRASH);
     f.target = 1;
     f.replica = -1;
@@ -317,7 +335,7 @@ static void crash_and_scale(void) {
     bad.target = 9; /* no such edge */
     CHECK(sdsim_live_inject(l, &bad, err, sizeof err) == -1);
     CHECK(strstr(err, "invalid") != NULL);
-    run_for(&loop, 300); /* 6 s of simulated time: 24 windows */
+    run_until_frame_at(&loop, &w, st.sim_time + 2.0, 5000); /* 8 windows after the crash */
     CHECK(w.saw_down);
     CHECK(w.saw_fault_notice);
     Sdsim__V1__Frame *fr = decode(&w);
@@ -337,7 +355,8 @@ static void crash_and_scale(void) {
     }
     CHECK(sdsim_live_set_replicas(l, 0, 4, err, sizeof err) == 0);
     CHECK(sdsim_live_set_replicas(l, 7, 4, err, sizeof err) == -1);
-    run_for(&loop, 100);
+    for (int waited = 0; w.max_replicas_api != 4 && waited < 3000; waited += 10)
+        run_for(&loop, 10);
     CHECK(w.max_replicas_api == 4);
     CHECK(w.saw_scaled_notice);
     sdsim_live_stop(l);
@@ -423,12 +442,14 @@ static void frame_matches_engine(void) {
 static void free_while_running(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    watch w = {.seq_ok = 1};
+    watch w = {.seq_ok = 1}, wb = {.seq_ok = 1};
     sdsim_live_opts o = opts_of(1e6, 0, 1); /* would run for minutes */
     sdsim_live *a = start(&loop, two_tier(1000), &o, &w);
     o.start_paused = 1;
-    sdsim_live *b = start(&loop, two_tier(1000), &o, &w);
-    run_for(&loop, 100);
+    sdsim_live *b = start(&loop, two_tier(1000), &o, &wb);
+    for (int waited = 0; (!w.frames || !wb.frames) && waited < 3000; waited += 10)
+        run_for(&loop, 10); /* both have sent their first frame */
+    run_for(&loop, 50);
     if (a) {
         sdsim_live_status st;
         sdsim_live_status_get(a, &st);
@@ -447,8 +468,9 @@ static void free_while_running(void) {
     sdsim_live_free(b);
     printf("  free while running: %.1f ms\n", ((double)clock() / CLOCKS_PER_SEC - t0) * 1e3);
     close_loop(&loop);
-    CHECK(w.ends == 0);
+    CHECK(w.ends == 0 && wb.ends == 0);
     free(w.last);
+    free(wb.last);
 
     /* refused: bad options leave the design with the caller */
     uv_loop_init(&loop);
