@@ -31,10 +31,11 @@ local function category_of(head)
 end
 
 -- The gallery's entries, newest versions, sorted by name; decoded once per version. Right
--- after the start the templates are still being validated (on the thread pool): wait for
--- them (at most 20 s) so that the first gallery is whole.
+-- after the start the templates are still being validated (on the thread pool, one at a
+-- time): wait for them (at most 8 s, below the server's request timeouts) so that the first
+-- gallery is whole on a machine that is not overloaded.
 local function entries()
-    for _ = 1, 400 do
+    for _ = 1, 160 do
         if host.library.busy() == 0 then break end
         host.sleep(50)
     end

@@ -49,6 +49,13 @@ jget() { jq -r "$1" "$tmp/body"; }
 
 # ---- the gallery
 ntemplates=$(ls "$src"/templates/*.lua | wc -l)
+# The server validates the templates one at a time after it starts (a few seconds; much more
+# under AddressSanitizer on a loaded machine): wait until they are all there.
+for _ in $(seq 120); do
+  req GET /api/templates
+  [ "$(jget '.templates | length' 2>/dev/null)" = "$ntemplates" ] && break
+  sleep 1
+done
 req GET /api/templates
 check "GET /api/templates 200" [ "$code" = 200 ]
 check "every template file is listed ($ntemplates)" [ "$(jget '.templates | length')" = "$ntemplates" ]
