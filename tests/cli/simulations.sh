@@ -385,6 +385,19 @@ EOF
   local wide
   wide=$(jget .id)
   check "$L wide design (40 components) started" [ "$code" = 201 ]
+  out=$(wsrun "/ws?token=$ann" <<EOF
+wait auth_ok
+send {"type":"subscribe","simulation":"$wide"}
+wait subscribed
+quiet 0.3
+send {"type":"unsubscribe","simulation":"$wide"}
+wait unsubscribed
+quiet 0.6
+EOF
+)
+  check "$L unsubscribe: frames before ($(grep '^SUMMARY' <<<"$out" | head -n1 | sfield frames)), at most one in flight after ($(sfield frames <<<"$out"))" \
+    [ "$(grep '^SUMMARY' <<<"$out" | head -n1 | sfield frames)" -ge 3 -a "$(sfield frames <<<"$out")" -le 1 \
+    -a "$(count unsubscribed '.wasSubscribed == true' <<<"$out")" = 1 ]
   WS_RCVBUF=4096 wsrun "/ws?token=$ann" >"$tmp/slow.out" <<EOF &
 wait auth_ok
 send {"type":"subscribe","simulation":"$wide"}
@@ -437,6 +450,14 @@ EOF
   check "$L ... and its report is there (from the store)" [ "$code" = 200 -a "$(jget .design)" = wide ]
   api "$ann" GET "/api/simulations/$sim/report"
   check "$L the first run's report too" [ "$code" = 200 -a "$(jget .seed)" = 7 ]
+  out=$(wsrun "/ws?token=$ann" <<EOF
+wait auth_ok
+send {"type":"subscribe","simulation":"$wide"}
+wait ended
+EOF
+)
+  check "$L subscribing to a run that is over: subscribed (stopped), then ended" \
+    [ "$(count subscribed '.state == "stopped"' <<<"$out")" = 1 -a "$(count ended '.state == "stopped"' <<<"$out")" = 1 ]
   api "$bob" GET "/api/simulations/$wide/report"
   check "$L still 404 for another user" [ "$code" = 404 ]
   api "$ann" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":5,\"speed\":0}}"
