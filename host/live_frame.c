@@ -37,6 +37,7 @@ struct sdsim_frame_builder {
     Sdsim__V1__Notice *notice_ptrs[SDSIM_NOTICE_MAX];
     uint64_t *sent_before; /* per edge at the previous frame: crossings per frame for sampling */
     uint8_t *down;         /* per component at the previous check */
+    int *replicas;         /* replicas up per component at the previous check */
     uint8_t *buf;
     size_t cap;
 };
@@ -52,6 +53,7 @@ void sdsim_frame_builder_free(sdsim_frame_builder *b) {
     free(b->taken);
     free(b->sent_before);
     free(b->down);
+    free(b->replicas);
     free(b->buf);
     free(b);
 }
@@ -72,8 +74,9 @@ sdsim_frame_builder *sdsim_frame_builder_new(const sim_design *d, int max_hops) 
     b->taken = calloc(nh, sizeof *b->taken);
     b->sent_before = calloc(ne, sizeof *b->sent_before);
     b->down = calloc(nc, 1);
+    b->replicas = calloc(nc, sizeof *b->replicas);
     if (!b->comps || !b->comp_ptrs || !b->edges || !b->edge_ptrs || !b->hops || !b->hop_ptrs ||
-        !b->taken || !b->sent_before || !b->down) {
+        !b->taken || !b->sent_before || !b->down || !b->replicas) {
         sdsim_frame_builder_free(b);
         return NULL;
     }
@@ -82,6 +85,7 @@ sdsim_frame_builder *sdsim_frame_builder_new(const sim_design *d, int max_hops) 
     for (int c = 0; c < d->ncomponents; c++) {
         sdsim__v1__component_stat__init(&b->comps[c]);
         b->comps[c].index = (uint32_t)c;
+        b->replicas[c] = d->components[c].replicas;
         b->comp_ptrs[c] = &b->comps[c];
     }
     for (int e = 0; e < d->nedges; e++) {
@@ -237,21 +241,38 @@ static void fill_notices(sdsim_frame_builder *b, const sdsim_frame_meta *m) {
     b->frame.n_notices = (size_t)n;
 }
 
-int sdsim_frame_down_changes(sdsim_frame_builder *b, const sim_run *r, sdsim_notice *out, int cap) {
+static void add_notice(sdsim_notice *x, double at, int comp, const char *kind) {
+    x->at = at;
+    x->component = comp;
+    snprintf(x->kind, sizeof x->kind, "%s", kind);
+}
+
+int sdsim_frame_state_changes(sdsim_frame_builder *b, const sim_run *r, sdsim_notice *out,
+                              int cap) {
     int n = 0;
-    for (int c = 0; c < b->d->ncomponents; c++) {
+    double now = sim_run_now(r);
+    for (int c = 0; c < b->d->ncomponents && n < cap; c++) {
+        const char *id = b->d->components[c].id;
         uint8_t down = sim_run_component_down(r, c) == 1;
-        if (down == b->down[c]) continue;
-        b->down[c] = down;
-        if (n == cap) continue;
-        sdsim_notice *x = &out[n++];
-        x->at = sim_run_now(r);
-        x->component = c;
-        snprintf(x->kind, sizeof x->kind, "%s", down ? "down" : "up");
-        snprintf(x->text, sizeof x->text, "%s is %s", b->d->components[c].id,
-                 down ? "down: it takes no requests" : "up again");
+        int up = sim_run_replicas_up(r, c), was = b->replicas[c];
+        b->replicas[c] = up;
+        if (down != b->down[c]) {
+            b->down[c] = down;
+            add_notice(&out[n], now, c, down ? "down" : "up");
+            snprintf(out[n++].text, sizeof out->text, "%s is %s", id,
+                     down ? "down: it takes no requests" : "up again");
+        } else if (up != was && !down) { /* autoscaling, a replica crashed or came back */
+            add_notice(&out[n], now, c, "replicas");
+            snprintf(out[n++].text, sizeof out->text, "%s: %d replica%s up (was %d)", id, up,
+                     up == 1 ? "" : "s", was);
+        }
     }
     return n;
+}
+
+void sdsim_frame_replicas_known(sdsim_frame_builder *b, const sim_run *r, int component) {
+    if (component >= 0 && component < b->d->ncomponents)
+        b->replicas[component] = sim_run_replicas_up(r, component);
 }
 
 const uint8_t *sdsim_frame_build(sdsim_frame_builder *b, sim_run *r, const sdsim_frame_meta *m,

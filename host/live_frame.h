@@ -49,10 +49,13 @@ int sdsim_frame_attach(sdsim_frame_builder *b, sim_run *r);
 const uint8_t *sdsim_frame_build(sdsim_frame_builder *b, sim_run *r, const sdsim_frame_meta *m,
                                  size_t *len);
 
-/* Components whose down flag changed since the previous build become notices ("down", "up")
- * here: the count of them appended to out (at most cap). Called by sdsim_frame_build's user
- * before building, so the frame carries them. */
-int sdsim_frame_down_changes(sdsim_frame_builder *b, const sim_run *r, sdsim_notice *out, int cap);
+/* Changes since the previous call become notices appended to out (at most cap; returns how
+ * many): "down" / "up" when a component's down flag changed, "replicas" when the replicas up
+ * changed otherwise (autoscaling, a replica crashed or recovered). Called before building a
+ * frame, so the frame carries them. */
+int sdsim_frame_state_changes(sdsim_frame_builder *b, const sim_run *r, sdsim_notice *out, int cap);
+/* A change of replicas already announced (set_replicas): no "replicas" notice for it. */
+void sdsim_frame_replicas_known(sdsim_frame_builder *b, const sim_run *r, int component);
 
 /* The report of a run (finished, or stopped at its current time), in the JSON of
  * `sdsim run --json` with one replication: malloc'd text in *out. 0, or -1 (out of memory). */

@@ -198,8 +198,8 @@ static void anchor(sdsim_live *l) {
 /* Encodes a frame and hands it to the loop (under mu). */
 static void emit_frame(sdsim_live *l) {
     sim_run *r = l->run;
-    l->nnotices += sdsim_frame_down_changes(l->frames, r, l->notices + l->nnotices,
-                                            SDSIM_NOTICE_MAX - l->nnotices);
+    l->nnotices += sdsim_frame_state_changes(l->frames, r, l->notices + l->nnotices,
+                                             SDSIM_NOTICE_MAX - l->nnotices);
     int state = l->state;
     if (state == SDSIM_LIVE_PAUSED && l->step_to >= 0) state = SDSIM_LIVE_RUNNING;
     sdsim_frame_meta m = {.id = l->opts.id,
@@ -623,6 +623,7 @@ int sdsim_live_set_replicas(sdsim_live *l, int component, int replicas, char *er
         const char *why = sim_run_error(l->run);
         say(err, errlen, why ? why : "the change was refused");
     } else {
+        sdsim_frame_replicas_known(l->frames, l->run, component);
         notice(l, l->sim_time, "scaled", component, "%s scaled to %d replica%s",
                l->design->components[component].id, replicas, replicas == 1 ? "" : "s");
         l->frame_now = 1;

@@ -52,7 +52,8 @@ typedef struct watch {
     sdsim_live_state end_state;
     uint8_t *last;
     size_t last_len;
-    int saw_down, saw_fault_notice, saw_scaled_notice;
+    int saw_down, saw_fault_notice, saw_scaled_notice, saw_replicas_notice;
+    char replicas_text[192];
     uint32_t max_replicas_api;
     uint64_t last_seq;
     int seq_ok;
@@ -77,6 +78,10 @@ static void on_frame(sdsim_live *l, const uint8_t *f, size_t len, void *ud) {
     for (size_t k = 0; k < fr->n_notices; k++) {
         if (!strcmp(fr->notices[k]->kind, "fault")) w->saw_fault_notice = 1;
         if (!strcmp(fr->notices[k]->kind, "scaled")) w->saw_scaled_notice = 1;
+        if (!strcmp(fr->notices[k]->kind, "replicas")) {
+            w->saw_replicas_notice = 1;
+            snprintf(w->replicas_text, sizeof w->replicas_text, "%s", fr->notices[k]->text);
+        }
     }
     sdsim__v1__frame__free_unpacked(fr, NULL);
 }
@@ -359,6 +364,13 @@ static void crash_and_scale(void) {
         run_for(&loop, 10);
     CHECK(w.max_replicas_api == 4);
     CHECK(w.saw_scaled_notice);
+    CHECK(!w.saw_replicas_notice); /* the scaling was announced once, as "scaled" */
+    f.target = 0;
+    f.replica = 3;
+    CHECK(sdsim_live_inject(l, &f, err, sizeof err) == 0);
+    for (int waited = 0; !w.saw_replicas_notice && waited < 3000; waited += 10)
+        run_for(&loop, 10);
+    CHECK(strcmp(w.replicas_text, "api: 3 replicas up (was 4)") == 0);
     sdsim_live_stop(l);
     run_until_end(&loop, &w, 2000);
     CHECK(w.ends == 1 && w.end_state == SDSIM_LIVE_STOPPED);
