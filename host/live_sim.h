@@ -24,9 +24,9 @@ typedef enum sdsim_live_state {
 } sdsim_live_state;
 
 typedef struct sdsim_live_opts {
-    char id[40];           /* the simulation's id, copied into every frame */
-    double duration;       /* seconds of simulated time */
-    double warmup;         /* seconds left out of the final report's statistics */
+    char id[40];     /* the simulation's id, copied into every frame */
+    double duration; /* seconds of simulated time */
+    double warmup;   /* seconds left out of the final report's statistics */
     uint64_t seed;
     double speed;          /* simulated seconds per wall second; 0 = as fast as possible */
     double frame_interval; /* wall seconds between frames; 0 = 0.05 */
