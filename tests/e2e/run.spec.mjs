@@ -69,10 +69,30 @@ test("run a template, see it live, crash a component, stop and read the report",
   await page.getByTestId("run-pause").click();
   await page.getByTestId("run-resume").waitFor();
   check((await simState(page)) === "paused", "paused");
+  const before = await page.evaluate(() => window.__sdsim.sim.getState().simTime);
   await page.getByTestId("run-step").click();
-  await page.waitForTimeout(300);
+  const after = await waitFor(async () => {
+    const t = await page.evaluate(() => window.__sdsim.sim.getState().simTime);
+    return t >= before + 0.5 ? t : null;
+  }, { timeout: 5000, what: "the step" }).catch(() => before);
+  // Step asks for one simulated second; the engine stops at the next metrics window.
+  check(after - before >= 0.5 && after - before <= 2.5,
+    `Step advances about one simulated second (${before.toFixed(2)} -> ${after.toFixed(2)})`);
+  check((await simState(page)) === "paused", "still paused after a step");
   await page.getByTestId("run-resume").click();
   await page.getByTestId("run-pause").waitFor();
+
+  // Scale the queue from its context menu: the frames report one more replica.
+  const ordersAt = await page.evaluate(() => window.__sdsim.canvas.screenPos("orders"));
+  await page.mouse.click(ordersAt.x, ordersAt.y, { button: "right" });
+  await page.getByTestId("ctx-scale-up").click();
+  const replicas = await waitFor(() => page.evaluate(() => {
+    const s = window.__sdsim.sim.getState();
+    const i = s.components.findIndex((c) => c.id === "orders");
+    const n = s.frame?.components.find((x) => x.index === i)?.replicas ?? 0;
+    return n >= 2 ? n : null;
+  }), { timeout: 8000, what: "orders at 2 replicas" }).catch(() => 0);
+  check(replicas === 2, `orders scaled live from 1 to 2 replicas (${replicas})`);
 
   // Break it: right-click the api node, crash every replica.
   const pos = await page.evaluate(() => window.__sdsim.canvas.screenPos("api"));

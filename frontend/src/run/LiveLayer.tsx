@@ -309,7 +309,10 @@ function drawComponents(
     ctx.fillText(`${Math.round(c.utilization * 100)}%${qtxt} · ${fmtRate(c.throughput)}`,
       r.x, by + 13);
     if (c.bottleneck && !c.down) {
-      pill(ctx, r.x + r.width / 2, r.y - 12, "⚠ bottleneck", "#d93636", "#fff");
+      // With the analytic saturation rate: how far it can go before it tips over.
+      const sat = c.saturationRps;
+      pill(ctx, r.x + r.width / 2, r.y - 12,
+        sat ? `⚠ bottleneck · saturates at ${fmtRate(sat)}` : "⚠ bottleneck", "#d93636", "#fff");
     }
   }
   ctx.restore();

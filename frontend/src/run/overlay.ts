@@ -42,6 +42,8 @@ export interface ComponentLive {
   replicas: number;
   p50Ms: number;
   p99Ms: number;
+  /** The analytic pass's saturation rate of this component (requests/s), when known. */
+  saturationRps: number | null;
 }
 
 export interface EdgeLive {

@@ -335,6 +335,7 @@ export function buildOverlay(
       replicas: c.replicas,
       p50Ms: c.p50Ms,
       p99Ms: c.p99Ms,
+      saturationRps: analysis?.components?.[ref.id]?.saturation_rps ?? null,
     };
     out.push(live);
     byId[ref.id] = live;
