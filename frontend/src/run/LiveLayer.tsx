@@ -312,7 +312,7 @@ function drawComponents(
       // With the analytic saturation rate: how far it can go before it tips over.
       const sat = c.saturationRps;
       pill(ctx, r.x + r.width / 2, r.y - 12,
-        sat ? `⚠ bottleneck · saturates at ${fmtRate(sat)}` : "⚠ bottleneck", "#d93636", "#fff");
+        sat ? `⚠ bottleneck · max ${fmtRate(sat)}` : "⚠ bottleneck", "#d93636", "#fff");
     }
   }
   ctx.restore();

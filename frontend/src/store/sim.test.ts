@@ -104,7 +104,7 @@ describe("Ring", () => {
 });
 
 describe("History", () => {
-  it("adds a point only when simulated time moved minDt on, and restarts on a rewind", () => {
+  it("adds a point only when simulated time moved minDt on, never backwards", () => {
     const h = new History(100);
     h.clear(3);
     expect(h.add(frame(1, 0n), 0.5)).toBe(true);
@@ -113,7 +113,10 @@ describe("History", () => {
     expect(h.totals.t.toArray()).toEqual([1, 1.6]);
     expect(h.totals.throughput.toArray()).toEqual([101, 101.6]);
     expect(h.comps[2].utilization.toArray()).toEqual([0.8, 0.8]); // create() keeps doubles
-    expect(h.add(frame(0.1, 0n), 0.5)).toBe(true); // a new run from 0
+    expect(h.add(frame(0.1, 0n), 0.5)).toBe(false); // from behind: ignored
+    expect(h.totals.t.toArray()).toEqual([1, 1.6]);
+    h.clear(3); // a new run
+    expect(h.add(frame(0.1, 0n), 0.5)).toBe(true);
     expect(h.totals.t.toArray()).toEqual([0.1]);
   });
 });

@@ -256,8 +256,9 @@ export class History {
    * `duration` fits: minDt = duration / capacity). Returns whether a point was added.
    */
   add(f: Frame, minDt: number): boolean {
-    if (f.simTime < this.lastT + minDt && f.simTime >= this.lastT) return false;
-    if (f.simTime < this.lastT) this.clear(this.comps.length); // a restart
+    // Time only moves forward within a run (a new run clears the history first); a frame
+    // from behind (a reply racing a step) is ignored rather than rewinding the charts.
+    if (f.simTime < this.lastT + minDt) return false;
     this.lastT = f.simTime;
     const t = f.totals;
     const T = this.totals;
