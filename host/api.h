@@ -86,3 +86,11 @@ struct lua_State *sdsim_api_push_dispatcher(sdsim_api *api);
 /* api_console.c: host.console_run (a user's Lua console in a sandbox of their own). */
 void sdsim_api_console_register(struct lua_State *L);
 void sdsim_api_console_stop_all(void);
+
+/* api_jobs.c: the component types a job on a worker thread should read (loop thread): the
+ * hot-reload registry's snapshot, plus the plugins in the table at stack index idx ({{name =,
+ * source =}...}, a user's: plugins.lua's sources_of) when there is one. The worker makes it
+ * active around its load (sdsim_lua_sources_use, lua_state.h) and unrefs it after. NULL: read
+ * the disk. */
+struct sdsim_lua_sources;
+struct sdsim_lua_sources *sdsim_api_job_sources(struct lua_State *L, int idx);

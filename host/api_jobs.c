@@ -475,12 +475,11 @@ static void after_work(uv_work_t *w, int status) {
 /* The sources of a job: the registry's snapshot of the types, plus the plugins in the table
  * at stack index idx ({{name =, source =}...}: a user's, under the virtual directory
  * user-plugins/), when there is one. */
-static void take_sources(lua_State *L, api_job *j, int idx) {
+sdsim_lua_sources *sdsim_api_job_sources(lua_State *L, int idx) {
     sdsim_reload *r = sdsim_api_reload();
-    j->sources = r ? sdsim_reload_type_sources(r) : NULL;
-    if (!lua_istable(L, idx)) return;
-    if (!j->sources) j->sources = sdsim_lua_sources_new();
-    if (!j->sources) return;
+    sdsim_lua_sources *set = r ? sdsim_reload_type_sources(r) : NULL;
+    if (!lua_istable(L, idx)) return set;
+    if (!set && !(set = sdsim_lua_sources_new())) return NULL;
     int n = (int)lua_objlen(L, idx), added = 0;
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, idx, i);
@@ -491,11 +490,16 @@ static void take_sources(lua_State *L, api_job *j, int idx) {
         char path[256];
         if (name && src && strlen(name) < 128) {
             snprintf(path, sizeof path, "%s/%s.lua", SDSIM_USER_PLUGIN_DIR, name);
-            added += sdsim_lua_sources_add(j->sources, path, src, len) == 0;
+            added += sdsim_lua_sources_add(set, path, src, len) == 0;
         }
         lua_pop(L, 3);
     }
-    if (added) sdsim_lua_sources_add_plugin_dir(j->sources, SDSIM_USER_PLUGIN_DIR);
+    if (added) sdsim_lua_sources_add_plugin_dir(set, SDSIM_USER_PLUGIN_DIR);
+    return set;
+}
+
+static void take_sources(lua_State *L, api_job *j, int idx) {
+    j->sources = sdsim_api_job_sources(L, idx);
 }
 
 /* Queues the job for the calling handler and yields it. */
