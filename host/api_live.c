@@ -808,8 +808,11 @@ void sdsim_api_live_stop_all(sdsim_server *srv) {
 }
 
 void sdsim_api_live_free_all(void) {
-    while (g.head)
-        entry_free(g.head);
+    live_entry *next;
+    for (live_entry *e = g.head; e; e = next) {
+        next = e->next;
+        if (e->live) entry_free(e); /* a starting one is its store callback's to free */
+    }
     if (g.sweep_on) uv_close((uv_handle_t *)&g.sweep, NULL);
     g.sweep_on = 0;
 }
