@@ -22,6 +22,21 @@ import { handleEditorKey } from "./shortcuts";
 import { startValidation, useValidation } from "./validation";
 import "./editor.css";
 
+// Resolved once the editor has loaded its project, so that a benchmark design asked for while
+// the app still signs in or fetches the project is not replaced by the project.
+let readyDone = false;
+let readyResolve: () => void = () => {};
+let editorReady = new Promise<void>((r) => (readyResolve = r));
+function markReady() {
+  readyDone = true;
+  readyResolve();
+}
+function resetReady() {
+  if (!readyDone) return; // someone may be waiting on the pending one: keep it
+  readyDone = false;
+  editorReady = new Promise<void>((r) => (readyResolve = r));
+}
+
 // Test and benchmark hooks (dev and production builds alike).
 declare global {
   interface Window { __sdsim?: Record<string, unknown> }
@@ -37,7 +52,8 @@ if (typeof window !== "undefined") {
     drawTimes,
     startFrameProbe,
     /** Replace the open design by a generated one (not saved: no project attached). */
-    loadLargeDesign: (n = 1000, m = 1500) => {
+    loadLargeDesign: async (n = 1000, m = 1500) => {
+      await Promise.race([editorReady, new Promise((r) => setTimeout(r, 15000))]);
       useDesign.getState().load(generateLargeDesign(n, m), null, 0);
       requestAnimationFrame(() => canvasApi.fit());
       return { components: n, edges: useDesign.getState().doc.edges.length };
@@ -142,12 +158,14 @@ export function EditorScreen({ projectId }: { projectId: string }) {
   useEffect(() => {
     let live = true;
     setError(null);
+    resetReady();
     api<Project>("GET", `/api/projects/${encodeURIComponent(projectId)}`)
       .then((p) => { if (live) open(p); })
       .catch((e) => {
         if (!live) return;
         setError(e instanceof ApiError && e.status === 404 ? "This project does not exist, or it is not yours." : (e as Error).message);
-      });
+      })
+      .finally(() => { if (live) markReady(); });
     void useCatalog.getState().load();
     return () => { live = false; };
   }, [projectId, open]);
