@@ -260,8 +260,7 @@ function M.report(req, res)
     end
     if not text then
         local s = live or row_status(row)
-        api.fail(409, "no report: the run " .. (s.error and ("failed: " .. s.error)
-                                                      or "ended without one"),
+        api.fail(409, "no report: " .. (s.error or "the run ended without one"),
                  { state = s.state })
     end
     res:raw_json(text)
