@@ -35,6 +35,8 @@
 #define MAX_LAG 1.0         /* wall seconds the pacing may fall behind before re-anchoring */
 #define MAX_SPEED 1e9
 #define DEFAULT_FRAME_INTERVAL 0.05
+#define MIN_FRAME_INTERVAL 0.01
+#define MAX_HOPS 10000
 #define IDLE_FRAME_INTERVAL 1.0 /* paused: a frame a second (and one on every change) */
 
 typedef struct timed_notice {
@@ -480,8 +482,13 @@ static int check_opts(const sdsim_live_opts *o, char *err, int errlen) {
         say(err, errlen, "speed must be >= 0 (0 = as fast as possible)");
         return -1;
     }
-    if (!(isfinite(o->frame_interval) && o->frame_interval >= 0) || o->max_hops < 0) {
-        say(err, errlen, "frame_interval and max_hops must be >= 0");
+    if (!(isfinite(o->frame_interval) && o->frame_interval >= 0 && o->frame_interval <= 60) ||
+        (o->frame_interval > 0 && o->frame_interval < MIN_FRAME_INTERVAL)) {
+        say(err, errlen, "frame_interval must be 0 (the default) or from 0.01 to 60 seconds");
+        return -1;
+    }
+    if (o->max_hops < 0 || o->max_hops > MAX_HOPS) {
+        say(err, errlen, "max_hops must be from 0 (the default) to 10000");
         return -1;
     }
     return 0;

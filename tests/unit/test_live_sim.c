@@ -492,6 +492,14 @@ static void free_while_running(void) {
     sdsim_live_callbacks cb = {on_frame, on_end, &w};
     CHECK(sdsim_live_start(&loop, d, &o, &cb, err, sizeof err) == NULL);
     CHECK(strstr(err, "duration") != NULL);
+    o = opts_of(10, 1, 1);
+    o.max_hops = 1000000;
+    CHECK(sdsim_live_start(&loop, d, &o, &cb, err, sizeof err) == NULL);
+    CHECK(strstr(err, "max_hops") != NULL);
+    o.max_hops = 0;
+    o.frame_interval = 0.001;
+    CHECK(sdsim_live_start(&loop, d, &o, &cb, err, sizeof err) == NULL);
+    CHECK(strstr(err, "frame_interval") != NULL);
     sim_design_free(d);
     close_loop(&loop);
 }
