@@ -87,6 +87,11 @@ static int count_active(const char *owner) {
     return n;
 }
 
+/* The /metrics gauge of runs not ended. */
+static void count_gauge(void) {
+    if (g.srv) g.srv->live_running = count_active(NULL);
+}
+
 static void entry_unlink(live_entry *e) {
     for (live_entry **p = &g.head; *p; p = &(*p)->next)
         if (*p == e) {
@@ -99,6 +104,7 @@ static void entry_free(live_entry *e) {
     entry_unlink(e);
     if (e->live) sdsim_live_free(e->live);
     free(e);
+    count_gauge();
 }
 
 static void ignore_reply(void *ud, const sdsim_store_reply *r) {
@@ -196,6 +202,7 @@ static void on_end(sdsim_live *live, sdsim_live_state state, void *ud) {
     live_entry *e = ud;
     e->ended = 1;
     e->end_state = state;
+    count_gauge();
     e->ended_at = sdsim_server_now();
     sdsim_store *store = sdsim_api_store_handle();
     e->ended_ms = store ? sdsim_store_now(store) : 0;
@@ -462,6 +469,7 @@ static int live_start(lua_State *L) {
     snprintf(e->owner, sizeof e->owner, "%s", owner);
     e->next = g.head; /* reserved: counted from now on, found by id once it has one */
     g.head = e;
+    count_gauge();
     x->entry = e;
     x->call = c;
     x->design = p->design;

@@ -28,6 +28,9 @@ typedef struct sdsim_metrics {
     sdsim_route_series series[SDSIM_METRICS_MAX_SERIES];
     int nseries;
     uint64_t ws_messages_in, ws_messages_out, ws_closed_bad;
+    /* Simulation frames written to WebSockets, and frames replaced by a newer one before a
+     * slow reader could take them. */
+    uint64_t ws_frames_sent, ws_frames_replaced;
 } sdsim_metrics;
 
 typedef struct sdsim_server {
@@ -49,6 +52,7 @@ typedef struct sdsim_server {
     int sims_running; /* simulations queued or running on worker threads */
     int jobs_running; /* all worker-thread jobs queued or running */
     int live_pending; /* live simulations whose final state is not yet in the store */
+    int live_running; /* live simulations starting, running or paused */
 } sdsim_server;
 
 /* Monotonic seconds. */

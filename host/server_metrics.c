@@ -82,6 +82,16 @@ char *sdsim_metrics_render(const sdsim_server *s, size_t *len) {
     gauge(f, "sdsim_simulations_running", "Simulations queued or running on worker threads.",
           s->sims_running);
     gauge(f, "sdsim_worker_jobs_running", "Worker-thread jobs queued or running.", s->jobs_running);
+    gauge(f, "sdsim_live_simulations", "Live simulations starting, running or paused.",
+          s->live_running);
+    fprintf(f,
+            "# HELP sdsim_websocket_frames_total Simulation frames, sent or replaced by a newer "
+            "one before a slow reader took them.\n"
+            "# TYPE sdsim_websocket_frames_total counter\n"
+            "sdsim_websocket_frames_total{outcome=\"sent\"} %llu\n"
+            "sdsim_websocket_frames_total{outcome=\"replaced\"} %llu\n",
+            (unsigned long long)s->metrics.ws_frames_sent,
+            (unsigned long long)s->metrics.ws_frames_replaced);
     gauge(f, "process_resident_memory_bytes", "Resident memory size in bytes.",
           (double)sdsim_process_rss());
     gauge(f, "sdsim_uptime_seconds", "Seconds since the server started.",

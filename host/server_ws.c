@@ -208,6 +208,7 @@ static int write_sub(sdsim_ws_conn *c, struct lws *wsi) {
         if (s->has_frame) {
             s->has_frame = 0;
             c->next_sub = (i + 1) % c->nsubs;
+            c->srv->metrics.ws_frames_sent++;
             return write_msg(c, wsi, s->frame + LWS_PRE, s->len, LWS_WRITE_BINARY) ? -1 : 1;
         }
         if (s->ended) {
@@ -370,6 +371,7 @@ static void sub_set_frame(sdsim_ws_conn *c, ws_sub *s, const uint8_t *frame, siz
     }
     memcpy(s->frame + LWS_PRE, frame, len);
     s->len = len;
+    if (s->has_frame) c->srv->metrics.ws_frames_replaced++;
     s->has_frame = 1;
     lws_callback_on_writable(c->wsi);
 }

@@ -22,6 +22,7 @@ pid=""
 pgstate=""
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  [ -n "${SIM_TEST_LOG:-}" ] && cp "$tmp/server.log" "$SIM_TEST_LOG" # to look at afterwards
   [ -n "$pgstate" ] && bash "$src/tests/services/postgres.sh" stop "$pgstate" >/dev/null 2>&1
   [ -n "$pgstate" ] && bash "$src/tests/services/redis.sh" clean "$pgstate" >/dev/null 2>&1
   rm -rf "$tmp"
@@ -107,6 +108,8 @@ ffield() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # in RANGE: awk "lo <= x <= hi"
 within() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+# metric SERIES: its value in /metrics (the series written as in the exposition)
+metric() { curl -s "$B/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 design=$(cat "$src/tests/cli/data/three_tier.json")
 # A design whose frames are large (40 components, 39 edges): a slow reader's backlog fills
@@ -398,6 +401,9 @@ EOF
   check "$L unsubscribe: frames before ($(grep '^SUMMARY' <<<"$out" | head -n1 | sfield frames)), at most one in flight after ($(sfield frames <<<"$out"))" \
     [ "$(grep '^SUMMARY' <<<"$out" | head -n1 | sfield frames)" -ge 3 -a "$(sfield frames <<<"$out")" -le 1 \
     -a "$(count unsubscribed '.wasSubscribed == true' <<<"$out")" = 1 ]
+  check "$L /metrics: 1 live simulation" [ "$(metric sdsim_live_simulations)" = 1 ]
+  local m0
+  m0=$(metric 'sdsim_websocket_frames_total{outcome="replaced"}')
   WS_RCVBUF=4096 wsrun "/ws?token=$ann" >"$tmp/slow.out" <<EOF &
 wait auth_ok
 send {"type":"subscribe","simulation":"$wide"}
@@ -433,6 +439,10 @@ EOF
   check "$L ... and no gap over 300 ms" [ "${fm%.*}" -le 300 ]
   check "$L the stalled reader was given fewer frames, not a queue: it got $sn, skipped $sg" \
     [ "$sg" -ge 30 ]
+  local m1
+  m1=$(metric 'sdsim_websocket_frames_total{outcome="replaced"}')
+  check "$L /metrics: $((m1 - m0)) frames replaced before the stalled reader took them (>= 30)" \
+    [ $((m1 - m0)) -ge 30 ]
   check "$L server memory while a reader stalls: RSS $r0 kB -> $r1 kB (+$((r1 - r0)) kB, < 3 MB)" \
     [ $((r1 - r0)) -lt 3072 ]
 
@@ -479,10 +489,11 @@ short() {
 wait auth_ok
 send {"type":"subscribe","simulation":"$sim"}
 wait subscribed
-frames 1
+quiet 1.5
 EOF
 )
-  check "$L frames: $(sfield rate <<<"$out")/s" within "$(sfield rate <<<"$out")" 14 26
+  check "$L frames: $(sfield rate <<<"$out")/s (20 expected; 12-26 on a loaded machine)" \
+    within "$(sfield rate <<<"$out")" 12 26
   stop_server "$L (with a run going)"
   start "$@"
   api "$ann" GET "/api/simulations/$sim"
