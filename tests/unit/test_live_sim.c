@@ -261,6 +261,12 @@ static void speed_ten(void) {
     size_t n;
     char *rep = sdsim_live_report_json(l, &n);
     CHECK(rep != NULL && strstr(rep, "\"e2e\"") != NULL);
+    /* a stopped run's report covers the simulated time reached */
+    sdsim_live_status_get(l, &st);
+    const char *dur = rep ? strstr(rep, "\"duration_s\": ") : NULL;
+    CHECK(dur != NULL);
+    if (dur) CHECK_NEAR(strtod(dur + 14, NULL), st.sim_time, 1e-6 * st.sim_time + 1e-9);
+    CHECK(st.sim_time > 1 && st.sim_time < 100);
     free(rep);
     char err[256] = "";
     CHECK(sdsim_live_pause(l, err, sizeof err) == -1);
