@@ -9,17 +9,28 @@ import { test, check, launch, registerUser, signIn, api, shot, waitFor } from ".
 
 const VIEW = { width: 1440, height: 900 };
 
-/** A signed-in page on the editor of a new project made from `template`. */
-async function openFromTemplate(template = "ecommerce") {
+/**
+ * A signed-in page on the editor of a new project made from `template`: through the template
+ * gallery (viaUi), or through POST /api/templates/:id/projects and the project's address.
+ */
+async function openFromTemplate(template = "ecommerce", { viaUi = false } = {}) {
   const { page } = await launch({ viewport: VIEW });
   const user = await registerUser();
-  const p = await api("POST", `/api/templates/${template}/projects`, {}, user.token);
-  if (p.status !== 201) throw new Error(`template ${template}: ${p.status} ${JSON.stringify(p.body)}`);
-  await signIn(page, user, `/#/p/${p.body.id}`);
+  if (viaUi) {
+    await signIn(page, user, "/");
+    await page.getByTestId("nav-templates").click();
+    await page.getByTestId("template-search").fill(template);
+    const card = page.getByTestId("template-card").filter({ hasText: /commerce/i }).first();
+    await card.getByTestId("template-use").click();
+  } else {
+    const p = await api("POST", `/api/templates/${template}/projects`, {}, user.token);
+    if (p.status !== 201) throw new Error(`template ${template}: ${p.status} ${JSON.stringify(p.body)}`);
+    await signIn(page, user, `/#/p/${p.body.id}`);
+  }
   await page.getByTestId("run-start").waitFor();
   await waitFor(() => page.evaluate(() => window.__sdsim?.design?.getState().doc.components.length > 0),
     { what: "the design to load" });
-  return { page, user, project: p.body };
+  return { page, user };
 }
 
 const text = (page, id) => page.getByTestId(id).textContent();
@@ -29,7 +40,7 @@ const appErrors = (page) => page.consoleErrors.filter((e) => !/status of 422/.te
 const simState = (page) => page.evaluate(() => window.__sdsim.sim.getState().state);
 
 test("run a template, see it live, crash a component, stop and read the report", async () => {
-  const { page } = await openFromTemplate("ecommerce");
+  const { page } = await openFromTemplate("ecommerce", { viaUi: true });
   await page.waitForTimeout(300);
   await shot(page, "run-editor-idle");
   check((await text(page, "metric-throughput")).trim() === "–", "no throughput before a run");
