@@ -27,6 +27,9 @@ export function Minimap({ scene }: { scene: Scene }) {
     ctx.clearRect(0, 0, W, H);
     const b = sceneRef.current.bounds();
     const v = visibleWorld();
+    // Nothing to find when the whole design is in view: the map would only hide part of it.
+    const all_in = !b || (b.x >= v.x && b.y >= v.y && b.x + b.w <= v.x + v.w && b.y + b.h <= v.y + v.h);
+    c.classList.toggle("minimap-hidden", all_in);
     const all: Rect = b
       ? { x: Math.min(b.x, v.x), y: Math.min(b.y, v.y), w: 0, h: 0 }
       : { ...v };
