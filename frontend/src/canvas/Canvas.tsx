@@ -7,7 +7,7 @@ import Konva from "konva";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Layer, Shape, Stage } from "react-konva";
 import { LiveLayer } from "../run/LiveLayer";
-import { setCanvasStage } from "../run/overlay";
+import { getOverlay, setCanvasStage, subscribeOverlay } from "../run/overlay";
 import { useCatalog } from "../editor/catalog";
 import { useValidation } from "../editor/validation";
 import { snap, useDesign } from "../store/design";
@@ -50,7 +50,7 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
 
   const st = useRef<DrawState>({
     scene, selected: new Set(), selectedEdges: new Set(), hover: null, hoverPort: null,
-    errorNodes: new Set(), errorEdges: new Set(),
+    errorNodes: new Set(), errorEdges: new Set(), hideEdgeLabels: false,
   });
   st.current.scene = scene;
   st.current.errorNodes = componentErrors;
@@ -150,6 +150,19 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
       pending.current.raf = 0;
     };
   }, [flush]);
+
+  // While a run is shown, its live layer labels the edges with rates: ours would collide.
+  useEffect(() => {
+    let active = getOverlay().active;
+    st.current.hideEdgeLabels = active;
+    return subscribeOverlay(() => {
+      const now = getOverlay().active;
+      if (now === active) return;
+      active = now;
+      st.current.hideEdgeLabels = now;
+      redraw("graph");
+    });
+  }, [redraw]);
 
   // The run panel's exports (PNG/PDF) draw this stage.
   useEffect(() => {

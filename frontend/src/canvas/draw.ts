@@ -14,6 +14,8 @@ export interface DrawState {
   hoverPort: string | null;
   errorNodes: Set<number>;
   errorEdges: Set<number>;
+  /** A run's live layer is labelling the edges. */
+  hideEdgeLabels?: boolean;
 }
 
 /** Below this zoom nodes are plain boxes; below LABEL_SCALE edge labels are left out. */
@@ -151,7 +153,7 @@ export function drawEdges(ctx: CanvasRenderingContext2D, st: DrawState, scale: n
     arrowHead(ctx, x1, y1, x2, y2, head * 1.15);
     ctx.fill();
   }
-  if (scale < LABEL_SCALE) return;
+  if (scale < LABEL_SCALE || st.hideEdgeLabels) return;
   ctx.font = LABEL_FONT;
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
