@@ -30,7 +30,8 @@ function Chart({ kind, comp, compId }: { kind: ChartKind; comp: number; compId: 
     let shape = "";
     const build = () => {
       const d = chartData(kind, getHistory(), comp, compId, useSim.getState().analysis);
-      const key = d.series.map((s) => s.label).join("|");
+      const key = d.series.map((s) => s.label + (s.right ? ">" : "")).join("|");
+      const right = d.series.some((s) => s.right);
       const data = [d.t, ...d.series.map((s) => s.values)] as uPlot.AlignedData;
       setPred(d.predicted);
       if (!plot.current || key !== shape) {
@@ -43,17 +44,25 @@ function Chart({ kind, comp, compId }: { kind: ChartKind; comp: number; compId: 
             height: 150,
             legend: { show: true, live: false },
             cursor: { drag: { x: false, y: false } },
-            scales: { x: { time: false } },
+            scales: {
+              x: { time: false },
+              ...(right ? { right: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(2, Math.ceil(max * 1.25))] as uPlot.Range.MinMax } } : {}),
+            },
             axes: [
               { size: 24, stroke: "#7a808c", grid: { stroke: "#eef0f3" }, ticks: { show: false },
                 values: (_u, v) => v.map((x) => `${fmtNum(x)}s`) },
               { size: 44, stroke: "#7a808c", grid: { stroke: "#eef0f3" }, ticks: { show: false },
                 values: (_u, v) => v.map((x) => fmtNum(x)) },
+              ...(right
+                ? [{ scale: "right", side: 1, size: 36, stroke: "#7a5af8", grid: { show: false },
+                     ticks: { show: false }, values: (_u: uPlot, v: number[]) => v.map((x) => fmtNum(x)) }]
+                : []),
             ],
             series: [
               { label: "sim s" },
               ...d.series.map((s) => ({
                 label: s.label,
+                scale: s.right ? "right" : "y",
                 stroke: s.color,
                 width: s.dash ? 1.25 : 1.75,
                 dash: s.dash,

@@ -9,6 +9,8 @@ export interface ChartSeries {
   label: string;
   color: string;
   dash?: number[];
+  /** Drawn against a second axis on the right (counts beside percentages). */
+  right?: boolean;
   values: (number | null)[];
 }
 
@@ -87,7 +89,10 @@ export function chartData(
         }
         return {
           t,
-          series: [{ label: "replicas (all)", color: C.purple, values: sum }],
+          series: [
+            { label: "replicas (all)", color: C.purple, values: sum },
+            { label: "$/month", color: C.green, right: true, values: nan(h.totals.cost.toArray()) },
+          ],
           predicted: undefined,
         };
       }
@@ -124,7 +129,7 @@ export function chartData(
       return {
         t,
         series: [
-          { label: "replicas", color: C.purple, values: nan(R.replicas.toArray()) },
+          { label: "replicas", color: C.purple, right: true, values: nan(R.replicas.toArray()) },
           { label: "utilization %", color: C.orange, values: R.utilization.toArray().map((v) => (Number.isFinite(v) ? v * 100 : null)) },
           { label: "model util %", color: C.orange, dash: [6, 4], values: flat(n, a?.utilization != null ? a.utilization * 100 : null) },
         ],

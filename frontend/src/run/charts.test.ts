@@ -41,7 +41,9 @@ describe("chartData", () => {
 
   it("whole design: error rate in percent, replicas summed over components", () => {
     expect(chartData("errors", h, -1, null, null).series[0].values).toEqual([5, 5, 5]);
-    expect(chartData("replicas", h, -1, null, null).series[0].values).toEqual([5, 5, 5]);
+    const rep = chartData("replicas", h, -1, null, null);
+    expect(rep.series[0].values).toEqual([5, 5, 5]);
+    expect(rep.series[1]).toMatchObject({ label: "$/month", right: true });
   });
 
   it("one component: its own series and its analytic figures", () => {
