@@ -20,6 +20,7 @@
 #include <luajit.h>
 
 #include "lua_state.h"
+#include "sandbox.h"
 
 #define MAX_DESIGN_BYTES ((size_t)16 << 20) /* scripts/sdk/design.lua LIMITS.json_bytes */
 #define LOAD_MEM_LIMIT ((size_t)1 << 30)    /* the whole validation state */
@@ -439,6 +440,8 @@ typedef struct child_args {
     const char *a, *b; /* the string arguments (b may be NULL) */
     size_t alen, blen;
     int out;
+    int lockdown; /* 1: the sandbox's process lock-down once the SDK is loaded (a user's code
+                     runs next, and needs no file: sandbox.h sdsim_sandbox_lockdown) */
 } child_args;
 
 static int child_main(lua_State *L) {
@@ -447,6 +450,16 @@ static int child_main(lua_State *L) {
     int rc = args->scenario_sdk ? load_scenario_sdk(L, 0, err, sizeof err)
                                 : load_sdk(L, err, sizeof err);
     if (rc != 0) return luaL_error(L, "%s", err);
+    if (args->lockdown) {
+        int keep[] = {args->out};
+        sdsim_lockdown ld = {.keep_fds = keep,
+                             .nkeep = 1,
+                             .cpu_s = 20,
+                             .cpu_grace_s = 1,
+                             .as_extra = (size_t)512 << 20,
+                             .seccomp = 1};
+        if (sdsim_sandbox_lockdown(&ld) != 0) return luaL_error(L, "cannot lock down the check");
+    }
     lua_getfield(L, -1, args->fn);
     lua_pushlstring(L, args->a, args->alen);
     int nargs = 1;
@@ -1219,8 +1232,12 @@ int sdsim_check_type_source(const char *path, const char *text, size_t len, char
         snprintf(err, errlen, "out of memory creating a Lua state");
         return -1;
     }
-    child_args args = {
-        .fn = "check_type_json", .a = path, .alen = strlen(path), .b = text, .blen = len};
+    child_args args = {.fn = "check_type_json",
+                       .a = path,
+                       .alen = strlen(path),
+                       .b = text,
+                       .blen = len,
+                       .lockdown = 1};
     int n = run_isolated(L, &args);
     const char *out = lua_tostring(L, -1);
     if (n == 2 || !out)

@@ -105,7 +105,16 @@ function M.save(req, res)
             .. "component type is named '%s'; a plugin cannot replace it"):format(name) } })
     end
     local text, why = host.library.check_plugin(name, source)
-    if not text then api.fail(500, "the check could not run: " .. tostring(why)) end
+    if not text then
+        why = tostring(why)
+        if why:find("cannot fork") or why:find("cannot create a pipe") or why:find("out of memory")
+            or why == "cancelled" then
+            api.fail(500, "the check could not run: " .. why)
+        end
+        -- the plugin crashed the checker's VM, or ran past its deadline
+        refuse(why, { { path = file, reason = (why:gsub("^" .. file:gsub("%p", "%%%0")
+            .. ": ", "")) } })
+    end
     local checked = api.json.decode(text)
     if not checked.ok then
         local p = problem_of(checked.error or "invalid", file)

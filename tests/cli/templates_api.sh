@@ -131,6 +131,10 @@ printf 'return {\n    name = "lp",\n    behavior = "service",\n    params = {},\
 sed -i 's/^while true do end$//; 1i local x = 0; while true do x = x + 1 end' "$tmp/lp.lua"
 put_plugin lp "$tmp/lp.lua" "$tok"
 check "an endless loop at load is stopped by the budget (422)" [ "$code" = 422 ]
+printf "local function f(s) return (s:gsub('.', f)) end\nf('x')\n" >"$tmp/crash.lua"
+put_plugin crash "$tmp/crash.lua" "$tok"
+check "a plugin that crashes the checker's VM: 422, and the server goes on" \
+  [ "$code" = 422 ] && curl -sf -o /dev/null "$B/healthz"
 sed 's/"myq"/"cache"/' "$tmp/myq.lua" >"$tmp/cache.lua"
 put_plugin cache "$tmp/cache.lua" "$tok"
 check "a built-in name is refused (422)" [ "$code" = 422 ]

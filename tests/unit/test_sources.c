@@ -158,6 +158,11 @@ static void check_type_source_gives_lines(void) {
     CHECK(sdsim_check_type_source("loop.lua", loop, strlen(loop), &out, err, sizeof err) == 0);
     CHECK(out && strstr(out, "instruction budget"));
     free(out);
+    /* a VM crash (gsub recursing into Lua overflows the C stack) costs only the child */
+    static const char crash[] = "local function f(s) return (s:gsub('.', f)) end\nf('x')\n";
+    CHECK(sdsim_check_type_source("crash.lua", crash, strlen(crash), &out, err, sizeof err) != 0);
+    CHECK(out == NULL && strstr(err, "crash.lua: ") == err);
+    free(out);
 }
 
 int main(void) {
