@@ -464,6 +464,8 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
       className="canvas"
       data-testid="canvas"
       tabIndex={0}
+      role="application"
+      aria-label="Design canvas: drag components from the palette; press ? for the shortcuts"
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}

@@ -1,7 +1,7 @@
 // The design editor: top bar (back, name, save state, undo/redo, the run bar), palette on the
 // left, canvas in the middle, property panel on the right, run panels at the bottom. Loads
 // the project, autosaves it with its version, validates it as it changes.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { Project } from "../api/types";
 import { Canvas, type ContextMenuRequest, canvasApi, designBounds } from "../canvas/Canvas";
@@ -122,6 +122,49 @@ function ZoomControls() {
   );
 }
 
+const BOTTOM_KEY = "sdsim.editor.bottomHeight";
+const BOTTOM_MIN = 37; // the tab row alone
+
+/** The bottom panel's slot, with a handle to resize it (double-click folds it to its tabs). */
+function BottomSlot({ children }: { children: React.ReactNode }) {
+  const [h, setH] = useState(() => {
+    const v = Number(localStorage.getItem(BOTTOM_KEY));
+    return Number.isFinite(v) && v >= BOTTOM_MIN ? v : 220;
+  });
+  const last = useRef(240);
+  const set = (v: number) => {
+    const max = Math.max(BOTTOM_MIN, window.innerHeight - 260);
+    const nv = Math.round(Math.min(max, Math.max(BOTTOM_MIN, v)));
+    setH(nv);
+    try { localStorage.setItem(BOTTOM_KEY, String(nv)); } catch { /* storage disabled */ }
+  };
+  return (
+    <>
+      <div
+        className="editor-splitter"
+        role="separator"
+        aria-orientation="horizontal"
+        aria-label="Resize the bottom panel"
+        title="Drag to resize; double-click to fold"
+        data-testid="bottom-splitter"
+        onPointerDown={(e) => {
+          const y0 = e.clientY, h0 = h;
+          const el = e.currentTarget;
+          el.setPointerCapture(e.pointerId);
+          const move = (ev: PointerEvent) => set(h0 - (ev.clientY - y0));
+          const up = () => { el.removeEventListener("pointermove", move); el.removeEventListener("pointerup", up); };
+          el.addEventListener("pointermove", move);
+          el.addEventListener("pointerup", up);
+        }}
+        onDoubleClick={() => {
+          if (h > BOTTOM_MIN + 4) { last.current = h; set(BOTTOM_MIN); } else set(last.current);
+        }}
+      />
+      <div className="editor-bottom" style={{ height: h }}>{children}</div>
+    </>
+  );
+}
+
 function DraftBanner({ draft, onDone }: { draft: Draft; onDone: () => void }) {
   return (
     <div className="draft-banner" data-testid="draft-banner">
@@ -228,7 +271,7 @@ export function EditorScreen({ projectId }: { projectId: string }) {
         </div>
         <PropertyPanel />
       </div>
-      <div className="editor-bottom"><BottomPanel projectId={projectId} /></div>
+      <BottomSlot><BottomPanel projectId={projectId} /></BottomSlot>
       {menu && <ComponentContextMenu kind={menu.kind} id={menu.id} x={menu.x} y={menu.y} onClose={() => setMenu(null)} />}
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
       <ConflictDialog onReload={(p) => { setProject(p); openProject(p); }} />
