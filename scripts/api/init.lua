@@ -214,6 +214,7 @@ M.ws_routes = {
     console = "console.run",
 }
 M.ws_conns = {}
+M.WS_MAX_INFLIGHT = 16
 
 local function ws_conn(id)
     local c = M.ws_conns[id]
@@ -269,7 +270,14 @@ local function ws_dispatch(conn_id, text)
         return ws_error(msg, "the access token has expired: send {\"type\":\"auth\"} with a "
                         .. "fresh one")
     end
+    -- Each message is a coroutine that may wait (the store): a client that sends faster than
+    -- they finish is refused rather than piling them up.
+    if (conn.inflight or 0) >= M.WS_MAX_INFLIGHT then
+        return ws_error(msg, "too many requests at once on this connection: wait for answers")
+    end
+    conn.inflight = (conn.inflight or 0) + 1
     local okh, res = xpcall(function() return ws_handler(route)(conn, msg) end, on_error)
+    conn.inflight = conn.inflight - 1
     if not okh then
         if getmetatable(res) == Fail then
             local t = { type = "error", error = res.message, id = msg.id, ["for"] = msg.type }

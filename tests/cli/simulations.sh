@@ -381,7 +381,21 @@ EOF
   check "$L after them the connection still works (resume, stop: control_ok, id echoed)" \
     [ "$(msgs control_ok <<<"$out" | grep -c .)" = 2 -a "$(count control_ok '.id == 9' <<<"$out")" = 1 ]
   lap "tokens and malformed messages"
-  check "$L text that is not JSON: close 1007" grep -q '^CLOSE 1007' <<<"$out"
+  if grep -q '^CLOSE 1007' <<<"$out"; then ok "$L text that is not JSON: close 1007"; else
+    bad "$L text that is not JSON: close 1007"
+    tail -n 4 <<<"$out" | cut -c1-300
+  fi
+
+  local burst
+  burst=$( (echo "wait auth_ok"
+    for i in $(seq 40); do
+      echo "send {\"type\":\"subscribe\",\"simulation\":\"00000000-0000-4000-8000-0000000000$((i + 10))\"}"
+    done
+    echo "quiet 2") | wsrun "/ws?token=$ann")
+  check "$L 40 requests at once on one connection: at most 16 in progress, the rest refused ($(count error '.error | test("too many requests")' <<<"$burst") refused)" \
+    [ "$(count error '.error | test("too many requests")' <<<"$burst")" -ge 1 \
+    -a "$(count error '.error == "no such simulation"' <<<"$burst")" -ge 1 \
+    -a "$(msgs error <<<"$burst" | grep -c .)" = 40 ]
 
   # ---- a client that never reads beside one that does (one run, two subscribers)
   api "$ann" POST /api/simulations/start "{\"design\":$big,\"config\":{\"duration\":600}}"
