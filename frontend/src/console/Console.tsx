@@ -32,7 +32,8 @@ export function Console() {
     simSocket.connect();
   }, []);
   useEffect(() => {
-    logRef.current?.scrollTo({ top: logRef.current.scrollHeight });
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight; // keep the newest line in view
   }, [log]);
 
   const run = async () => {
