@@ -21,17 +21,19 @@ extern int luaopen_cjson(lua_State *L);
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *out) {
-    fputs("usage: sdsim script [--sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--no-jit]\n"
-          "                    [--exec]]"
-          " FILE.lua\n"
-          "  --sandbox      run FILE as untrusted code: allow-listed globals, its own process,\n"
-          "                 CPU and memory limits (docs/sandbox.md)\n"
-          "  --cpu-ms N     CPU time the script may use (default 1000)\n"
-          "  --wall-ms N    wall-clock time it may take (default 5 x CPU + 1000)\n"
-          "  --memory-mb N  Lua memory the script may hold (default 64)\n"
-          "  --no-jit       interpreter only, stopped by a count hook (slower; for comparison)\n"
-          "  --exec         the sandbox process execs sdsim afresh instead of being a plain fork\n",
-          out);
+    fputs(
+        "usage: sdsim script [--sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--no-jit]\n"
+        "                    [--exec] [--no-sim]]"
+        " FILE.lua\n"
+        "  --sandbox      run FILE as untrusted code: allow-listed globals, its own process,\n"
+        "                 CPU and memory limits (docs/sandbox.md)\n"
+        "  --cpu-ms N     CPU time the script may use (default 1000)\n"
+        "  --wall-ms N    wall-clock time it may take (default 5 x CPU + 1000)\n"
+        "  --memory-mb N  Lua memory the script may hold (default 64)\n"
+        "  --no-jit       interpreter only, stopped by a count hook (slower; for comparison)\n"
+        "  --no-sim       without the sim module (it reads the SDK, types and templates at start)\n"
+        "  --exec         the sandbox process execs sdsim afresh instead of being a plain fork\n",
+        out);
 }
 
 static int parse_int(const char *name, const char *text, long min, long max, long *out) {
@@ -102,7 +104,7 @@ static int run_trusted(const char *path) {
 int sdsim_cli_script(int argc, char **argv) {
     sdsim_sandbox_limits lim;
     sdsim_sandbox_limits_default(&lim);
-    int sandbox = 0;
+    int sandbox = 0, no_sim = 0;
     const char *path = NULL;
     /* The sandbox's own child process, exec'd by a host (sandbox.h, exec_path). */
     if (argc == 2 && !strcmp(argv[0], "--sandbox-child")) return sdsim_sandbox_child_entry(argv[1]);
@@ -114,7 +116,8 @@ int sdsim_cli_script(int argc, char **argv) {
             return EXIT_OK;
         } else if (!strcmp(a, "--sandbox")) {
             sandbox = 1;
-            lim.sim_module = 1; /* sim, with templates only (docs/sandbox.md) */
+        } else if (!strcmp(a, "--no-sim")) {
+            no_sim = 1;
         } else if (!strcmp(a, "--no-jit")) {
             lim.jit = 0;
         } else if (!strcmp(a, "--exec")) {
@@ -146,6 +149,7 @@ int sdsim_cli_script(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (sandbox && !no_sim) lim.sim_module = 1; /* sim, templates only (docs/sandbox.md) */
     signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us: writes just fail */
     return sandbox ? run_sandboxed(path, &lim) : run_trusted(path);
 }
