@@ -33,7 +33,7 @@ vi.mock("../api/client", () => {
 import { ApiError } from "../api/client";
 import { simSocket } from "../api/ws";
 import { getOverlay } from "../run/overlay";
-import { getHistory, History, Ring, useSim } from "./sim";
+import { getHistory, History, historyCapacity, Ring, useSim } from "./sim";
 
 const START = {
   id: "sim-9",
@@ -103,6 +103,15 @@ describe("Ring", () => {
   });
 });
 
+describe("historyCapacity", () => {
+  it("keeps 2,400 points for small designs and bounds the memory of big ones", () => {
+    expect(historyCapacity(6)).toBe(2400);
+    expect(historyCapacity(200)).toBe(2400); // 4e6 / (8 * 200) = 2500, capped
+    expect(historyCapacity(1000)).toBe(500); // 4e6 / 8000
+    expect(historyCapacity(100000)).toBe(200); // the floor
+  });
+});
+
 describe("History", () => {
   it("adds a point only when simulated time moved minDt on, never backwards", () => {
     const h = new History(100);
@@ -112,7 +121,8 @@ describe("History", () => {
     expect(h.add(frame(1.6, 0n), 0.5)).toBe(true);
     expect(h.totals.t.toArray()).toEqual([1, 1.6]);
     expect(h.totals.throughput.toArray()).toEqual([101, 101.6]);
-    expect(h.comps[2].utilization.toArray()).toEqual([0.8, 0.8]); // create() keeps doubles
+    // Component series are 32-bit floats.
+    expect(h.comps[2].utilization.toArray()).toEqual([0.8, 0.8].map(Math.fround));
     expect(h.add(frame(0.1, 0n), 0.5)).toBe(false); // from behind: ignored
     expect(h.totals.t.toArray()).toEqual([1, 1.6]);
     h.clear(3); // a new run

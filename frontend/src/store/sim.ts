@@ -174,11 +174,12 @@ export function stateName(s: SimState | string | undefined): SimStateName {
 
 /** A fixed-size ring of numbers; old points are overwritten. */
 export class Ring {
-  readonly buf: Float64Array;
+  readonly buf: Float64Array | Float32Array;
   private start = 0;
   length = 0;
-  constructor(readonly capacity: number) {
-    this.buf = new Float64Array(capacity);
+  /** `single`: 32-bit floats (per-component figures; half the memory). */
+  constructor(readonly capacity: number, single = false) {
+    this.buf = single ? new Float32Array(capacity) : new Float64Array(capacity);
   }
   push(v: number) {
     if (this.length < this.capacity) {
@@ -227,6 +228,14 @@ export type TotalSeries = (typeof TOTAL_SERIES)[number];
 export type ComponentSeries = (typeof COMPONENT_SERIES)[number];
 
 export const HISTORY_POINTS = 2400;
+/** Numbers kept per series over all components: ~16 MB of 32-bit floats. */
+const COMPONENT_BUDGET = 4_000_000;
+
+/** Points a series keeps for a design of n components: 2,400, fewer for big designs. */
+export function historyCapacity(n: number): number {
+  const per = Math.floor(COMPONENT_BUDGET / (COMPONENT_SERIES.length * Math.max(1, n)));
+  return Math.max(200, Math.min(HISTORY_POINTS, per));
+}
 
 export class History {
   totals: Record<TotalSeries, Ring>;
@@ -234,12 +243,22 @@ export class History {
   /** Count of points ever pushed (charts redraw when it changes). */
   version = 0;
   lastT = -Infinity;
-  constructor(readonly capacity = HISTORY_POINTS) {
-    this.totals = Object.fromEntries(
-      TOTAL_SERIES.map((k) => [k, new Ring(capacity)]),
+  capacity: number;
+  constructor(capacity = HISTORY_POINTS) {
+    this.capacity = capacity;
+    this.totals = this.newTotals();
+  }
+  private newTotals() {
+    return Object.fromEntries(
+      TOTAL_SERIES.map((k) => [k, new Ring(this.capacity)]),
     ) as Record<TotalSeries, Ring>;
   }
-  clear(nComponents = 0) {
+  /** Empty, for a run of nComponents; `capacity` (when given) sets the points kept. */
+  clear(nComponents = 0, capacity?: number) {
+    if (capacity !== undefined && capacity !== this.capacity) {
+      this.capacity = capacity;
+      this.totals = this.newTotals();
+    }
     for (const k of TOTAL_SERIES) this.totals[k].clear();
     this.comps = [];
     for (let i = 0; i < nComponents; i++) this.comps.push(this.newComp());
@@ -248,7 +267,7 @@ export class History {
   }
   private newComp() {
     return Object.fromEntries(
-      COMPONENT_SERIES.map((k) => [k, new Ring(this.capacity)]),
+      COMPONENT_SERIES.map((k) => [k, new Ring(this.capacity, true)]),
     ) as Record<ComponentSeries, Ring>;
   }
   /**
@@ -556,7 +575,8 @@ export const useSim = create<SimStore>((set, get) => {
       void get().analyze(design);
       try {
         const s = await api<SimStatus>("POST", "/api/simulations/start", { design, config });
-        history.clear(s.components?.length ?? 0);
+        const n = s.components?.length ?? 0;
+        history.clear(n, historyCapacity(n));
         set({
           id: s.id,
           components: s.components ?? [],
@@ -626,7 +646,7 @@ export const useSim = create<SimStore>((set, get) => {
         prevErrors.set(c.index, n);
       }
       const duration = f.duration > 0 ? f.duration : s.duration;
-      history.add(f, duration > 0 ? duration / (HISTORY_POINTS - 1) : 0);
+      history.add(f, duration > 0 ? duration / (history.capacity - 1) : 0);
       const state = stateName(f.state);
       const patch: Partial<SimStore> = { frame: f, framesSeen: s.framesSeen + 1 };
       const now = Date.now();
