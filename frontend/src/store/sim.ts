@@ -436,7 +436,8 @@ export const useSim = create<SimStore>((set, get) => {
   /** Status from REST or a control reply. */
   function applyStatus(s: SimStatus | undefined) {
     if (!s || (s.id && get().id && s.id !== get().id)) return;
-    const state = stateName(s.state);
+    // A reply without a state (an older server) leaves the state as it is.
+    const state = s.state ? stateName(s.state) : get().state;
     const patch: Partial<SimStore> = { state };
     if (typeof s.simTime === "number") patch.simTime = s.simTime;
     if (typeof s.duration === "number") patch.duration = s.duration;
