@@ -89,13 +89,17 @@ test("canvas: pan and zoom over 1,000 components and 1,500 edges", async () => {
   const fr = stats(r.intervals);
   const dr = r.draws.length ? stats(r.draws) : null;
   check(fr.n > 10, `frames measured (${fr.n})`);
+  const mean = r.intervals.reduce((a, b) => a + b, 0) / Math.max(1, r.intervals.length);
   console.log(`canvas: ${count ? `${count.c} components, ${count.e} edges` : "?"} loaded in` +
               ` ~${loadMs} ms; ${r.steps} pan/zoom steps in ${SECONDS} s: frame median` +
-              ` ${f(fr.median)} ms (${(1000 / fr.median).toFixed(0)} fps), p95 ${f(fr.p95)} ms,` +
-              ` max ${f(fr.max)} ms  [target median < 16.7 ms: ${fr.median < 16.7 ? "met" : "MISSED"}]`);
+              ` ${f(fr.median)} ms (${(1000 / fr.median).toFixed(0)} fps), mean ${f(mean)} ms` +
+              ` (${(1000 / mean).toFixed(0)} fps), p95 ${f(fr.p95)} ms, max ${f(fr.max)} ms` +
+              `  [target median < 16.7 ms: ${fr.median < 16.7 ? "met" : "MISSED"}]`);
   if (dr) {
-    console.log(`canvas: draw of the layers per frame (app's drawTimes): median ${f(dr.median)} ms,` +
-                ` p95 ${f(dr.p95)} ms over ${dr.n} draws`);
+    // Konva draws on the next animation frame after a change (batchDraw): several steps can
+    // share one draw when frames are short.
+    console.log(`canvas: draws of the layers (app's drawTimes): ${dr.n} in ${SECONDS} s` +
+                ` (${(dr.n / SECONDS).toFixed(1)}/s), median ${f(dr.median)} ms, p95 ${f(dr.p95)} ms`);
   }
   check(page.consoleErrors.length === 0, `no console errors ${page.consoleErrors.slice(0, 3).join(" | ")}`);
 }, { timeout: 120000 });
