@@ -32,6 +32,7 @@ function Chart({ kind, comp, compId }: { kind: ChartKind; comp: number; compId: 
       const d = chartData(kind, getHistory(), comp, compId, useSim.getState().analysis);
       const key = d.series.map((s) => s.label + (s.right ? ">" : "")).join("|");
       const right = d.series.some((s) => s.right);
+      const rightColor = d.series.find((s) => s.right)?.color ?? "#7a808c";
       const data = [d.t, ...d.series.map((s) => s.values)] as uPlot.AlignedData;
       setPred(d.predicted);
       if (!plot.current || key !== shape) {
@@ -54,7 +55,7 @@ function Chart({ kind, comp, compId }: { kind: ChartKind; comp: number; compId: 
               { size: 44, stroke: "#7a808c", grid: { stroke: "#eef0f3" }, ticks: { show: false },
                 values: (_u, v) => v.map((x) => fmtNum(x)) },
               ...(right
-                ? [{ scale: "right", side: 1, size: 36, stroke: "#7a5af8", grid: { show: false },
+                ? [{ scale: "right", side: 1, size: 36, stroke: rightColor, grid: { show: false },
                      ticks: { show: false }, values: (_u: uPlot, v: number[]) => v.map((x) => fmtNum(x)) }]
                 : []),
             ],
