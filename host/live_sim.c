@@ -74,8 +74,13 @@ struct sdsim_live {
     int frame_now; /* a state change wants a frame at once */
     sdsim_notice notices[SDSIM_NOTICE_MAX];
     int nnotices;
+    int notices_pending;    /* the first notices, in the frame the loop has not taken yet: a
+                               newer frame carries them again, so that none is lost when it
+                               replaces that frame */
     timed_notice *timeline; /* notices due at a simulated time (fault starts and ends) */
     int ntimeline, cap_timeline;
+    sim_fault *pending_faults; /* scheduled faults by time (at = absolute simulated time) */
+    int npending, cap_pending;
     uint8_t *pending;
     size_t pending_len, pending_cap;
     int has_pending;
@@ -83,6 +88,8 @@ struct sdsim_live {
     size_t report_len;
 
     /* loop thread only */
+    char *source; /* the design's text, for scenarios applied later */
+    size_t source_len;
     uint8_t *shown;
     size_t shown_len, shown_cap;
     int have_shown, end_called;
@@ -108,6 +115,7 @@ static void notice(sdsim_live *l, double at, const char *kind, int comp, const c
     if (l->nnotices == SDSIM_NOTICE_MAX) { /* keep the latest */
         memmove(l->notices, l->notices + 1, (SDSIM_NOTICE_MAX - 1) * sizeof *l->notices);
         l->nnotices--;
+        if (l->notices_pending > 0) l->notices_pending--;
     }
     sdsim_notice *n = &l->notices[l->nnotices++];
     n->at = at;
@@ -190,6 +198,35 @@ static void timeline_due(sdsim_live *l, double now) {
 }
 
 /* ------------------------------------------------------------------------------------- */
+/* Scheduled faults (under mu): kept sorted by time; the thread ends its slices at the next
+ * one's time and injects those due. */
+
+static double next_pending(const sdsim_live *l) {
+    return l->npending ? l->pending_faults[0].at : INFINITY;
+}
+
+static void apply_pending(sdsim_live *l) {
+    if (!l->run) return;
+    double now = sim_run_now(l->run);
+    int k = 0;
+    for (; k < l->npending && l->pending_faults[k].at <= now; k++) {
+        const sim_fault *f = &l->pending_faults[k];
+        if (sim_run_inject(l->run, f) == 0) {
+            fault_notices(l, f, now, 1);
+        } else {
+            const char *why = sim_run_error(l->run);
+            notice(l, now, "refused", fault_component(f), "a scheduled %s fault was refused: %s",
+                   sim_fault_kind_name(f->kind), why ? why : "invalid");
+        }
+        l->frame_now = 1;
+    }
+    if (k == 0) return;
+    memmove(l->pending_faults, l->pending_faults + k,
+            (size_t)(l->npending - k) * sizeof *l->pending_faults);
+    l->npending -= k;
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* The thread */
 
 static void anchor(sdsim_live *l) {
@@ -214,8 +251,11 @@ static void emit_frame(sdsim_live *l) {
                           .nnotices = l->nnotices};
     size_t len;
     const uint8_t *bytes = sdsim_frame_build(l->frames, r, &m, &len);
-    l->nnotices = 0;
-    if (!bytes) return;
+    if (!bytes) {
+        l->nnotices = l->notices_pending = 0;
+        return;
+    }
+    l->notices_pending = l->nnotices;
     if (len > l->pending_cap) {
         uint8_t *p = realloc(l->pending, len);
         if (!p) return;
@@ -313,6 +353,7 @@ static double sleep_for(sdsim_live *l, double wall, double next_frame) {
     double until_frame = next_frame - wall;
     if (l->state == SDSIM_LIVE_PAUSED && l->step_to < 0) return until_frame;
     double t = sim_run_next_event(l->run);
+    if (next_pending(l) < t) t = next_pending(l);
     double until_event =
         l->speed > 0 ? l->anchor_wall + (t - l->anchor_sim) / l->speed - wall : PACE_TICK;
     if (until_event < PACE_TICK) until_event = PACE_TICK;
@@ -331,8 +372,10 @@ static void thread_main(void *arg) {
         while (atomic_load(&l->waiters) > 0)
             uv_cond_wait(&l->wake, &l->mu);
         if (l->stop_req) break;
+        apply_pending(l);
         double due = due_time(l, wall_now());
-        int more = 0; /* events are due now: no sleep */
+        if (next_pending(l) < due) due = next_pending(l); /* a scheduled fault starts there */
+        int more = 0;                                     /* events are due now: no sleep */
         if (sim_run_now(l->run) < due) {
             int rc = run_slice(l, due, &slice);
             if (rc < 0) {
@@ -343,6 +386,7 @@ static void thread_main(void *arg) {
                 end = SDSIM_LIVE_FINISHED;
                 break;
             }
+            apply_pending(l);
             if (l->step_to >= 0 && sim_run_now(l->run) >= l->step_to) {
                 l->step_to = -1;
                 l->state = SDSIM_LIVE_PAUSED;
@@ -398,6 +442,11 @@ static void on_async(uv_async_t *h) {
         l->pending_cap = cap;
         l->has_pending = 0;
         l->have_shown = 1;
+        /* the notices of the frame taken are delivered: those since stay for the next one */
+        memmove(l->notices, l->notices + l->notices_pending,
+                (size_t)(l->nnotices - l->notices_pending) * sizeof *l->notices);
+        l->nnotices -= l->notices_pending;
+        l->notices_pending = 0;
     }
     sdsim_live_state state = l->state;
     ctl_unlock(l);
@@ -422,6 +471,8 @@ static void release(sdsim_live *l) {
     uv_mutex_destroy(&l->mu);
     uv_cond_destroy(&l->wake);
     free(l->timeline);
+    free(l->pending_faults);
+    free(l->source);
     free(l->pending);
     free(l->shown);
     free(l->report);
@@ -637,6 +688,88 @@ int sdsim_live_set_replicas(sdsim_live *l, int component, int replicas, char *er
     }
     ctl_unlock(l);
     return rc;
+}
+
+/* 0 when f's target exists in the design (the engine checks the rest when it starts). */
+static int check_target(const sim_design *d, const sim_fault *f) {
+    if (f->kind == SIM_FAULT_ZONE) return f->zone[0] ? 0 : -1;
+    if (f->kind == SIM_FAULT_PARTITION || f->kind == SIM_FAULT_PACKET_LOSS)
+        return f->target >= 0 && f->target < d->nedges ? 0 : -1;
+    return f->target >= 0 && f->target < d->ncomponents ? 0 : -1;
+}
+
+int sdsim_live_schedule(sdsim_live *l, const sim_fault *faults, int n, const char *label,
+                        double *from, char *err, int errlen) {
+    for (int k = 0; k < n; k++)
+        if (check_target(l->design, &faults[k]) || !isfinite(faults[k].at)) {
+            if (err && errlen > 0)
+                snprintf(err, (size_t)errlen, "fault %d (%s): no such target in this design", k,
+                         sim_fault_kind_name(faults[k].kind));
+            return -1;
+        }
+    if (ctl_begin(l, err, errlen)) return -1;
+    if (l->npending + n > l->cap_pending) {
+        int cap = l->cap_pending ? l->cap_pending : 8;
+        while (cap < l->npending + n)
+            cap *= 2;
+        sim_fault *p = realloc(l->pending_faults, (size_t)cap * sizeof *p);
+        if (!p) {
+            say(err, errlen, "out of memory");
+            ctl_unlock(l);
+            return -1;
+        }
+        l->pending_faults = p;
+        l->cap_pending = cap;
+    }
+    double now = sim_run_now(l->run);
+    /* Inserted in order, after those at the same time: faults at one time start in the
+     * scenario's order (the latest of one kind on one target wins, as in the engine). */
+    for (int k = 0; k < n; k++) {
+        sim_fault f = faults[k];
+        f.at = now + (f.at > 0 ? f.at : 0);
+        int i = l->npending++;
+        while (i > 0 && l->pending_faults[i - 1].at > f.at) {
+            l->pending_faults[i] = l->pending_faults[i - 1];
+            i--;
+        }
+        l->pending_faults[i] = f;
+    }
+    if (label && label[0]) notice(l, now, "scenario", -1, "%s", label);
+    apply_pending(l);
+    l->frame_now = 1;
+    if (from) *from = now;
+    ctl_unlock(l);
+    return 0;
+}
+
+int sdsim_live_pending_faults(sdsim_live *l) {
+    ctl_lock(l);
+    int n = l->npending;
+    ctl_unlock(l);
+    return n;
+}
+
+int sdsim_live_keep_source(sdsim_live *l, const char *text, size_t len) {
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    free(l->source);
+    l->source = copy;
+    l->source_len = len;
+    return 0;
+}
+
+const char *sdsim_live_source(sdsim_live *l, size_t *len) {
+    *len = l->source_len;
+    return l->source;
+}
+
+void sdsim_live_notice(sdsim_live *l, const char *kind, int component, const char *text) {
+    ctl_lock(l);
+    notice(l, l->sim_time, kind, component, "%s", text);
+    l->frame_now = 1;
+    ctl_unlock(l);
 }
 
 void sdsim_live_stop(sdsim_live *l) {

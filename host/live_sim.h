@@ -78,6 +78,27 @@ const uint8_t *sdsim_live_last_frame(sdsim_live *l, size_t *len);
  * NULL before on_end or when the run failed. */
 char *sdsim_live_report_json(sdsim_live *l, size_t *len);
 
+/* Faults on a timeline that counts from the current simulated time (a failure scenario
+ * applied while the run goes on): each fault's `at` is an offset in seconds from now, and it
+ * is injected when the simulated clock reaches now + at (the run ends its slices there, so
+ * the time is exact; at <= 0: at once). Every fault's target is checked against the design
+ * first: all or none. `label` (may be NULL) becomes a notice of kind "scenario". *from (may
+ * be NULL) gets the simulated time the faults count from. Faults due after the end of the run
+ * never start. */
+int sdsim_live_schedule(sdsim_live *l, const sim_fault *faults, int n, const char *label,
+                        double *from, char *err, int errlen);
+/* Scheduled faults not yet started. */
+int sdsim_live_pending_faults(sdsim_live *l);
+
+/* The design's source text (JSON), kept with the run for scenarios applied later: a copy is
+ * taken (0, or -1 out of memory). sdsim_live_source returns it (NULL when none; valid until
+ * the next keep or sdsim_live_free). Loop thread. */
+int sdsim_live_keep_source(sdsim_live *l, const char *text, size_t len);
+const char *sdsim_live_source(sdsim_live *l, size_t *len);
+
+/* A notice in the next frame (kind "scenario", "note" ...; component -1 for none). */
+void sdsim_live_notice(sdsim_live *l, const char *kind, int component, const char *text);
+
 /* Frees a live simulation whose on_end has been called (or stops it and frees it once the
  * thread has ended, when called earlier: then on_end is not called). */
 void sdsim_live_free(sdsim_live *l);

@@ -57,6 +57,8 @@ typedef struct watch {
     uint32_t max_replicas_api;
     uint64_t last_seq;
     int seq_ok;
+    int saw_scenario_notice, saw_recovered_notice;
+    double first_fault_at; /* the simulated time of the first "fault" notice */
 } watch;
 
 static void on_frame(sdsim_live *l, const uint8_t *f, size_t len, void *ud) {
@@ -76,7 +78,10 @@ static void on_frame(sdsim_live *l, const uint8_t *f, size_t len, void *ud) {
             w->max_replicas_api = fr->components[k]->replicas;
     }
     for (size_t k = 0; k < fr->n_notices; k++) {
-        if (!strcmp(fr->notices[k]->kind, "fault")) w->saw_fault_notice = 1;
+        if (!strcmp(fr->notices[k]->kind, "fault") && !w->saw_fault_notice++)
+            w->first_fault_at = fr->notices[k]->at;
+        if (!strcmp(fr->notices[k]->kind, "scenario")) w->saw_scenario_notice = 1;
+        if (!strcmp(fr->notices[k]->kind, "recovered")) w->saw_recovered_notice = 1;
         if (!strcmp(fr->notices[k]->kind, "scaled")) w->saw_scaled_notice = 1;
         if (!strcmp(fr->notices[k]->kind, "replicas")) {
             w->saw_replicas_notice = 1;
@@ -389,6 +394,86 @@ static void crash_and_scale(void) {
     close_loop(&loop);
 }
 
+/* ---- scheduled faults (a scenario applied mid-run) -------------------------------------- */
+
+/* Runs the loop until the run is paused again after a step (or timeout_ms passed). */
+static void step_and_wait(uv_loop_t *loop, sdsim_live *l, watch *w, double seconds) {
+    char err[256] = "";
+    sdsim_live_status st;
+    sdsim_live_status_get(l, &st);
+    double to = st.sim_time + seconds;
+    CHECK(sdsim_live_step(l, seconds, err, sizeof err) == 0);
+    for (int waited = 0; waited < 5000; waited += 10) {
+        run_for(loop, 10);
+        sdsim_live_status_get(l, &st);
+        if (st.state == SDSIM_LIVE_PAUSED && st.sim_time >= to - 1e-9 && frame_time(w) >= to - 1e-9)
+            break;
+    }
+}
+
+/* Paused at 1 s, db's crash is scheduled at +2 s (3 s) for 1 s: stepping to 2.5 s nothing is
+ * down and the fault still waits; stepping past 3 s the notice says it started at exactly 3 s
+ * (the slices end at the fault's time), db is down and api fails; past 4 s it is over. A
+ * fault naming an edge the design lacks is refused and nothing is scheduled. */
+static void scheduled_faults(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    watch w = {.seq_ok = 1};
+    sdsim_live_opts o = opts_of(30, 1, 7);
+    o.start_paused = 1;
+    sdsim_live *l = start(&loop, two_tier(100), &o, &w);
+    if (!l) return;
+    char err[256] = "";
+    step_and_wait(&loop, l, &w, 1.0);
+    sim_fault bad = sim_fault_defaults(SIM_FAULT_PACKET_LOSS);
+    bad.target = 9;
+    CHECK(sdsim_live_schedule(l, &bad, 1, "bad", NULL, err, sizeof err) == -1);
+    CHECK(strstr(err, "no such target") != NULL);
+    CHECK(sdsim_live_pending_faults(l) == 0);
+    sim_fault f = sim_fault_defaults(SIM_FAULT_CRASH);
+    f.target = 1;
+    f.replica = -1;
+    f.at = 2.0; /* from now */
+    f.duration = 1.0;
+    double from = -1;
+    CHECK(sdsim_live_schedule(l, &f, 1, "scenario test: crash db at +2 s", &from, err,
+                              sizeof err) == 0);
+    CHECK_NEAR(from, 1.0, 1e-9); /* the step ended exactly at 1 s */
+    CHECK(sdsim_live_pending_faults(l) == 1);
+    step_and_wait(&loop, l, &w, 1.5);
+    CHECK(w.saw_scenario_notice);
+    CHECK(!w.saw_fault_notice && !w.saw_down);
+    CHECK(sdsim_live_pending_faults(l) == 1);
+    step_and_wait(&loop, l, &w, 1.0); /* to 3.5 s */
+    CHECK(sdsim_live_pending_faults(l) == 0);
+    CHECK(w.saw_fault_notice);
+    CHECK_NEAR(w.first_fault_at, 3.0, 1e-12); /* exact: no slice ran past it */
+    Sdsim__V1__Frame *fr = decode(&w);
+    CHECK(fr != NULL);
+    if (fr) {
+        CHECK(fr->components[1]->down);
+        CHECK(fr->components[0]->errors > 0);
+        sdsim__v1__frame__free_unpacked(fr, NULL);
+    }
+    step_and_wait(&loop, l, &w, 1.0); /* to 4.5 s: the crash lasted 1 s */
+    CHECK(w.saw_recovered_notice);
+    fr = decode(&w);
+    if (fr) {
+        CHECK(!fr->components[1]->down);
+        sdsim__v1__frame__free_unpacked(fr, NULL);
+    }
+    /* a fault due after the end never starts, and does not keep the run from finishing */
+    f.at = 100;
+    CHECK(sdsim_live_schedule(l, &f, 1, NULL, NULL, err, sizeof err) == 0);
+    CHECK(sdsim_live_set_speed(l, 0, err, sizeof err) == 0);
+    CHECK(sdsim_live_resume(l, err, sizeof err) == 0);
+    run_until_end(&loop, &w, 5000);
+    CHECK(w.ends == 1 && w.end_state == SDSIM_LIVE_FINISHED);
+    sdsim_live_free(l);
+    free(w.last);
+    close_loop(&loop);
+}
+
 /* ---- frames against the engine --------------------------------------------------------- */
 
 /* A frame built from a batch run says what the engine's window stats say: arrival rate x
@@ -654,5 +739,5 @@ static void frame_costs(void) {
 }
 
 TEST_MAIN(TEST(live_equals_batch), TEST(speed_ten), TEST(pause_and_step), TEST(crash_and_scale),
-          TEST(frame_matches_engine), TEST(free_while_running), TEST(lua_behaviour),
-          TEST(frame_costs))
+          TEST(scheduled_faults), TEST(frame_matches_engine), TEST(free_while_running),
+          TEST(lua_behaviour), TEST(frame_costs))
