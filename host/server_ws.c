@@ -17,8 +17,9 @@
 #include "log.h"
 #include "server_defs.h"
 
-#define MAX_QUEUED 64 /* text messages waiting per connection */
-#define MAX_SUBS 8    /* simulations one connection may follow at once */
+#define MAX_QUEUED 64              /* text messages waiting per connection */
+#define MAX_QUEUED_BYTES (4 << 20) /* and their bytes */
+#define MAX_SUBS 8                 /* simulations one connection may follow at once */
 #define TOKEN_MAX 2048
 /* The kernel's send buffer of a WebSocket: frames are small and few (~20 a second per
  * simulation), so a bounded buffer costs nothing to a reader that keeps up, and caps what a
@@ -47,6 +48,7 @@ struct sdsim_ws_conn {
     char *out[MAX_QUEUED]; /* replies waiting for a writable callback */
     size_t out_len[MAX_QUEUED];
     int nout;
+    size_t out_bytes;
     ws_sub subs[MAX_SUBS];
     int nsubs, next_sub; /* next_sub: where the round robin over subs resumes */
     int close_code;
@@ -106,11 +108,13 @@ static void drop_replies(sdsim_ws_conn *c) {
     for (int i = 0; i < c->nout; i++)
         free(c->out[i]);
     c->nout = 0;
+    c->out_bytes = 0;
 }
 
 static int queue_reply(sdsim_ws_conn *c, const char *text, size_t len) {
     if (c->close_code) return -1;
-    if (c->nout == MAX_QUEUED) { /* a client that never reads: drop it */
+    if (c->nout == MAX_QUEUED || c->out_bytes + len > MAX_QUEUED_BYTES) {
+        /* a client that never reads: drop it */
         drop_replies(c);
         close_with(c, 1008, "too many replies waiting: read them");
         return -1;
@@ -120,6 +124,7 @@ static int queue_reply(sdsim_ws_conn *c, const char *text, size_t len) {
     memcpy(copy, text, len);
     c->out[c->nout] = copy;
     c->out_len[c->nout++] = len;
+    c->out_bytes += len;
     lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -244,6 +249,7 @@ static int on_writable(sdsim_ws_conn *c, struct lws *wsi) {
     }
     if (c->nout) {
         int rc = write_text(c, wsi, c->out[0], c->out_len[0]);
+        c->out_bytes -= c->out_len[0];
         free(c->out[0]);
         memmove(c->out, c->out + 1, (size_t)(c->nout - 1) * sizeof c->out[0]);
         memmove(c->out_len, c->out_len + 1, (size_t)(c->nout - 1) * sizeof c->out_len[0]);

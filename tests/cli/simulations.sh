@@ -40,7 +40,7 @@ start() {
       >>"$tmp/server.log" 2>&1 &
     pid=$!
     B=http://127.0.0.1:$port
-    for _ in $(seq 200); do
+    for _ in $(seq 600); do # up to 30 s: a sanitizer build on a busy machine starts slowly
       curl -s -o /dev/null "$B/healthz" && return 0
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
