@@ -152,14 +152,19 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
   }, [flush]);
 
   // While a run is shown, its live layer labels the edges with rates: ours would collide.
+  // Without a run the live layer's canvas is hidden, so the compositor has one fewer to blend.
   useEffect(() => {
+    const liveLayer = () =>
+      stageRef.current?.getLayers().find((l) => l !== graphLayer.current && l !== uiLayer.current);
     let active = getOverlay().active;
     st.current.hideEdgeLabels = active;
+    liveLayer()?.visible(active);
     return subscribeOverlay(() => {
       const now = getOverlay().active;
       if (now === active) return;
       active = now;
       st.current.hideEdgeLabels = now;
+      liveLayer()?.visible(now);
       redraw("graph");
     });
   }, [redraw]);

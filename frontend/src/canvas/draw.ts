@@ -128,7 +128,7 @@ export function drawEdges(ctx: CanvasRenderingContext2D, st: DrawState, scale: n
   }
   ctx.globalAlpha = 1;
   ctx.setLineDash([]);
-  if (scale * head > 2.5) {
+  if (scale >= 0.2) { // farther out the heads are specks
     ctx.fillStyle = EDGE_COLOR;
     ctx.beginPath();
     for (const [, x1, y1, x2, y2] of visible) arrowHead(ctx, x1, y1, x2, y2, head);
@@ -176,10 +176,18 @@ export function drawNodes(ctx: CanvasRenderingContext2D, st: DrawState, scale: n
   const nodes = st.scene.nodes.filter((n) => inView(n, vis));
   const hw = NODE_W / 2, hh = NODE_H / 2;
   if (scale < DETAIL_SCALE) {
-    // Far out: coloured boxes only.
+    // Far out: coloured boxes only, one path per colour.
+    const byColor = new Map<string, NodeView[]>();
     for (const n of nodes) {
-      ctx.fillStyle = n.color;
-      ctx.fillRect(n.x - hw, n.y - hh, NODE_W, NODE_H);
+      const list = byColor.get(n.color);
+      if (list) list.push(n);
+      else byColor.set(n.color, [n]);
+    }
+    for (const [color, list] of byColor) {
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      for (const n of list) ctx.rect(n.x - hw, n.y - hh, NODE_W, NODE_H);
+      ctx.fill();
     }
     const sel = nodes.filter((n) => st.selected.has(n.id));
     if (sel.length) {
