@@ -166,14 +166,17 @@ static void on_change(const sdsim_reload_event *ev, void *ud) {
         }
     }
     /* The first versions of the templates and scenarios the start queued are not news. */
-    if (!(ev->status == SDSIM_RELOAD_SWAPPED && ev->version == 1 && !error &&
-          (ev->kind == SDSIM_RELOAD_TEMPLATE || ev->kind == SDSIM_RELOAD_SCENARIO)))
-        log_event(ev, status, error);
+    /* ms 0: no file event, i.e. a template validated again because a type changed. */
+    int quiet = ev->status == SDSIM_RELOAD_SWAPPED && !error &&
+                (ev->kind == SDSIM_RELOAD_TEMPLATE || ev->kind == SDSIM_RELOAD_SCENARIO) &&
+                (ev->version == 1 || ev->ms == 0);
+    if (!quiet) log_event(ev, status, error);
     tell_dispatcher(ev, status, error);
 }
 
 int sdsim_api_reload_start(sdsim_api *api, uv_loop_t *loop, char *err, size_t errlen) {
-    sdsim_reload_opts o = {.handlers = 1, .async_start = 1, .cb = on_change, .ud = api};
+    sdsim_reload_opts o = {
+        .handlers = 1, .async_start = 1, .revalidate_templates = 1, .cb = on_change, .ud = api};
     const char *debounce = getenv("SDSIM_RELOAD_DEBOUNCE_MS");
     if (debounce) o.debounce_ms = (unsigned)atoi(debounce);
     starting = 1;

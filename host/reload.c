@@ -59,6 +59,7 @@ struct entry {
     int retries;       /* validations cut off by a deadline, tried again (a loaded machine) */
     int retry_pending; /* one of those is scheduled */
     entry *start_next; /* the start's queue (async_start), one validation at a time */
+    int force;         /* validate even an unchanged text (the types it uses changed) */
 };
 
 typedef struct job {
@@ -89,6 +90,8 @@ struct sdsim_reload {
      * the start does not take the machine from the requests the server already answers */
     entry *start_head, *start_tail;
     int start_queued, retrying;
+    int scanning;   /* the start's own scan: its types need no revalidation of templates */
+    int revalidate; /* opts.revalidate_templates */
 };
 
 const char *sdsim_reload_kind_name(sdsim_reload_kind kind) {
@@ -446,6 +449,7 @@ static entry *find_builtin_type(sdsim_reload *r, const char *name) {
 }
 
 static void on_debounce(uv_timer_t *t);
+static void revalidate_templates(sdsim_reload *r, const char *type);
 
 /* Takes the job's outcome: swap on success, keep the old version and the error otherwise. */
 static void settle(entry *e, job *j) {
@@ -488,6 +492,7 @@ static void settle(entry *e, job *j) {
     e->bad_hash[0] = '\0';
     sdsim_reload_release(old ? &old->pub : NULL);
     notify(e, SDSIM_RELOAD_SWAPPED, NULL);
+    if (e->kind == SDSIM_RELOAD_TYPE) revalidate_templates(r, e->name);
 }
 
 static void job_free(job *j) {
@@ -575,6 +580,7 @@ static void remove_entry_version(entry *e) {
     if (old) {
         sdsim_reload_release(&old->pub);
         notify(e, SDSIM_RELOAD_REMOVED, NULL);
+        if (e->kind == SDSIM_RELOAD_TYPE) revalidate_templates(r, e->name);
     }
 }
 
@@ -608,7 +614,10 @@ static int examine_job(entry *e, int sync, int from_start) {
     j->text = text;
     j->len = len;
     sha256_hex(text, len, j->hash);
-    if ((e->cur && !strcmp(e->cur->pub.hash, j->hash)) || !strcmp(e->bad_hash, j->hash)) {
+    int force = e->force;
+    e->force = 0;
+    if (!force &&
+        ((e->cur && !strcmp(e->cur->pub.hash, j->hash)) || !strcmp(e->bad_hash, j->hash))) {
         if (e->cur && !strcmp(e->cur->pub.hash, j->hash)) unchanged(e);
         e->t_first = 0;
         job_free(j);
@@ -637,6 +646,36 @@ static int examine_job(entry *e, int sync, int from_start) {
 
 static void examine(entry *e, int sync) {
     examine_job(e, sync, 0);
+}
+
+/* Appends e to the queue of validations done one at a time (unless it is there already). */
+static void enqueue(sdsim_reload *r, entry *e) {
+    if (e->start_next || r->start_tail == e) return;
+    if (r->start_tail)
+        r->start_tail->start_next = e;
+    else
+        r->start_head = e;
+    r->start_tail = e;
+    r->start_queued++;
+}
+
+/* A type changed: the templates that use it (their document names it) and those without a
+ * good version are validated again (one at a time), their text unchanged. One that now passes
+ * gets a new version; one that no longer passes keeps its last good version, with the error
+ * recorded. */
+static void revalidate_templates(sdsim_reload *r, const char *type) {
+    if (r->stopping || r->scanning || !r->revalidate) return;
+    char needle[200];
+    snprintf(needle, sizeof needle, "\"type\":\"%s\"", type);
+    int idle = r->start_head == NULL;
+    for (entry *t = r->entries; t; t = t->next) {
+        if (t->kind != SDSIM_RELOAD_TEMPLATE) continue;
+        const char *doc = t->cur ? t->cur->pub.decl_json : NULL;
+        if (t->cur && !(doc && strstr(doc, needle))) continue;
+        t->force = 1;
+        enqueue(r, t);
+    }
+    if (idle) start_next(r);
 }
 
 /* Queues the next file of the start's queue (until one is really queued). */
@@ -720,16 +759,10 @@ static void scan_dir(sdsim_reload *r, watch_dir *w, int sync) {
         if (is_lua_name(ent->d_name)) {
             entry *e = entry_add(r, w, ent->d_name);
             if (!e) continue;
-            if (sync) {
+            if (sync)
                 examine(e, 1);
-            } else if (!e->start_next && r->start_tail != e) {
-                if (r->start_tail)
-                    r->start_tail->start_next = e;
-                else
-                    r->start_head = e;
-                r->start_tail = e;
-                r->start_queued++;
-            }
+            else
+                enqueue(r, e);
         }
     closedir(d);
 }
@@ -832,6 +865,8 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
     }
     /* Built-in types first, so that a plugin reusing a name is refused; plugin types before
      * templates, which are validated against them. */
+    r->revalidate = opts->revalidate_templates;
+    r->scanning = 1;
     for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < r->ndirs; i++) {
             watch_dir *w = &r->dirs[i];
@@ -840,6 +875,7 @@ sdsim_reload *sdsim_reload_start(uv_loop_t *loop, const sdsim_reload_opts *opts,
                        w->kind == SDSIM_RELOAD_HANDLER;
             if (p == pass) scan_dir(r, w, sync);
         }
+    r->scanning = 0;
     start_next(r);
     return r;
 }

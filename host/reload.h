@@ -61,11 +61,13 @@ typedef struct sdsim_reload_opts {
     const char *root;               /* NULL: sdsim_root() */
     const char *const *plugin_dirs; /* extra component type directories */
     int nplugin_dirs;
-    int handlers;         /* 1: also watch scripts/api/ (SDSIM_RELOAD_HANDLER) */
-    int async_start;      /* 1: templates and scenarios are first validated on the thread
-                             pool (start returns at once; sdsim_reload_busy says when done) */
-    unsigned debounce_ms; /* 0: 40 */
-    sdsim_reload_cb cb;   /* may be NULL */
+    int handlers;             /* 1: also watch scripts/api/ (SDSIM_RELOAD_HANDLER) */
+    int async_start;          /* 1: templates and scenarios are first validated on the thread
+                                 pool (start returns at once; sdsim_reload_busy says when done) */
+    int revalidate_templates; /* 1: a type's swap or removal validates again (one at a time)
+                                 the templates that use it and those with no good version */
+    unsigned debounce_ms;     /* 0: 40 */
+    sdsim_reload_cb cb;       /* may be NULL */
     void *ud;
 } sdsim_reload_opts;
 

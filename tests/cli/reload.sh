@@ -130,6 +130,25 @@ rm "$root/components/probe.lua"
 ms_rm=$(wait_for '.components | map(.name) | index("probe") == null' components)
 check "a deleted type file leaves the catalogue ($ms_rm ms)" [ "$ms_rm" != timeout ]
 
+# ---- a template waiting for a type: rejected until the type appears, then validated again
+templates() { curl -s "$B/api/templates"; }
+cat >"$tmp/t.lua" <<'EOF'
+-- category: test
+return { version = 1, name = "needs_probe3", components = { { id = "a", type = "probe3" } },
+         workload = { { to = "a", rps = 5 } } }
+EOF
+mv "$tmp/t.lua" "$root/templates/needs_probe3.lua"
+sleep 1
+check "a template using a missing type is not in the gallery" \
+  [ "$(templates | jq '[.templates[] | select(.id == "needs_probe3")] | length')" = 0 ]
+cat >"$tmp/p3.lua" <<'EOF'
+return { name = "probe3", behavior = "service", params = { workers = std.param("workers") } }
+EOF
+mv "$tmp/p3.lua" "$root/components/probe3.lua"
+ms_t=$(wait_for '[.templates[] | select(.id == "needs_probe3")] | length == 1' templates)
+check "once the type appears the template is validated again and listed ($ms_t ms)" \
+  [ "$ms_t" != timeout ]
+
 # ---- handler modules
 echo_json() { curl -s "$B/api/debug/echo/x"; }
 check "the echo handler answers" [ "$(echo_json | jq -r .method)" = GET ]
