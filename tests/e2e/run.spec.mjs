@@ -230,8 +230,27 @@ test("export the design as JSON and import it back", async () => {
   check(appErrors(page).length === 0, "no console errors: " + appErrors(page).join("; "));
 });
 
-test("console and plugins", async () => {
+test("a scenario from the Break menu, the console and plugins", async () => {
   const { page } = await openFromTemplate("ecommerce");
+
+  // Database failover, applied live: the run's events list the fault on db.
+  await page.getByTestId("run-speed-10x").click();
+  await page.getByTestId("run-settings").click();
+  await page.getByTestId("run-duration").fill("300");
+  await page.getByTestId("run-settings").click();
+  await page.getByTestId("run-start").click();
+  await page.getByTestId("run-pause").waitFor();
+  await page.getByTestId("scenario-menu").click();
+  await page.getByTestId("scenario-db_failover").click();
+  const notice = await waitFor(() => page.evaluate(() =>
+    window.__sdsim.sim.getState().notices.find((n) => n.kind === "fault")?.text),
+  { timeout: 8000, what: "a fault notice" }).catch(() => "");
+  check(/db/.test(notice), `the failover shows up as an event (${notice})`);
+  await page.getByTestId("tab-events").click();
+  check((await text(page, "events")).includes("fault"), "the Events tab lists it");
+  await shot(page, "run-events");
+  await page.getByTestId("run-stop").click();
+  await page.getByTestId("report").waitFor({ timeout: 10000 });
   await page.getByTestId("tab-console").click();
   await page.getByTestId("console-input").fill("print(6 * 7)");
   await page.getByTestId("console-input").press("Enter");
