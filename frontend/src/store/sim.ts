@@ -349,7 +349,10 @@ export function buildOverlay(
       errorRate: c.errorRate,
       errorFraction: c.arrivalRate > 0 ? Math.min(1, c.errorRate / c.arrivalRate) : 0,
       errors: errs,
-      erroring: now - (errorAt.get(c.index) ?? -Infinity) < ERROR_FLASH_MS,
+      // A flash for errors that matter (0.5% of arrivals or more), not a stray timeout.
+      erroring:
+        now - (errorAt.get(c.index) ?? -Infinity) < ERROR_FLASH_MS &&
+        (c.down || c.errorRate >= 0.005 * Math.max(c.arrivalRate, 1)),
       down: c.down,
       bottleneck: c.index === bIdx,
       replicas: c.replicas,
