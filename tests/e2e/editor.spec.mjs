@@ -142,6 +142,28 @@ test("a version conflict asks what to keep", async () => {
   check(g.body.design.name === "mine", `overwrite with mine saved my version (${g.body.design.name})`);
 });
 
+test("a version conflict: reload theirs, or copy mine to a new project", async () => {
+  const { page, user, project } = await openProject();
+  let put = await api("PUT", `/api/projects/${project.id}`, { version: project.version, design: { ...small, name: "theirs" } }, user.token);
+  await page.evaluate(() => window.__sdsim.design.getState().update((d) => { d.name = "mine"; }));
+  await page.getByTestId("conflict-dialog").waitFor({ timeout: 15000 });
+  await page.getByTestId("conflict-reload").click();
+  await waitFor(() => page.evaluate(() => window.__sdsim.design.getState().doc.name === "theirs"), { what: "their version" });
+  check(true, "reload theirs shows their version");
+  check(await page.getByTestId("save-status").getAttribute("data-state") === "saved", "and nothing is pending");
+  // again, and keep mine as a copy
+  put = await api("PUT", `/api/projects/${project.id}`, { version: put.body.version, design: { ...small, name: "theirs again" } }, user.token);
+  await page.evaluate(() => window.__sdsim.design.getState().update((d) => { d.name = "mine again"; }));
+  await page.getByTestId("conflict-dialog").waitFor({ timeout: 15000 });
+  await page.getByTestId("conflict-copy").click();
+  await waitFor(() => page.evaluate((id) => !location.hash.includes(id), project.id), { what: "the new project" });
+  await waitFor(() => page.evaluate(() => window.__sdsim.design.getState().doc.name === "mine again"), { what: "my copy" });
+  const list = await api("GET", "/api/projects", undefined, user.token);
+  check(list.body.projects.length === 2, `two projects now (${list.body.projects.length})`);
+  const orig = await api("GET", `/api/projects/${project.id}`, undefined, user.token);
+  check(orig.body.design.name === "theirs again", "the original keeps their version");
+});
+
 test("1,000 components and 1,500 edges pan and zoom", async () => {
   const { page } = await openProject();
   await page.evaluate(() => window.__sdsim.loadLargeDesign(1000, 1500));
