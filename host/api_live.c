@@ -22,6 +22,7 @@
 #include "json_writer.h"
 #include "live_sim.h"
 #include "log.h"
+#include "lua_state.h"
 #include "store.h"
 
 #define KEEP_ENDED_S 30.0 /* an ended run stays in memory this long once persisted */
@@ -220,7 +221,8 @@ static void on_end(sdsim_live *live, sdsim_live_state state, void *ud) {
 }
 
 /* ------------------------------------------------------------------------------------- */
-/* host.live.prepare(design_text) -> design, info | nil, message, code, problems */
+/* host.live.prepare(design_text[, plugins]) -> design, info | nil, message, code, problems
+ * plugins: the caller's own component types {{name =, source =}...}. */
 
 typedef struct prep_job {
     uv_work_t work;
@@ -229,6 +231,7 @@ typedef struct prep_job {
     size_t len;
     sim_design *design;
     sdsim_problems problems;
+    sdsim_lua_sources *sources; /* the hot-reload registry's types (NULL: the disk) */
 } prep_job;
 
 typedef struct live_prep {
@@ -237,7 +240,9 @@ typedef struct live_prep {
 
 static void prep_work(uv_work_t *w) {
     prep_job *j = w->data;
+    sdsim_lua_sources *outer = sdsim_lua_sources_use(j->sources);
     j->design = sdsim_load_design_json(j->text, j->len, &j->problems);
+    sdsim_lua_sources_use(outer);
 }
 
 static void set_str(lua_State *L, const char *k, const char *v) {
@@ -306,6 +311,7 @@ static void prep_done(uv_work_t *w, int status) {
     }
     sdsim_api_call *call = j->call;
     sdsim_problems_free(&j->problems);
+    sdsim_lua_sources_unref(j->sources);
     free(j->text);
     free(j);
     sdsim_api_call_resume(call, n);
@@ -324,7 +330,11 @@ static int live_prepare(lua_State *L) {
     j->len = n;
     j->call = c;
     j->work.data = j;
+    /* The registry's types plus the caller's plugins (arg 2, plugins.lua's sources_of):
+     * declarative ones only run live (live_sim refuses Lua behaviours of a user's plugin). */
+    j->sources = sdsim_api_job_sources(L, 2);
     if (uv_queue_work(&g.srv->loop, &j->work, prep_work, prep_done) != 0) {
+        sdsim_lua_sources_unref(j->sources);
         free(j->text);
         free(j);
         return luaL_error(L, "host.live.prepare: cannot queue the work");

@@ -11,14 +11,13 @@ local DEFAULT_DURATION = 60
 local MAX_SPEED = 1e6
 local MAX_REPLICAS = 10000
 
-local auth_module
-local function auth()
-    if not auth_module then
-        auth_module = api.modules.auth or assert(host.load_module("auth"))()
-        api.modules.auth = auth_module
-    end
-    return auth_module
+local function module(name)
+    local m = api.modules[name] or assert(host.load_module(name))()
+    api.modules[name] = m
+    return m
 end
+
+local function auth() return module("auth") end
 
 ---------------------------------------------------------------------------------------------
 -- Status
@@ -187,7 +186,8 @@ function M.start(req, res)
                  { limit = l.max_simulation_duration_s })
     end
     check_concurrency(user, l)
-    local design, shape, message, design_problems = host.live.prepare(text)
+    local design, shape, message, design_problems =
+        host.live.prepare(text, module("plugins").sources_of(user.sub))
     if not design then
         local ps = {}
         for _, p in ipairs(design_problems or {}) do

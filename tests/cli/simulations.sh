@@ -486,6 +486,19 @@ EOF
   check "$L still 404 for another user" [ "$code" = 404 ]
   api "$ann" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":5,\"speed\":0}}"
   check "$L a new run after the restart (the stopped ones do not count)" [ "$code" = 201 ]
+  # a user's own (declarative) component type runs live for that user only
+  local myq
+  myq=$(jq -n --arg s 'return { name = "myq", label = "My queue", behavior = "service",
+    params = { workers = std.param("workers", { default = 3 }) } }' '{source: $s}')
+  api "$carol" PUT /api/plugins/myq "$myq"
+  check "$L carol saves a plugin type myq" [ "$code" = 200 ]
+  local mine='{"version":1,"name":"mine","components":[{"id":"q","type":"myq"}],"workload":[{"to":"q","rps":10}]}'
+  api "$carol" POST /api/simulations/start "{\"design\":$mine,\"config\":{\"duration\":5,\"speed\":0}}"
+  check "$L a live run of carol's design with her type myq: 201 ($(jget '.components[0].type'))" \
+    [ "$code" = 201 -a "$(jget '.components[0].type')" = myq ]
+  api "$bob" POST /api/simulations/start "{\"design\":$mine}"
+  check "$L bob cannot use carol's type: 422 \$.design.components[0].type" \
+    [ "$code" = 422 -a "$(jget '.errors[0].path')" = '$.design.components[0].type' ]
   stop_server "$L"
 }
 
