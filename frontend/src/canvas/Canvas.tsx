@@ -61,11 +61,6 @@ export function Canvas({ onContextMenu }: { onContextMenu?: (m: ContextMenuReque
   const drawStart = useRef(0);
   const uiDirty = useRef(false);
 
-  useEffect(() => {
-    st.current.selected = new Set(selection.components);
-    st.current.selectedEdges = new Set(selection.edges);
-  }, [selection]);
-
   // Drawing happens in one animation frame callback (flush). A view change first only moves
   // the drawn bitmaps with a CSS transform (the compositor does that for free) and the layers
   // are drawn again when the gesture pauses, at least every ~200 ms during a long one: a pan
