@@ -18,6 +18,7 @@
 #include <lua.h>
 
 #include "api.h"
+#include "api_scenarios.h"
 #include "design_load.h"
 #include "json_writer.h"
 #include "live_sim.h"
@@ -349,6 +350,22 @@ static int prep_gc(lua_State *L) {
     sim_design_free(p->design);
     p->design = NULL;
     return 0;
+}
+
+/* For api_scenarios.c (host/api_scenarios.h): a design loaded elsewhere, pushed as
+ * host.live.prepare's two results (the design, owned by Lua from now on, and its shape); and
+ * a run not ended, by id. */
+void sdsim_api_live_push_prepared(lua_State *co, sim_design *d) {
+    live_prep *p = lua_newuserdata(co, sizeof *p);
+    p->design = d;
+    luaL_getmetatable(co, PREP_MT);
+    lua_setmetatable(co, -2);
+    push_shape(co, d);
+}
+
+sdsim_live *sdsim_api_live_get(const char *id) {
+    live_entry *e = find(id);
+    return e && !e->ended ? e->live : NULL;
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -818,6 +835,7 @@ void sdsim_api_live_register(lua_State *L) {
         lua_pushcfunction(L, f->func);
         lua_setfield(L, -2, f->name);
     }
+    sdsim_api_scenarios_register(L); /* host.scenarios.* (api_scenarios.c) */
 }
 
 void sdsim_api_live_stop_all(sdsim_server *srv) {

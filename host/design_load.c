@@ -595,9 +595,12 @@ static int host_run_scenario(lua_State *L) {
     return run_isolated(L, &args);
 }
 
-/* host.list_scenarios(dir) -> the catalogue as text, or nil, reason. */
+/* host.list_scenarios(dir [, "json"]) -> the catalogue as text (or JSON), or nil, reason. */
 static int host_list_scenarios(lua_State *L) {
-    child_args args = {.scenario_sdk = 1, .fn = "list_text"};
+    child_args args = {.scenario_sdk = 1,
+                       .fn = lua_isstring(L, 2) && !strcmp(lua_tostring(L, 2), "json")
+                                 ? "list_json"
+                                 : "list_text"};
     args.a = luaL_checklstring(L, 1, &args.alen);
     return run_isolated(L, &args);
 }
@@ -1114,6 +1117,19 @@ sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc
     return d;
 }
 
+sim_design *sdsim_load_design_json_scenario(const char *json, size_t len, sdsim_scenario *sc,
+                                            sdsim_problems *problems) {
+    if (check_text(json, len, problems) != 0) return NULL;
+    if (sc) sc->summary[0] = sc->error[0] = '\0';
+    load_ctx ctx = {.kind = "json",
+                    .arg = json,
+                    .len = len,
+                    .default_name = "design",
+                    .problems = problems,
+                    .scenario = sc};
+    return load(&ctx);
+}
+
 sim_design *sdsim_load_design_json(const char *json, size_t len, sdsim_problems *problems) {
     if (check_text(json, len, problems) != 0) return NULL;
     load_ctx ctx = {
@@ -1170,6 +1186,7 @@ int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, s
 }
 
 typedef struct catalog_ctx {
+    int json;
     char *text;
     char err[1024];
 } catalog_ctx;
@@ -1180,7 +1197,8 @@ static int catalog_protected(lua_State *L) {
     snprintf(dir, sizeof dir, "%s/scripts/scenarios", sdsim_root());
     lua_pushcfunction(L, host_list_scenarios);
     lua_pushstring(L, dir);
-    lua_call(L, 1, 2);
+    lua_pushstring(L, ctx->json ? "json" : "text");
+    lua_call(L, 2, 2);
     size_t len = 0;
     const char *text = lua_tolstring(L, -2, &len);
     if (!text) {
@@ -1196,20 +1214,28 @@ static int catalog_protected(lua_State *L) {
     return 0;
 }
 
-char *sdsim_scenario_catalog(char *err, size_t errlen) {
+static char *catalog(int json, char *err, size_t errlen) {
     sdsim_lua_opts opts = {.mem_limit = LOAD_MEM_LIMIT, .jit = 1};
     lua_State *L = sdsim_lua_new(&opts);
     if (!L) {
         snprintf(err, errlen, "out of memory creating a Lua state");
         return NULL;
     }
-    catalog_ctx ctx = {0};
+    catalog_ctx ctx = {.json = json};
     if (lua_cpcall(L, catalog_protected, &ctx) != 0)
         snprintf(ctx.err, sizeof ctx.err, "%s",
                  lua_tostring(L, -1) ? lua_tostring(L, -1) : "listing failed");
     sdsim_lua_close(L);
     if (!ctx.text) snprintf(err, errlen, "%s", ctx.err);
     return ctx.text;
+}
+
+char *sdsim_scenario_catalog(char *err, size_t errlen) {
+    return catalog(0, err, errlen);
+}
+
+char *sdsim_scenario_catalog_json(char *err, size_t errlen) {
+    return catalog(1, err, errlen);
 }
 
 int sdsim_design_sdk_push(lua_State *L, char *err, size_t errlen) {

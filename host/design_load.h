@@ -58,6 +58,16 @@ typedef struct sdsim_scenario {
 sim_design *sdsim_load_design_file_scenario(const char *path, sdsim_scenario *sc,
                                             sdsim_problems *problems);
 
+/* The same from a design document's JSON text in memory (the server's live simulations). */
+sim_design *sdsim_load_design_json_scenario(const char *json, size_t len, sdsim_scenario *sc,
+                                            sdsim_problems *problems);
+
+/* The shipped scenarios as JSON, malloc'd: {"scenarios": [{"name", "title", "description",
+ * "about" (the file's leading comment), "params": {KEY: {type, default, min, max, help}}}
+ * ...]} (a file that fails to load: {"name", "error"}); NULL with a message in err. Runs
+ * the files in a forked child like sdsim_scenario_catalog. */
+char *sdsim_scenario_catalog_json(char *err, size_t errlen);
+
 /* NAME (a file scripts/scenarios/NAME.lua under sdsim_root()) or a path to a .lua file ->
  * the file's path in out. -1 with a message naming the shipped scenarios in err. */
 int sdsim_scenario_resolve(const char *name, char *out, size_t cap, char *err, size_t errlen);

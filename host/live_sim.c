@@ -734,7 +734,7 @@ int sdsim_live_schedule(sdsim_live *l, const sim_fault *faults, int n, const cha
         }
         l->pending_faults[i] = f;
     }
-    if (label && label[0]) notice(l, now, "scenario", -1, "%s", label);
+    if (label && label[0]) notice(l, now, "scenario", -1, "%s (times from %.3f s)", label, now);
     apply_pending(l);
     l->frame_now = 1;
     if (from) *from = now;

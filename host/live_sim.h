@@ -82,7 +82,8 @@ char *sdsim_live_report_json(sdsim_live *l, size_t *len);
  * applied while the run goes on): each fault's `at` is an offset in seconds from now, and it
  * is injected when the simulated clock reaches now + at (the run ends its slices there, so
  * the time is exact; at <= 0: at once). Every fault's target is checked against the design
- * first: all or none. `label` (may be NULL) becomes a notice of kind "scenario". *from (may
+ * first: all or none. `label` (may be NULL) becomes a notice of kind "scenario" ("LABEL (times from
+ * 12.000 s)"). *from (may
  * be NULL) gets the simulated time the faults count from. Faults due after the end of the run
  * never start. */
 int sdsim_live_schedule(sdsim_live *l, const sim_fault *faults, int n, const char *label,

@@ -30,6 +30,9 @@ local routes = {
     ["POST /api/simulations/:id/speed"] = "simulations.speed",
     ["POST /api/simulations/:id/inject"] = "simulations.inject",
     ["POST /api/simulations/:id/replicas"] = "simulations.replicas",
+    -- failure scenarios (scenarios.lua) and applying one to a running simulation
+    ["GET /api/scenarios"] = "scenarios.list",
+    ["POST /api/simulations/:id/scenario"] = "simulations.scenario",
     -- templates (templates.lua) and a user's own component plugins (plugins.lua)
     ["GET /api/templates"] = "templates.list",
     ["GET /api/templates/:id"] = "templates.get",

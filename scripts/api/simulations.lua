@@ -117,6 +117,18 @@ local function parse_config(body, problems)
         problems[#problems + 1] = { path = "$.config.startPaused", reason = "must be a boolean" }
     end
     cfg.startPaused = c.startPaused == true
+    -- a failure scenario of scripts/scenarios/ applied to the design first (docs/scenarios.md)
+    if c.scenario ~= nil and (type(c.scenario) ~= "string" or c.scenario == "") then
+        problems[#problems + 1] = { path = "$.config.scenario",
+                                    reason = "must be the name of a scenario (GET /api/scenarios)" }
+    elseif c.scenario ~= nil then
+        cfg.scenario = c.scenario
+    end
+    if c.scenarioParams ~= nil and type(c.scenarioParams) ~= "table" then
+        problems[#problems + 1] = { path = "$.config.scenarioParams", reason = "must be an object" }
+    else
+        cfg.scenarioParams = c.scenarioParams
+    end
     if cfg.warmup >= cfg.duration then
         problems[#problems + 1] = { path = "$.config.warmup",
                                     reason = "must be less than the duration" }
@@ -188,6 +200,15 @@ function M.start(req, res)
     check_concurrency(user, l)
     local design, shape, message, design_problems =
         host.live.prepare(text, module("plugins").sources_of(user.sub))
+    local summary
+    if design and cfg.scenario then -- valid as it is: now with the scenario's timeline
+        local d, a, b, c = host.scenarios.prepare(text, cfg.scenario, cfg.duration,
+            cfg.scenarioParams, module("plugins").sources_of(user.sub))
+        if not d and b ~= "invalid" then
+            api.invalid({ { path = "$.config.scenario", reason = a } }, a)
+        end
+        if d then design, shape, summary = d, a, b else design, shape, design_problems = nil, a, c end
+    end
     if not design then
         local ps = {}
         for _, p in ipairs(design_problems or {}) do
@@ -204,7 +225,7 @@ function M.start(req, res)
     local config = json.encode({ duration = cfg.duration, warmup = cfg.warmup, seed = cfg.seed,
                                  speed = cfg.speed, startPaused = cfg.startPaused,
                                  name = shape.name, components = shape.components,
-                                 edges = shape.edges })
+                                 edges = shape.edges, scenario = summary })
     local id, why, code = host.live.start(design, {
         owner = user.sub, project = project_id, config = config, duration = cfg.duration,
         warmup = cfg.warmup, seed = cfg.seed, speed = cfg.speed, start_paused = cfg.startPaused,
@@ -217,7 +238,10 @@ function M.start(req, res)
         if code == "shutting_down" or code == "unavailable" then api.fail(503, why) end
         api.fail(422, "the simulation could not start: " .. tostring(why))
     end
-    res:status(201):raw_json(encode((status_of(user, id))) .. "\n")
+    host.scenarios.attach(id, text, summary) -- kept for scenarios applied later
+    local s = status_of(user, id)
+    s.scenario = summary
+    res:status(201):raw_json(encode(s) .. "\n")
 end
 
 ---------------------------------------------------------------------------------------------
@@ -409,10 +433,27 @@ function actions.replicas(live, b)
 end
 
 -- The status after action on the caller's run id.
+-- {"name": "db_failover", "params": {...}}: the scenario's faults, shifted to start at the
+-- current simulated time, wait on the run's timeline (host/api_scenarios.c).
+function actions.scenario(live, b)
+    if type(b.name) ~= "string" or b.name == "" then
+        bad("$.name", "must be the name of a scenario (GET /api/scenarios)")
+    end
+    if b.params ~= nil and type(b.params) ~= "table" then bad("$.params", "must be an object") end
+    local r, why, code, problems = host.scenarios.apply(live.id, b.name, b.params,
+                                                        module("plugins").sources_of(live.owner))
+    if r then return r end
+    if code == "ended" then refused(why) end
+    local errors = { { path = "$.name", reason = why } }
+    for _, p in ipairs(problems or {}) do errors[#errors + 1] = p end
+    api.invalid(errors, why)
+end
+
 local function control(user, id, action, body)
     local fn = actions[action]
     if not fn then
-        bad("$.action", "must be one of pause, resume, step, stop, speed, inject, replicas")
+        bad("$.action", "must be one of pause, resume, step, stop, speed, inject, replicas, "
+                        .. "scenario")
     end
     local live, row = find(user, id)
     if not live then
@@ -421,8 +462,10 @@ local function control(user, id, action, body)
         api.fail(409, "the simulation has ended (" .. s.state .. ")", { state = s.state })
     end
     if live.ended and action == "stop" then return public_status(live) end
-    fn(live, body)
-    return (status_of(user, id))
+    local applied = fn(live, body)
+    local s = status_of(user, id)
+    s.scenario = applied -- the scenario action: {summary, from, faults}
+    return s
 end
 M.control = control
 
@@ -441,6 +484,7 @@ M.stop = rest("stop")
 M.speed = rest("speed")
 M.inject = rest("inject")
 M.replicas = rest("replicas")
+M.scenario = rest("scenario")
 
 ---------------------------------------------------------------------------------------------
 -- /ws messages (scripts/api/init.lua routes them here once the connection is authenticated)

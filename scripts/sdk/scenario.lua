@@ -820,6 +820,59 @@ function S.list_text(dir)
     return concat(out, "\n") .. "\n"
 end
 
+-- The leading comment block of a file, as one paragraph ("" when none or unreadable).
+local function about_of(path)
+    local f = io and io.open(path, "r")
+    if not f then return "" end
+    local lines = {}
+    for line in f:lines() do
+        local text = line:match("^%-%-%s?(.*)$")
+        if not text or line:match("^%-%-%[") then break end
+        lines[#lines + 1] = text
+    end
+    f:close()
+    return (concat(lines, " "):gsub("%s+", " "):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- "db_failover" -> "Db failover": the title of a scenario without one.
+local function title_of(name)
+    local t = name:gsub("_", " ")
+    return (t:gsub("^%l", string.upper))
+end
+
+-- host.list_scenarios(dir, "json")'s child: every scenario under dir as JSON {scenarios =
+-- [{name, title, description, about, params} or {name, error}]}, sorted by name.
+function S.list_json(dir)
+    local j = codec()
+    local files, err = host.list_lua(dir)
+    if not files then
+        return j.encode({ error = "cannot list " .. dir .. ": " .. tostring(err) })
+    end
+    host.cap_memory(S.MEMORY)
+    local out = {}
+    for _, f in ipairs(files) do
+        local stem = f:gsub("%.lua$", "")
+        local ok, spec = host.pcall_budget(S.BUDGET / 10, load_spec, dir .. "/" .. f)
+        if not ok then
+            out[#out + 1] = { name = stem, error = first_line(spec) }
+        else
+            local params = {}
+            for k, p in pairs(spec.params) do
+                params[k] = { type = p.type, default = p.default, min = p.min, max = p.max,
+                              help = type(p.help) == "string" and p.help or nil }
+            end
+            out[#out + 1] = { name = stem,
+                              title = type(spec.title) == "string" and spec.title
+                                  or title_of(stem),
+                              description = spec.description or "",
+                              about = about_of(dir .. "/" .. f),
+                              params = params }
+        end
+    end
+    sort(out, function(a, b) return a.name < b.name end)
+    return j.encode({ scenarios = out })
+end
+
 ---------------------------------------------------------------------------------------------
 -- The parent side: D.load with the scenario applied between decoding and validation.
 
