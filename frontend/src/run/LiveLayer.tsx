@@ -304,10 +304,14 @@ function drawComponents(
     ctx.font = "600 10px system-ui, sans-serif";
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
-    ctx.fillStyle = "#344054";
     const qtxt = c.queue > 0.05 ? ` · q ${c.queue < 10 ? c.queue.toFixed(1) : Math.round(c.queue)}` : "";
-    ctx.fillText(`${Math.round(c.utilization * 100)}%${qtxt} · ${fmtRate(c.throughput)}`,
-      r.x, by + 13);
+    const stats = `${Math.round(c.utilization * 100)}%${qtxt} · ${fmtRate(c.throughput)}`;
+    // A light backing keeps the figures readable over edges and their labels.
+    ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+    roundRect(ctx, r.x - 2, by + 11, ctx.measureText(stats).width + 4, 13, 3);
+    ctx.fill();
+    ctx.fillStyle = "#344054";
+    ctx.fillText(stats, r.x, by + 13);
     if (c.bottleneck && !c.down) {
       // With the analytic saturation rate: how far it can go before it tips over.
       const sat = c.saturationRps;
