@@ -188,13 +188,24 @@ static int add_extra_headers(struct lws *wsi, const char *lines, unsigned char *
     return 0;
 }
 
-static int write_headers(struct lws *wsi, sdsim_http_req *r) {
-    unsigned char buf[LWS_PRE + HEADER_BUF];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+/* Writes the headers, and the whole body with them when it fits in the same buffer: one send
+ * per small answer instead of two, each waiting for its own writable callback. Sets *all when
+ * the body went too. */
+static int write_headers(struct lws *wsi, sdsim_http_req *r, int *all) {
+    unsigned char buf[LWS_PRE + HEADER_BUF + WRITE_CHUNK];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = start + HEADER_BUF - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type, r->resp_len, &p,
                                     end) ||
-        add_extra_headers(wsi, r->extra_headers, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+        add_extra_headers(wsi, r->extra_headers, &p, end) || lws_finalize_http_header(wsi, &p, end))
+        return -1;
+    *all = r->resp_len <= WRITE_CHUNK && r->method_index != LWSHUMETH_HEAD;
+    if (*all && r->resp_len) {
+        memcpy(p, r->resp, r->resp_len);
+        p += r->resp_len;
+        r->resp_sent = r->resp_len;
+    }
+    size_t n = (size_t)(p - start);
+    if (lws_write(wsi, start, n, *all ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) < (int)n)
         return -1;
     r->headers_sent = 1;
     return 0;
@@ -215,8 +226,9 @@ static int write_some(sdsim_session *s, struct lws *wsi) {
     sdsim_http_req *r = s->req;
     if (!r || !r->responded || r->api_pending || r->served_file) return 0;
     if (!r->headers_sent) {
-        if (write_headers(wsi, r)) return -1;
-        if (r->resp_len == 0 || r->method_index == LWSHUMETH_HEAD) {
+        int all = 0;
+        if (write_headers(wsi, r, &all)) return -1;
+        if (all || r->resp_len == 0 || r->method_index == LWSHUMETH_HEAD) {
             if (r->method_index == LWSHUMETH_HEAD) r->close_after = 1; /* lws expects a body */
             return complete(s, wsi);
         }
@@ -400,6 +412,13 @@ static size_t discard_limit(const sdsim_server *srv) {
     return 4 * srv->opts.max_body;
 }
 
+/* Routes a complete request; an answer ready at once (the built-in endpoints, refusals) is
+ * written now rather than after a round trip through the loop for a writable callback. */
+static int dispatch_now(sdsim_session *s, struct lws *wsi, sdsim_http_req *r) {
+    if (dispatch(s, wsi, r)) return -1;
+    return s->req == r && r->responded ? write_some(s, wsi) : 0;
+}
+
 static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_t len) {
     sdsim_server *srv = lws_context_user(lws_get_context(wsi));
     if (s->req) return -1; /* lws started a new request before the last one was answered */
@@ -423,7 +442,7 @@ static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)srv->opts.read_timeout);
         return 0;
     }
-    return dispatch(s, wsi, r);
+    return dispatch_now(s, wsi, r);
 }
 
 static int on_body(sdsim_session *s, const void *in, size_t len) {
@@ -490,7 +509,7 @@ int sdsim_http_callback(struct lws *wsi, int reason, void *user, void *in, size_
             too_large(s->req);
             return 0;
         }
-        return dispatch(s, wsi, s->req);
+        return dispatch_now(s, wsi, s->req);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return write_some(s, wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
