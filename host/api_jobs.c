@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +216,7 @@ static void run_report(api_job *j, const sim_design *d, sim_run *run, double sta
  * memory bomb in a plugin costs only the child. */
 static void child_run(api_job *j, sim_design *d, const sim_options *o, double started, int fd) {
     char why[512];
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the server */
     signal(SIGSEGV, SIG_DFL);
     sdsim_behavior_opts bo = {.mem_limit = (size_t)256 << 20};
     sdsim_behavior_host *h = sdsim_behavior_attach(d, &bo, why, sizeof why);

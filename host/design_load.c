@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -480,6 +481,8 @@ static int child_main(lua_State *L) {
 }
 
 static void run_child(child_args *args) {
+    /* A child forked by the server's worker thread must not outlive the server. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     /* Die by the signal itself (a sanitizer's handler would turn it into an exit code). */
     signal(SIGSEGV, SIG_DFL);
     signal(SIGBUS, SIG_DFL);
