@@ -198,4 +198,5 @@ void sdsim_api_reload_stop(void) {
     the_api = NULL;
     pthread_mutex_unlock(&mu);
     if (r) sdsim_reload_stop(r);
+    sdsim_design_kill_children(); /* a check still running would hold the shutdown */
 }

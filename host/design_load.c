@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -525,6 +526,29 @@ static int read_child(int fd, luaL_Buffer *b, const char **why) {
     }
 }
 
+/* The children running now (any thread), so that a server shutting down can end them
+ * instead of waiting up to TEMPLATE_WALL_MS for a check nobody needs any more. */
+#define MAX_TRACKED_CHILDREN 64
+static pthread_mutex_t children_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t children[MAX_TRACKED_CHILDREN];
+
+static void track_child(pid_t pid, pid_t was) {
+    pthread_mutex_lock(&children_mu);
+    for (int i = 0; i < MAX_TRACKED_CHILDREN; i++)
+        if (children[i] == was) {
+            children[i] = pid;
+            break;
+        }
+    pthread_mutex_unlock(&children_mu);
+}
+
+void sdsim_design_kill_children(void) {
+    pthread_mutex_lock(&children_mu);
+    for (int i = 0; i < MAX_TRACKED_CHILDREN; i++)
+        if (children[i] > 0) kill(children[i], SIGKILL);
+    pthread_mutex_unlock(&children_mu);
+}
+
 /* Runs args in a child; pushes the text it wrote, or nil and the reason. Returns 1 or 2. */
 static int run_isolated(lua_State *L, child_args *args) {
     int fds[2];
@@ -548,6 +572,7 @@ static int run_isolated(lua_State *L, child_args *args) {
         run_child(args);
     }
     close(fds[1]);
+    track_child(pid, 0);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     const char *why = NULL;
@@ -557,6 +582,7 @@ static int run_isolated(lua_State *L, child_args *args) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    track_child(0, pid);
     luaL_pushresult(&b);
     if (rc != 0) {
         lua_pushnil(L);

@@ -101,3 +101,7 @@ sim_design *sdsim_load_template_doc(const char *path, char **doc_json, sdsim_pro
  * when the check itself could not run (err says why). */
 int sdsim_check_type_source(const char *path, const char *text, size_t len, char **decl_json,
                             char *err, size_t errlen);
+
+/* Ends (SIGKILL) every template, scenario or plugin check running in a child process now: a
+ * server shutting down does not wait for them. Any thread. */
+void sdsim_design_kill_children(void);
