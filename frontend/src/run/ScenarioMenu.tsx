@@ -1,8 +1,12 @@
 // Scenario picker: the shipped failure scenarios (docs/scenarios.md) applied live to the
-// running simulation. The server has no scenario-list API, so the list lives here: each
-// preset picks its target from the design the way the scenario file does (the first
-// database, the first cache, ...) and becomes one inject control message, starting now.
+// running simulation. The list is the server's (GET /api/scenarios: the files of
+// scripts/scenarios/), applied by name (POST /api/simulations/:id/scenario, starting now and
+// lasting the chosen time); the server runs the file against the run's design, so targets
+// are picked as `sdsim run --scenario` picks them. Against a server without that API the
+// presets below stand in: each picks its target from the design the way the scenario file
+// does and becomes one inject control message.
 import { useEffect, useRef, useState } from "react";
+import { api } from "../api/client";
 import { useDesign, type Design } from "../store/design";
 import { isLive, useSim, type InjectBody } from "../store/sim";
 import { FAULT } from "./ContextMenu";
@@ -83,12 +87,71 @@ export function scenarioPresets(d: Design, forS: number): ScenarioPreset[] {
   ];
 }
 
+/** One entry of GET /api/scenarios. */
+export interface ServerScenario {
+  name: string;
+  title?: string;
+  description?: string;
+  about?: string;
+  params?: Record<string, { type: string; default?: unknown; help?: string }>;
+  error?: string;
+}
+
+let listed: Promise<ServerScenario[] | null> | null = null;
+
+/** The server's scenarios (asked once per page; null when the server has no such API). */
+export function loadScenarios(): Promise<ServerScenario[] | null> {
+  if (!listed) {
+    listed = api<{ scenarios: ServerScenario[] }>("GET", "/api/scenarios")
+      .then((r) => (Array.isArray(r.scenarios) ? r.scenarios.filter((s) => !s.error) : null))
+      .catch(() => {
+        listed = null; // ask again next time
+        return null;
+      });
+  }
+  return listed;
+}
+
+/** The body that applies a scenario now for forS seconds (0: until the end). */
+export function scenarioBody(s: ServerScenario, forS: number) {
+  const params: Record<string, number> = {};
+  if (s.params?.at_s) params.at_s = 0;
+  if (s.params?.for_s) params.for_s = forS;
+  return { name: s.name, params };
+}
+
+async function applyScenario(s: ServerScenario, forS: number) {
+  const sim = useSim.getState();
+  if (!sim.id) return;
+  try {
+    const st = await api<{ scenario?: { summary?: string } }>(
+      "POST",
+      `/api/simulations/${sim.id}/scenario`,
+      scenarioBody(s, forS),
+    );
+    sim.notify("info", st.scenario?.summary ? `Scenario ${st.scenario.summary}` : `Scenario ${s.name} applied`);
+  } catch (e) {
+    sim.notify("error", `${s.title ?? s.name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export function ScenarioMenu() {
   const [open, setOpen] = useState(false);
   const [forS, setForS] = useState(20);
   const ref = useRef<HTMLDivElement>(null);
   const state = useSim((s) => s.state);
   const live = isLive(state);
+  // undefined while asking, null when the server has no list (the presets stand in)
+  const [server, setServer] = useState<ServerScenario[] | null | undefined>(undefined);
+
+  useEffect(() => {
+    if (!open) return;
+    let gone = false;
+    void loadScenarios().then((l) => !gone && setServer(l));
+    return () => {
+      gone = true;
+    };
+  }, [open]);
 
   useEffect(() => {
     if (!open) return;
@@ -97,7 +160,7 @@ export function ScenarioMenu() {
     return () => document.removeEventListener("mousedown", h);
   }, [open]);
 
-  const presets = open ? scenarioPresets(useDesign.getState().doc, forS) : [];
+  const presets = open && server === null ? scenarioPresets(useDesign.getState().doc, forS) : [];
 
   return (
     <div className="rb-pop" ref={ref}>
@@ -111,7 +174,7 @@ export function ScenarioMenu() {
         ⚡ Break ▾
       </button>
       {open && (
-        <div className="rb-popover rb-popover-right rb-scen">
+        <div className="rb-popover rb-popover-right rb-scen" style={{ maxHeight: "75vh", overflowY: "auto" }}>
           <div className="rb-pop-title">Apply a scenario now</div>
           <div className="ctx-dur">
             <span>for</span>
@@ -121,6 +184,23 @@ export function ScenarioMenu() {
               </button>
             ))}
           </div>
+          {server === undefined && <div className="scen-desc">Loading the scenarios…</div>}
+          {server?.map((s) => (
+            <button
+              key={s.name}
+              className="scen-item"
+              data-testid={`scenario-${s.name}`}
+              disabled={!live}
+              title={s.about}
+              onClick={() => {
+                void applyScenario(s, forS);
+                setOpen(false);
+              }}
+            >
+              <div className="scen-name">{s.title ?? s.name}</div>
+              <div className="scen-desc">{s.description}</div>
+            </button>
+          ))}
           {presets.map((p) => (
             <button
               key={p.id}
