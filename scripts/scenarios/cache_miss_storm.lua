@@ -2,6 +2,7 @@
 -- pass through to whatever is behind it, usually a database sized for the hit ratio.
 return {
     name = "cache_miss_storm",
+    title = "Cache miss storm",
     description = "A cache's hit ratio drops (default to 0.1) for a while; its misses flood "
         .. "what is behind it.",
     params = {

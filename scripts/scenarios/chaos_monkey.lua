@@ -3,6 +3,7 @@
 -- as ordinary crash faults in the design's scenario array.
 return {
     name = "chaos_monkey",
+    title = "Chaos monkey",
     description = "Seeded random replica crashes over the whole run (the same seed gives the "
         .. "same crashes); a component's last replica up is spared.",
     params = {

@@ -3,6 +3,7 @@
 -- database, timeouts and retries on the calls into it, and the breakers.
 return {
     name = "db_failover",
+    title = "Database failover",
     description = "Crash the primary (replica 0) of a database for a while; writes fail, "
         .. "reads fail over to the other replicas.",
     params = {

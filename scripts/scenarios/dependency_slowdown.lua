@@ -13,6 +13,7 @@ end
 
 return {
     name = "dependency_slowdown",
+    title = "Dependency slowdown",
     description = "A dependency (default: the first database) serves more slowly for a while: "
         .. "+ms on each service, or x factor.",
     params = {

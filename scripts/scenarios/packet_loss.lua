@@ -13,6 +13,7 @@ end
 
 return {
     name = "packet_loss",
+    title = "Packet loss",
     description = "An edge (default: the first call edge into a database) loses a share of "
         .. "its requests (default 10 %) for a while.",
     params = {

@@ -3,6 +3,7 @@
 -- stops keeping up; `sdsim analyze` names the component that saturates first.
 return {
     name = "ramp_to_saturation",
+    title = "Ramp to saturation",
     description = "Every open workload source ramps linearly to to_factor (default 2) times "
         .. "its rate, from 10 % of the run over the next 80 %.",
     params = {

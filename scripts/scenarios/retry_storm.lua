@@ -14,6 +14,7 @@ end
 
 return {
     name = "retry_storm",
+    title = "Retry storm",
     description = "A dependency (default: the first database) slows down while every call "
         .. "into it has a short timeout and aggressive retries without budget or breaker.",
     params = {

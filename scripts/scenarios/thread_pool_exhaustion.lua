@@ -17,6 +17,7 @@ end
 
 return {
     name = "thread_pool_exhaustion",
+    title = "Thread pool exhaustion",
     description = "A callee (default: the first database something calls) slows down by "
         .. "+200 ms; its callers' workers block on the calls and their pools run dry.",
     params = {

@@ -3,6 +3,7 @@
 -- a steps pattern, so it adds to whatever pattern the design's sources already follow.
 return {
     name = "traffic_spike",
+    title = "Traffic spike",
     description = "Every open workload source sends factor (default 3) times its rate for a "
         .. "while.",
     params = {

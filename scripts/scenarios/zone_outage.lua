@@ -1,6 +1,7 @@
 -- A whole availability zone goes dark: every component whose zone matches crashes at once.
 return {
     name = "zone_outage",
+    title = "Zone outage",
     description = "Every component in one availability zone crashes for a while.",
     params = {
         zone = { type = "string", help = "the zone (default: the first zone in design order)" },

@@ -745,6 +745,9 @@ local function load_spec(file)
     if spec.name ~= nil and type(spec.name) ~= "string" then
         error(fmt("%s: name must be a string", file), 0)
     end
+    if spec.title ~= nil and type(spec.title) ~= "string" then
+        error(fmt("%s: title must be a string", file), 0)
+    end
     if spec.description ~= nil and type(spec.description) ~= "string" then
         error(fmt("%s: description must be a string", file), 0)
     end

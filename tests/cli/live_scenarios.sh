@@ -72,6 +72,8 @@ check "GET /api/scenarios: 200 with the 10 shipped scenarios ($(jget '[.scenario
   [ "$code" = 200 -a "$(jget '.scenarios | length')" = 10 ]
 check "each with a title, a description and the header's text" \
   [ "$(jget '[.scenarios[] | select(.title != "" and .description != "" and .about != "")] | length')" = 10 ]
+check "titles from the files (db_failover: $(jget '.scenarios[] | select(.name == "db_failover") | .title'))" \
+  [ "$(jget '.scenarios[] | select(.name == "db_failover") | .title')" = "Database failover" ]
 check "db_failover's parameters (at_s: number, replica: int, default 0)" \
   [ "$(jget '.scenarios[] | select(.name == "db_failover") | "\(.params.at_s.type) \(.params.replica.type) \(.params.replica.default)"')" = "number int 0" ]
 t0=$(date +%s%N)
