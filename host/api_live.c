@@ -354,7 +354,7 @@ static int prep_gc(lua_State *L) {
 
 /* For api_scenarios.c (host/api_scenarios.h): a design loaded elsewhere, pushed as
  * host.live.prepare's two results (the design, owned by Lua from now on, and its shape); and
- * a run not ended, by id. */
+ * a run still in memory (ended or not), by id. */
 void sdsim_api_live_push_prepared(lua_State *co, sim_design *d) {
     live_prep *p = lua_newuserdata(co, sizeof *p);
     p->design = d;
@@ -365,7 +365,7 @@ void sdsim_api_live_push_prepared(lua_State *co, sim_design *d) {
 
 sdsim_live *sdsim_api_live_get(const char *id) {
     live_entry *e = find(id);
-    return e && !e->ended ? e->live : NULL;
+    return e ? e->live : NULL;
 }
 
 /* ------------------------------------------------------------------------------------- */

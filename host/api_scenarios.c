@@ -269,6 +269,7 @@ static int apply_done(lua_State *co, sc_job *j) {
         j->code = "ended";
         return push_fail(co, j);
     }
+    sdsim_live_add_scenario(l, j->sc.summary);
     lua_createtable(co, 0, 3);
     set_str(co, "summary", j->sc.summary);
     lua_pushnumber(co, from);
@@ -454,6 +455,7 @@ static int sc_attach(lua_State *L) {
         char label[1100];
         snprintf(label, sizeof label, "scenario %s", summary);
         sdsim_live_notice(l, "scenario", -1, label);
+        sdsim_live_add_scenario(l, summary);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -477,6 +479,12 @@ static int sc_apply(lua_State *L) {
     }
     sdsim_live_status st;
     sdsim_live_status_get(l, &st);
+    if (st.state != SDSIM_LIVE_RUNNING && st.state != SDSIM_LIVE_PAUSED) {
+        lua_pushnil(L);
+        lua_pushstring(L, "the simulation has ended");
+        lua_pushstring(L, "ended");
+        return 3;
+    }
     sc_job *j = job_new(L, JOB_APPLY, "host.scenarios.apply");
     memcpy(j->name, name, sizeof name);
     snprintf(j->id, sizeof j->id, "%s", id);
@@ -497,10 +505,23 @@ static int sc_apply(lua_State *L) {
     return queue(L, j);
 }
 
+/* host.scenarios.applied(sim_id) -> {summary...} (the scenarios applied, in order) | nil */
+static int sc_applied(lua_State *L) {
+    sdsim_live *l = sdsim_api_live_get(luaL_checkstring(L, 1));
+    if (!l) return lua_pushnil(L), 1;
+    lua_newtable(L);
+    const char *s;
+    for (int i = 0; (s = sdsim_live_scenario_at(l, i)); i++) {
+        lua_pushstring(L, s);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 void sdsim_api_scenarios_register(lua_State *L) {
     static const luaL_Reg fns[] = {
-        {"list", sc_list}, {"prepare", sc_prepare}, {"attach", sc_attach}, {"apply", sc_apply},
-        {NULL, NULL},
+        {"applied", sc_applied}, {"list", sc_list},   {"prepare", sc_prepare},
+        {"attach", sc_attach},   {"apply", sc_apply}, {NULL, NULL},
     };
     g.srv = sdsim_api_server(sdsim_api_of(L));
     if (!g.mu_ready) {

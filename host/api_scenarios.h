@@ -14,6 +14,8 @@
  *       code ("unknown", "scenario", "invalid", "unsupported", "ended")
  *       runs the scenario against the run's design (its default times scale with the time
  *       left) and schedules its faults from the current simulated time.
+ *   host.scenarios.applied(sim_id) -> {summary...} | nil (not running)
+ *       the scenarios applied to a run still in memory, in order.
  * params: a table {key = value} (numbers, strings, booleans, arrays of strings), or nil;
  * plugins (prepare's and apply's last argument, optional): the user's own component types,
  * as host.live.prepare takes them. */
@@ -26,4 +28,4 @@ void sdsim_api_scenarios_register(struct lua_State *L);
 
 /* Defined in api_live.c. */
 void sdsim_api_live_push_prepared(struct lua_State *co, sim_design *d);
-sdsim_live *sdsim_api_live_get(const char *id);
+sdsim_live *sdsim_api_live_get(const char *id); /* in memory, ended or not */

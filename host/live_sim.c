@@ -90,6 +90,8 @@ struct sdsim_live {
     /* loop thread only */
     char *source; /* the design's text, for scenarios applied later */
     size_t source_len;
+    char **scenarios; /* summaries of the scenarios applied */
+    int nscenarios;
     uint8_t *shown;
     size_t shown_len, shown_cap;
     int have_shown, end_called;
@@ -473,6 +475,9 @@ static void release(sdsim_live *l) {
     free(l->timeline);
     free(l->pending_faults);
     free(l->source);
+    for (int i = 0; i < l->nscenarios; i++)
+        free(l->scenarios[i]);
+    free(l->scenarios);
     free(l->pending);
     free(l->shown);
     free(l->report);
@@ -763,6 +768,19 @@ int sdsim_live_keep_source(sdsim_live *l, const char *text, size_t len) {
 const char *sdsim_live_source(sdsim_live *l, size_t *len) {
     *len = l->source_len;
     return l->source;
+}
+
+int sdsim_live_add_scenario(sdsim_live *l, const char *summary) {
+    char **p = realloc(l->scenarios, (size_t)(l->nscenarios + 1) * sizeof *p);
+    if (!p) return -1;
+    l->scenarios = p;
+    if (!(p[l->nscenarios] = strdup(summary))) return -1;
+    l->nscenarios++;
+    return 0;
+}
+
+const char *sdsim_live_scenario_at(sdsim_live *l, int i) {
+    return i >= 0 && i < l->nscenarios ? l->scenarios[i] : NULL;
 }
 
 void sdsim_live_notice(sdsim_live *l, const char *kind, int component, const char *text) {

@@ -97,6 +97,12 @@ int sdsim_live_pending_faults(sdsim_live *l);
 int sdsim_live_keep_source(sdsim_live *l, const char *text, size_t len);
 const char *sdsim_live_source(sdsim_live *l, size_t *len);
 
+/* The failure scenarios applied to the run (their summaries), for its status: appended by
+ * sdsim_live_add_scenario; sdsim_live_scenario_at returns the i-th (NULL past the last).
+ * Loop thread. */
+int sdsim_live_add_scenario(sdsim_live *l, const char *summary);
+const char *sdsim_live_scenario_at(sdsim_live *l, int i);
+
 /* A notice in the next frame (kind "scenario", "note" ...; component -1 for none). */
 void sdsim_live_notice(sdsim_live *l, const char *kind, int component, const char *text);
 

@@ -82,7 +82,16 @@ end
 
 local function status_of(user, id)
     local live, row = find(user, id)
-    return public_status(live or row_status(row)), live
+    local s = public_status(live or row_status(row))
+    -- the failure scenarios applied (summaries): while running from the run, later the one it
+    -- started with (its session's config)
+    local applied = live and host.scenarios.applied(id)
+    if not live then
+        local c = decode(row.simulation_config)
+        applied = type(c.scenario) == "string" and { c.scenario } or nil
+    end
+    if applied and #applied > 0 then s.scenarios = applied end
+    return s, live
 end
 
 ---------------------------------------------------------------------------------------------

@@ -120,6 +120,9 @@ check "notices: the scenario, the fault, its end" \
 errs=$(grep '^FRAME' <<<"$out" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^t=/) t = substr($i, 3); else if ($i ~ /^errors=/) e = $i } t >= 3 { print e; exit }')
 check "errors at api and db while db is down ($errs)" \
   awk -v e="${errs#errors=}" 'BEGIN { split(e, a, ","); exit !(a[2] > 0 && a[3] > 0) }'
+api "$tok" GET "/api/simulations/$sim"
+check "the status lists the scenario while it runs ($(jget '.scenarios[0]' | cut -c1-40)...)" \
+  [ "$(jget '.scenarios | length')" = 1 -a "$(jget '.scenarios[0] | startswith("db_failover — ")')" = true ]
 for _ in $(seq 100); do
   api "$tok" GET "/api/simulations/$sim"
   [ "$(jget .state)" = finished ] && break
@@ -169,6 +172,8 @@ check "the fault waits: not down at 5.5 s" [ "$(frames_where '$1 > 5.4 && $1 < 5
 check "db down at 6.5 s (crashed at 6 s)" [ "$(frames_where '$1 > 6.4 && $1 < 6.6 && $2 == "2"' <<<"$out")" -ge 1 ]
 check "up again at 7.5 s" [ "$(frames_where '$1 > 7.4 && $1 < 7.6 && $2 == "-"' <<<"$out")" -ge 1 \
   -a "$(frames_where '$1 > 7.4 && $2 != "-"' <<<"$out")" = 0 ]
+api "$tok" GET "/api/simulations/$sim"
+check "the status lists the scenario applied mid-run" [ "$(jget '.scenarios | length')" = 1 ]
 check "notices: the scenario applied, the fault" \
   [ "$(grep '^FRAME' <<<"$out" | grep -c 'notice=scenario')" -ge 1 \
   -a "$(grep '^FRAME' <<<"$out" | grep -c 'notice=fault')" -ge 1 ]
