@@ -147,6 +147,7 @@ void sdsim_http_respond(sdsim_http_req *r, int status, const char *content_type,
     r->resp = malloc(len ? len : 1);
     if (r->resp && len) memcpy(r->resp, body, len);
     r->resp_len = r->resp ? len : 0;
+    if (r->in_dispatch) return; /* dispatch_now writes it without a writable round trip */
     if (r->wsi)
         lws_callback_on_writable(r->wsi);
     else
@@ -415,8 +416,12 @@ static size_t discard_limit(const sdsim_server *srv) {
 /* Routes a complete request; an answer ready at once (the built-in endpoints, refusals) is
  * written now rather than after a round trip through the loop for a writable callback. */
 static int dispatch_now(sdsim_session *s, struct lws *wsi, sdsim_http_req *r) {
-    if (dispatch(s, wsi, r)) return -1;
-    return s->req == r && r->responded ? write_some(s, wsi) : 0;
+    r->in_dispatch = 1;
+    int rc = dispatch(s, wsi, r);
+    if (s->req != r) return rc ? -1 : 0; /* answered and finished (a small static file) */
+    r->in_dispatch = 0;
+    if (rc) return -1;
+    return r->responded ? write_some(s, wsi) : 0;
 }
 
 static int on_request(sdsim_session *s, struct lws *wsi, const char *path, size_t len) {

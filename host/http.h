@@ -31,7 +31,8 @@ struct sdsim_http_req {
     char *resp;
     size_t resp_len, resp_sent;
     int headers_sent, close_after, served_file;
-    char route[48]; /* the metrics label: "GET /api/components", "/healthz", "static" ... */
+    int in_dispatch; /* being routed inside lws's callback: an answer is written on return */
+    char route[48];  /* the metrics label: "GET /api/components", "/healthz", "static" ... */
 };
 
 /* Answers the request (copies everything). extra_headers: "name: value" lines separated by
