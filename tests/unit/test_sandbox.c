@@ -329,8 +329,10 @@ static void test_lifetime_cpu_backstop(void) {
     sdsim_sandbox_result r = run(s, "spin.lua", "while true do end");
     CHECK(r.status == SDSIM_SANDBOX_KILLED_CPU);
     CHECK(strstr(r.message, "lifetime CPU limit of 1 s") != NULL);
-    /* SIGXCPU at 1 s of CPU (the kernel checks per tick; slack for a loaded machine). */
-    CHECK(r.cpu_ms >= 950 && r.cpu_ms < 1600);
+    /* SIGXCPU at 1 s of the child's CPU (the kernel checks per tick; slack for a loaded
+     * machine). r.cpu_ms counts this run only: the child's start (the SDK and templates read
+     * before the lock-down) is inside the 1 s too, ~80 ms under ASan, so the run gets less. */
+    CHECK(r.cpu_ms >= 800 && r.cpu_ms < 1600);
     printf("  %s after %.0f ms of CPU\n", r.message, r.cpu_ms);
     sdsim_sandbox_result_free(&r);
     CHECK(benign_works(s));
