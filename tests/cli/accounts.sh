@@ -25,50 +25,7 @@ cleanup() {
 trap cleanup EXIT
 good=$src/tests/cli/data/three_tier.json
 
-# start DATA_DIR [OPTIONS...]: the server on a free port; sets $pid and $B.
-start() {
-  local data=$1
-  shift
-  for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    SDSIM_ROOT=$src "$sdsim" serve --port "$port" --data-dir "$data" --static "$tmp" "$@" \
-      2>>"$tmp/server.log" &
-    pid=$!
-    B=http://127.0.0.1:$port
-    for _ in $(seq 200); do
-      curl -s -o /dev/null "$B/healthz" && return 0
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill -KILL "$pid" 2>/dev/null
-    pid=""
-  done
-  echo "FAIL the server did not start"
-  tail -20 "$tmp/server.log"
-  exit 1
-}
-
-# stop_server LABEL: SIGTERM; the server must exit 0 (under ASan: no error, no leak).
-stop_server() {
-  local rc
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  rc=$?
-  pid=""
-  if [ "$rc" = 0 ]; then ok "$1 server stopped cleanly"; else
-    bad "$1 server exit status $rc"
-    grep -v '"level":"info"' "$tmp/server.log" | tail -30
-  fi
-}
-
-# req ARGS...: curl; the status in $code, the body in $body.
-req() {
-  code=$(curl -s -o "$tmp/body" -D "$tmp/h" -w '%{http_code}' "$@")
-  body=$(cat "$tmp/body")
-}
-# jget FILTER: a field of $body (raw).
-jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
+. "$src/tests/cli/lib/server.sh"
 post() { local path=$1 data=$2; shift 2; req -X POST -H 'content-type: application/json' \
   --data-binary "$data" "$@" "$B$path"; }
 authz() { printf 'Authorization: Bearer %s' "$1"; }

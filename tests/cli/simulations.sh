@@ -29,48 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start DATA_DIR [OPTIONS...]: the server on a free port; sets $pid, $port and $B.
-start() {
-  local data=$1
-  shift
-  for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    SDSIM_ROOT=$src "$sdsim" serve --port "$port" --data-dir "$data" --static "$tmp" "$@" \
-      >>"$tmp/server.log" 2>&1 &
-    pid=$!
-    B=http://127.0.0.1:$port
-    for _ in $(seq 600); do # up to 30 s: a sanitizer build on a busy machine starts slowly
-      curl -s -o /dev/null "$B/healthz" && return 0
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill -KILL "$pid" 2>/dev/null
-    pid=""
-  done
-  echo "FAIL the server did not start"
-  tail -20 "$tmp/server.log"
-  exit 1
-}
-
-# stop_server LABEL: SIGTERM; the server must exit 0.
-stop_server() {
-  local rc
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  rc=$?
-  pid=""
-  if [ "$rc" = 0 ]; then ok "$1 server stopped cleanly"; else
-    bad "$1 server exit status $rc"
-    grep -v '"level":"info"' "$tmp/server.log" | tail -30
-  fi
-}
-
-req() {
-  code=$(curl -s -o "$tmp/body" -D "$tmp/h" -w '%{http_code}' "$@")
-  body=$(cat "$tmp/body")
-}
-jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
+. "$src/tests/cli/lib/server.sh"
 authz() { printf 'Authorization: Bearer %s' "$1"; }
 # api TOKEN METHOD PATH [JSON]
 api() {
