@@ -167,18 +167,7 @@ export function ComponentContextMenu({ kind, id, x, y, onClose }: ComponentConte
             </Chips>
           </Section>
           <Section label="Add errors">
-            <Chips>
-              {[0.01, 0.1, 0.5].map((r) => (
-                <Chip
-                  key={r}
-                  testid={`ctx-errors-${r * 100}`}
-                  disabled={!live}
-                  onClick={() => fire({ kind: FAULT.errors, value: r })}
-                >
-                  {r * 100}%
-                </Chip>
-              ))}
-            </Chips>
+            <RateChips testid="ctx-errors" disabled={!live} onPick={(r) => fire({ kind: FAULT.errors, value: r })} />
           </Section>
           <Section label="Capacity">
             <Chips>
@@ -233,18 +222,7 @@ export function ComponentContextMenu({ kind, id, x, y, onClose }: ComponentConte
             </Item>
           </Section>
           <Section label="Packet loss">
-            <Chips>
-              {[0.01, 0.1, 0.5].map((r) => (
-                <Chip
-                  key={r}
-                  testid={`ctx-loss-${r * 100}`}
-                  disabled={!live}
-                  onClick={() => fire({ kind: FAULT.loss, value: r })}
-                >
-                  {r * 100}%
-                </Chip>
-              ))}
-            </Chips>
+            <RateChips testid="ctx-loss" disabled={!live} onPick={(r) => fire({ kind: FAULT.loss, value: r })} />
           </Section>
         </>
       )}
@@ -272,6 +250,19 @@ function Item(props: { onClick: () => void; disabled?: boolean; testid?: string;
     >
       {props.children}
     </button>
+  );
+}
+
+/** 1 %, 10 % and 50 %: the rates offered for injected errors and for packet loss. */
+function RateChips(props: { testid: string; disabled: boolean; onPick: (rate: number) => void }) {
+  return (
+    <Chips>
+      {[0.01, 0.1, 0.5].map((r) => (
+        <Chip key={r} testid={`${props.testid}-${r * 100}`} disabled={props.disabled} onClick={() => props.onPick(r)}>
+          {r * 100}%
+        </Chip>
+      ))}
+    </Chips>
   );
 }
 

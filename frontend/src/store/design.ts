@@ -294,32 +294,14 @@ export const useDesign = create<DesignStore>((set, get) => {
 
     undo() {
       const s = get();
-      if (s.undoStack.length === 0) return;
-      const prev = s.undoStack[s.undoStack.length - 1];
-      set({
-        doc: prev,
-        undoStack: s.undoStack.slice(0, -1),
-        redoStack: [...s.redoStack, s.doc],
-        revision: s.revision + 1,
-        saveState: s.saveState === "conflict" ? "conflict" : "unsaved",
-        lastCoalesce: null,
-        selection: pruneSelection(s.selection, prev),
-      });
+      const moved = step(s.undoStack, s.redoStack, s.doc);
+      if (moved) set({ ...afterStep(s, moved.doc), undoStack: moved.from, redoStack: moved.to });
     },
 
     redo() {
       const s = get();
-      if (s.redoStack.length === 0) return;
-      const next = s.redoStack[s.redoStack.length - 1];
-      set({
-        doc: next,
-        redoStack: s.redoStack.slice(0, -1),
-        undoStack: [...s.undoStack, s.doc],
-        revision: s.revision + 1,
-        saveState: s.saveState === "conflict" ? "conflict" : "unsaved",
-        lastCoalesce: null,
-        selection: pruneSelection(s.selection, next),
-      });
+      const moved = step(s.redoStack, s.undoStack, s.doc);
+      if (moved) set({ ...afterStep(s, moved.doc), redoStack: moved.from, undoStack: moved.to });
     },
 
     select(sel) {
@@ -468,6 +450,24 @@ export const useDesign = create<DesignStore>((set, get) => {
     },
   };
 });
+
+/** One step of undo or redo: the document on top of `from` becomes current, the current one
+ *  goes onto `to`. Null when there is nothing to step to. */
+function step(from: Design[], to: Design[], current: Design) {
+  if (from.length === 0) return null;
+  return { doc: from[from.length - 1], from: from.slice(0, -1), to: [...to, current] };
+}
+
+/** What changes besides the stacks when undo or redo makes `doc` current. */
+function afterStep(s: DesignStore, doc: Design) {
+  return {
+    doc,
+    revision: s.revision + 1,
+    saveState: (s.saveState === "conflict" ? "conflict" : "unsaved") as SaveState,
+    lastCoalesce: null,
+    selection: pruneSelection(s.selection, doc),
+  };
+}
 
 function pruneSelection(sel: Selection, d: Design): Selection {
   if (sel.components.length === 0 && sel.edges.length === 0) return sel;
