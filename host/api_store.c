@@ -149,6 +149,17 @@ static void push_limits(lua_State *L, const sdsim_limits *l) {
     set_int(L, "simulations_active", l->simulations_active);
 }
 
+static void push_audit(lua_State *L, const sdsim_audit *a) {
+    lua_createtable(L, 0, 7);
+    set_int(L, "id", a->id);
+    set_str(L, "user_id", a->user_id);
+    set_str(L, "action", a->action);
+    set_str(L, "target", a->target);
+    set_str(L, "detail", a->detail);
+    set_str(L, "ip", a->ip);
+    set_int(L, "created_at", a->created_at);
+}
+
 /* One array of rows at field k, if the reply has it. */
 #define PUSH_ROWS(L, r, field, pushfn)                                                             \
     do {                                                                                           \
@@ -163,7 +174,7 @@ static void push_limits(lua_State *L, const sdsim_limits *l) {
     } while (0)
 
 /* {status = "ok" | "not_found" | ... (sdsim_store_status_name), error, n, total, value,
- * users, refresh, projects, limits} */
+ * users, refresh, projects, limits, audit} */
 static void push_reply(lua_State *L, const sdsim_store_reply *r) {
     lua_createtable(L, 0, 8);
     set_str(L, "status", sdsim_store_status_name(r->status));
@@ -175,6 +186,7 @@ static void push_reply(lua_State *L, const sdsim_store_reply *r) {
     PUSH_ROWS(L, r, refresh, push_refresh);
     PUSH_ROWS(L, r, projects, push_project);
     PUSH_ROWS(L, r, limits, push_limits);
+    PUSH_ROWS(L, r, audit, push_audit);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -333,6 +345,58 @@ STORE_FN(audit_append) {
     const char *target = opt_str(L, 3), *detail = opt_str(L, 4), *ip = opt_str(L, 5);
     sdsim_api_call *c = begin(L, "host.store.audit_append");
     sdsim_store_audit_append(g.store, user, action, target, detail, ip, store_done, c);
+    return wait_for(L, c);
+}
+
+/* Administration (scripts/api/admin.lua). */
+STORE_FN(user_list) {
+    int limit = (int)luaL_checkinteger(L, 1), offset = (int)luaL_checkinteger(L, 2);
+    sdsim_api_call *c = begin(L, "host.store.user_list");
+    sdsim_store_user_list(g.store, limit, offset, store_done, c);
+    return wait_for(L, c);
+}
+
+STORE_FN(user_set_role) {
+    const char *id = luaL_checkstring(L, 1), *role = opt_str(L, 2), *tier = opt_str(L, 3);
+    sdsim_api_call *c = begin(L, "host.store.user_set_role");
+    sdsim_store_user_set_role(g.store, id, role, tier, store_done, c);
+    return wait_for(L, c);
+}
+
+STORE_FN(user_set_active) {
+    const char *id = luaL_checkstring(L, 1);
+    int active = lua_toboolean(L, 2);
+    sdsim_api_call *c = begin(L, "host.store.user_set_active");
+    sdsim_store_user_set_active(g.store, id, active, store_done, c);
+    return wait_for(L, c);
+}
+
+STORE_FN(refresh_revoke_user) {
+    const char *id = luaL_checkstring(L, 1);
+    sdsim_api_call *c = begin(L, "host.store.refresh_revoke_user");
+    sdsim_store_refresh_revoke_user(g.store, id, store_done, c);
+    return wait_for(L, c);
+}
+
+/* host.store.limits_set(user_id, projects, concurrent, duration_s, components): a negative
+ * value clears that override (the tier's default applies). */
+STORE_FN(limits_set) {
+    const char *id = luaL_checkstring(L, 1);
+    int64_t v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = (int64_t)luaL_checknumber(L, 2 + i);
+    sdsim_api_call *c = begin(L, "host.store.limits_set");
+    sdsim_store_limits_set(g.store, id, v[0], v[1], v[2], v[3], store_done, c);
+    return wait_for(L, c);
+}
+
+/* host.store.audit_list(user_id | nil, before_id, limit) */
+STORE_FN(audit_list) {
+    const char *user = opt_str(L, 1);
+    int64_t before = (int64_t)luaL_checknumber(L, 2);
+    int limit = (int)luaL_checkinteger(L, 3);
+    sdsim_api_call *c = begin(L, "host.store.audit_list");
+    sdsim_store_audit_list(g.store, user, before, limit, store_done, c);
     return wait_for(L, c);
 }
 
@@ -568,6 +632,12 @@ void sdsim_api_store_register(lua_State *L) {
         {"limits_get", st_limits_get},
         {"audit_append", st_audit_append},
         {"now", st_now},
+        {"user_list", st_user_list},
+        {"user_set_role", st_user_set_role},
+        {"user_set_active", st_user_set_active},
+        {"refresh_revoke_user", st_refresh_revoke_user},
+        {"limits_set", st_limits_set},
+        {"audit_list", st_audit_list},
         {NULL, NULL},
     };
     static const luaL_Reg auth_fns[] = {

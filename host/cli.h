@@ -14,6 +14,7 @@ int sdsim_cli_script(int argc, char **argv);
 int sdsim_cli_repl(int argc, char **argv);
 int sdsim_cli_serve(int argc, char **argv);
 int sdsim_cli_migrate(int argc, char **argv);
+int sdsim_cli_admin(int argc, char **argv);
 
 /* Parses a finite number in [min, max] for option `name`; prints the problem and returns -1
  * otherwise. */

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"repl", sdsim_cli_repl, "a Lua prompt with the sim module for what-if scripting"},
     {"serve", sdsim_cli_serve, "the HTTP and WebSocket server (docs/http-api.md)"},
     {"migrate", sdsim_cli_migrate, "bring the database schema up to date (docs/storage.md)"},
+    {"admin", sdsim_cli_admin, "set an account's role (the first admin), list accounts"},
 };
 
 static void usage(FILE *out) {

@@ -40,6 +40,13 @@ local routes = {
     ["GET /api/plugins"] = "plugins.list",
     ["PUT /api/plugins/:name"] = "plugins.save",
     ["DELETE /api/plugins/:name"] = "plugins.delete",
+    -- administration (admin.lua): admins only, the role read from the database per request
+    ["GET /api/admin/users"] = "admin.list_users",
+    ["GET /api/admin/users/:id"] = "admin.get_user",
+    ["PATCH /api/admin/users/:id"] = "admin.update_user",
+    ["GET /api/admin/users/:id/limits"] = "admin.get_limits",
+    ["PUT /api/admin/users/:id/limits"] = "admin.set_limits",
+    ["GET /api/admin/audit"] = "admin.audit",
 }
 
 -- Handlers only the tests need (sdsim serve --test-routes).
