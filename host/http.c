@@ -18,6 +18,7 @@
 
 #define MAX_QUERY_ARGS 64
 #define WRITE_CHUNK 16384
+#define WHOLE_MAX (4u << 20) /* answers up to this size go out with their headers at once */
 #define HEADER_BUF 8192
 
 static const char *const method_names[] = {"GET",    "POST",    "OPTIONS", "PUT",  "PATCH",
@@ -189,27 +190,35 @@ static int add_extra_headers(struct lws *wsi, const char *lines, unsigned char *
     return 0;
 }
 
-/* Writes the headers, and the whole body with them when it fits in the same buffer: one send
- * per small answer instead of two, each waiting for its own writable callback. Sets *all when
- * the body went too. */
+/* Writes the headers, and the whole body with them when it is at most WHOLE_MAX: one send per
+ * answer (what the socket does not take at once, lws keeps and sends before the next writable
+ * callback) instead of a writable round trip through the loop per chunk. Sets *all when the
+ * body went too. */
 static int write_headers(struct lws *wsi, sdsim_http_req *r, int *all) {
-    unsigned char buf[LWS_PRE + HEADER_BUF + WRITE_CHUNK];
+    *all = r->resp_len <= WHOLE_MAX && r->method_index != LWSHUMETH_HEAD;
+    size_t body = *all ? r->resp_len : 0;
+    unsigned char small[LWS_PRE + HEADER_BUF + WRITE_CHUNK];
+    unsigned char *buf = small;
+    if (body > WRITE_CHUNK && !(buf = malloc(LWS_PRE + HEADER_BUF + body))) return -1;
     unsigned char *start = buf + LWS_PRE, *p = start, *end = start + HEADER_BUF - 1;
+    int rc = -1;
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type, r->resp_len, &p,
                                     end) ||
         add_extra_headers(wsi, r->extra_headers, &p, end) || lws_finalize_http_header(wsi, &p, end))
-        return -1;
-    *all = r->resp_len <= WRITE_CHUNK && r->method_index != LWSHUMETH_HEAD;
-    if (*all && r->resp_len) {
-        memcpy(p, r->resp, r->resp_len);
-        p += r->resp_len;
-        r->resp_sent = r->resp_len;
+        goto out;
+    if (body) {
+        memcpy(p, r->resp, body);
+        p += body;
+        r->resp_sent = body;
     }
     size_t n = (size_t)(p - start);
     if (lws_write(wsi, start, n, *all ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) < (int)n)
-        return -1;
+        goto out;
     r->headers_sent = 1;
-    return 0;
+    rc = 0;
+out:
+    if (buf != small) free(buf);
+    return rc;
 }
 
 /* The request is answered: log it and make the connection ready for the next one. */

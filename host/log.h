@@ -23,6 +23,11 @@ void sdsim_log(sdsim_log_level level, const char *fmt, ...) __attribute__((forma
 void sdsim_log_access(const char *method, const char *path, int status, double ms, size_t bytes,
                       const char *route);
 
+/* With on, access lines wait in memory (64 kB at most) until sdsim_log_flush or any other
+ * line; the server flushes once per loop iteration, before it waits for I/O. Off flushes. */
+void sdsim_log_batch(int on);
+void sdsim_log_flush(void);
+
 /* Appends s to out as a JSON string (quotes included), never writing more than cap bytes in
  * all (a NUL always ends it). Returns the new length of out. Invalid UTF-8 bytes become
  * U+FFFD, so a hostile path cannot break the line. */

@@ -162,6 +162,12 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 /* ------------------------------------------------------------------------------------- */
 
+/* Before the loop waits for I/O: the access lines of what this iteration answered. */
+static void flush_log(uv_prepare_t *p) {
+    (void)p;
+    sdsim_log_flush();
+}
+
 static int start(sdsim_server *s) {
     char err[1024];
     if (make_dirs(s->opts.data_dir) != 0) {
@@ -192,6 +198,10 @@ static int start(sdsim_server *s) {
     s->sig_term.data = s->sig_int.data = s;
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    uv_prepare_init(&s->loop, &s->log_flush);
+    uv_prepare_start(&s->log_flush, flush_log);
+    uv_unref((uv_handle_t *)&s->log_flush); /* it must not keep the loop alive */
+    sdsim_log_batch(1);
     return 0;
 }
 
@@ -216,6 +226,8 @@ int sdsim_server_run(const sdsim_server_opts *o) {
     uv_run(&s->loop, UV_RUN_DEFAULT);
     sdsim_api_free(s->api);
     uv_close((uv_handle_t *)&s->last_resort, NULL);
+    uv_close((uv_handle_t *)&s->log_flush, NULL);
+    sdsim_log_batch(0);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&s->loop);
     if (rc) sdsim_log(SDSIM_LOG_WARN, "the loop closed with handles open: %s", uv_strerror(rc));

@@ -40,6 +40,7 @@ typedef struct sdsim_server {
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_check;
     uv_timer_t last_resort; /* exits if the loop does not end after the context is gone */
+    uv_prepare_t log_flush; /* writes the access lines of each loop iteration at its end */
     double started;         /* sdsim_server_now() at start */
     double drain_deadline;  /* sdsim_server_now() after which shutdown stops waiting */
     int draining;           /* a stop signal arrived: /readyz answers 503 */
