@@ -21,6 +21,7 @@
 #include "api_scenarios.h"
 #include "design_load.h"
 #include "json_writer.h"
+#include "live_cluster.h"
 #include "live_sim.h"
 #include "log.h"
 #include "lua_state.h"
@@ -35,6 +36,7 @@
 
 typedef struct live_entry {
     char id[40], owner[40], project[40];
+    char token[64]; /* its member in the owner's set of runs on every host (live_cluster.h) */
     int64_t started_at, ended_ms; /* ms since the epoch (the store's clock) */
     sdsim_live *live;             /* NULL while starting */
     int ended;
@@ -104,6 +106,7 @@ static void entry_unlink(live_entry *e) {
 
 static void entry_free(live_entry *e) {
     entry_unlink(e);
+    if (e->id[0]) sdsim_cluster_run_forget(e->id);
     if (e->live) sdsim_live_free(e->live);
     free(e);
     count_gauge();
@@ -144,6 +147,7 @@ static void sweep_start(void) {
 static void on_frame(sdsim_live *live, const uint8_t *frame, size_t len, void *ud) {
     live_entry *e = ud;
     sdsim_ws_frame(g.srv, e->id, frame, len);
+    sdsim_cluster_run_frame(e->id, frame, len);
 }
 
 static void persisted(void *ud, const sdsim_store_reply *r) {
@@ -209,6 +213,7 @@ static void on_end(sdsim_live *live, sdsim_live_state state, void *ud) {
     sdsim_store *store = sdsim_api_store_handle();
     e->ended_ms = store ? sdsim_store_now(store) : 0;
     sdsim_ws_ended(g.srv, e->id, state_name(state));
+    sdsim_cluster_run_end(e->id, state_name(state));
     persist(e);
     /* Handlers waiting for the end (stop) go on. */
     int n = e->nwaiters;
@@ -379,6 +384,8 @@ typedef struct start_ctx {
     sdsim_api_call *call;
     sim_design *design;
     sdsim_live_opts opts;
+    int user_max;           /* with Redis: the owner's limit, counted on every host */
+    char *project, *config; /* for the session row, created once the count allowed it */
 } start_ctx;
 
 static double opt_num(lua_State *L, int t, const char *k, double def) {
@@ -403,6 +410,7 @@ static int start_fail(lua_State *L, const char *code, const char *msg) {
 }
 
 static void start_resume_error(start_ctx *x, const char *code, const char *msg) {
+    if (sdsim_cluster_on()) sdsim_cluster_release(x->entry->owner, x->entry->token);
     lua_State *co = sdsim_api_call_thread(x->call);
     lua_pushnil(co);
     lua_pushstring(co, msg);
@@ -449,6 +457,7 @@ static void session_created(void *ud, const sdsim_store_reply *r) {
     }
     x->design = NULL; /* the run owns it */
     e->live = l;
+    sdsim_cluster_run_begin(e->id, e->owner, e->token);
     g.srv->live_pending++;
     sweep_start();
     if (x->opts.start_paused && store)
@@ -458,6 +467,31 @@ static void session_created(void *ud, const sdsim_store_reply *r) {
     sdsim_api_call *call = x->call;
     free(x);
     sdsim_api_call_resume(call, 1);
+}
+
+/* With Redis, the owner's runs on every host are counted (this one included) before the
+ * session row is made: over the limit, the place is given back. */
+static void reserved(void *ud, int status, int64_t n) {
+    start_ctx *x = ud;
+    char *project = x->project, *config = x->config;
+    x->project = x->config = NULL;
+    sdsim_store *store = sdsim_api_store_handle();
+    if (!store || sdsim_api_store_closing()) {
+        entry_free(x->entry);
+        sim_design_free(x->design);
+        free(x);
+    } else if (status == 0 && x->user_max >= 0 && n > x->user_max) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "concurrent simulation limit reached: your plan allows %d at once (%d running "
+                 "on all hosts); stop one first",
+                 x->user_max, (int)n - 1);
+        start_resume_error(x, "user_limit", msg);
+    } else {
+        sdsim_store_session_create(store, x->entry->owner, project, config, session_created, x);
+    }
+    free(project);
+    free(config);
 }
 
 static int live_start(lua_State *L) {
@@ -508,7 +542,15 @@ static int live_start(lua_State *L) {
     lua_getfield(L, 2, "start_paused");
     x->opts.start_paused = lua_toboolean(L, -1);
     lua_pop(L, 1);
-    sdsim_store_session_create(store, owner, project, config, session_created, x);
+    if (sdsim_cluster_on()) {
+        x->user_max = user_max;
+        x->project = project ? strdup(project) : NULL;
+        x->config = config ? strdup(config) : NULL;
+        sdsim_cluster_token(e->token, sizeof e->token);
+        sdsim_cluster_reserve(owner, e->token, reserved, x);
+    } else {
+        sdsim_store_session_create(store, owner, project, config, session_created, x);
+    }
     sdsim_api_call_wait(c);
     return lua_yield(L, 0);
 }
@@ -577,6 +619,7 @@ static int ended_error(lua_State *L, live_entry *e) {
 static void db_state(live_entry *e, const char *status) {
     sdsim_store *store = sdsim_api_store_handle();
     if (store) sdsim_store_session_update(store, e->id, status, NULL, NULL, ignore_reply, NULL);
+    sdsim_cluster_run_state(e->id); /* the lease says so at once */
 }
 
 /* host.live.pause(id), resume(id) -> true | nil, message */
@@ -615,7 +658,9 @@ static int live_speed(lua_State *L) {
     double v = luaL_checknumber(L, 2);
     if (e->ended) return ended_error(L, e);
     char err[256] = "";
-    return control_result(L, sdsim_live_set_speed(e->live, v, err, sizeof err), err);
+    int rc = sdsim_live_set_speed(e->live, v, err, sizeof err);
+    if (rc == 0) sdsim_cluster_run_state(e->id);
+    return control_result(L, rc, err);
 }
 
 /* host.live.replicas(id, component_index (0-based), n) */
@@ -836,6 +881,8 @@ void sdsim_api_live_register(lua_State *L) {
         lua_setfield(L, -2, f->name);
     }
     sdsim_api_scenarios_register(L); /* host.scenarios.* (api_scenarios.c) */
+    sdsim_cluster_init(g.srv, sdsim_api_of(L));
+    sdsim_cluster_register(L); /* host.cluster.* (live_cluster.c) */
 }
 
 void sdsim_api_live_stop_all(sdsim_server *srv) {
@@ -851,4 +898,5 @@ void sdsim_api_live_free_all(void) {
     }
     if (g.sweep_on) uv_close((uv_handle_t *)&g.sweep, NULL);
     g.sweep_on = 0;
+    sdsim_cluster_free();
 }

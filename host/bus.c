@@ -24,7 +24,14 @@ typedef struct entry {
     size_t len;
     int64_t count;
     uint64_t expires_ms;
+    struct zmember *zs; /* a sorted set's members (sdsim_bus_zadd ...), nz of them */
+    int nz, zcap;
 } entry;
+
+typedef struct zmember {
+    char *member;
+    double score;
+} zmember;
 
 /* A callback to run from the loop rather than inside the call. */
 typedef struct deferred {
@@ -144,6 +151,9 @@ static unsigned bucket(const char *key) {
 }
 
 static void entry_free(entry *e) {
+    for (int i = 0; i < e->nz; i++)
+        free(e->zs[i].member);
+    free(e->zs);
     free(e->key);
     free(e->val);
     free(e);
@@ -351,6 +361,18 @@ int sdsim_bus_publish(sdsim_bus *b, const char *channel, const void *data, size_
     return 0;
 }
 
+int sdsim_bus_publish_count(sdsim_bus *b, const char *channel, const void *data, size_t len,
+                            sdsim_bus_int_cb cb, void *ud) {
+    if (redis_up(b) && cmd_send(b, 1, cb, NULL, ud, "PUBLISH %s %b", channel, data, len) == 0)
+        return 0;
+    int64_t n = 0;
+    for (sdsim_bus_sub *s = b->subs; s; s = s->next)
+        n += !s->dead && !strcmp(s->channel, channel);
+    sdsim_bus_publish(b, channel, data, len);
+    defer_int(b, cb, ud, 0, n);
+    return 0;
+}
+
 static int channel_watched(sdsim_bus *b, const char *channel, const sdsim_bus_sub *except) {
     for (sdsim_bus_sub *s = b->subs; s; s = s->next)
         if (s != except && !s->dead && !strcmp(s->channel, channel)) return 1;
@@ -433,6 +455,75 @@ void sdsim_bus_kv_del(sdsim_bus *b, const char *key, sdsim_bus_int_cb cb, void *
     int64_t removed;
     local_del(b, key, &removed);
     defer_int(b, cb, ud, 0, removed);
+}
+
+/* ---- sorted sets (members that expire one by one: a score is an expiry time) ------------- */
+
+static int local_zindex(const entry *e, const char *member) {
+    for (int i = 0; i < e->nz; i++)
+        if (!strcmp(e->zs[i].member, member)) return i;
+    return -1;
+}
+
+static void local_zremove(entry *e, int i) {
+    free(e->zs[i].member);
+    e->zs[i] = e->zs[--e->nz];
+}
+
+void sdsim_bus_zadd(sdsim_bus *b, const char *key, double score, const char *member, int ttl_s,
+                    sdsim_bus_int_cb cb, void *ud) {
+    char sc[40];
+    snprintf(sc, sizeof sc, "%.17g", score);
+    if (ttl_s < 1) ttl_s = 1;
+    /* ZADD then EXPIRE, pipelined: the key goes once no member is refreshed any more. */
+    if (redis_up(b) && cmd_send(b, 1, cb, NULL, ud, "ZADD %s %s %s", key, sc, member) == 0) {
+        redisAsyncCommand(b->cmd.ac, NULL, NULL, "EXPIRE %s %d", key, ttl_s);
+        return;
+    }
+    entry *e = local_find(b, key, 1);
+    e->expires_ms = uv_now(b->loop) + (uint64_t)ttl_s * 1000;
+    int i = local_zindex(e, member), added = i < 0;
+    if (i < 0) {
+        if (e->nz == e->zcap) {
+            int cap = e->zcap ? e->zcap * 2 : 4;
+            zmember *nz = realloc(e->zs, (size_t)cap * sizeof *nz);
+            if (!nz) abort();
+            e->zs = nz;
+            e->zcap = cap;
+        }
+        i = e->nz++;
+        e->zs[i].member = strdup(member);
+    }
+    e->zs[i].score = score;
+    defer_int(b, cb, ud, 0, added);
+}
+
+void sdsim_bus_zrem(sdsim_bus *b, const char *key, const char *member, sdsim_bus_int_cb cb,
+                    void *ud) {
+    if (redis_up(b) && cmd_send(b, 1, cb, NULL, ud, "ZREM %s %s", key, member) == 0) return;
+    entry *e = local_find(b, key, 0);
+    int i = e ? local_zindex(e, member) : -1;
+    if (i >= 0) local_zremove(e, i);
+    defer_int(b, cb, ud, 0, i >= 0);
+}
+
+void sdsim_bus_zcount_from(sdsim_bus *b, const char *key, double min, sdsim_bus_int_cb cb,
+                           void *ud) {
+    char sc[40];
+    snprintf(sc, sizeof sc, "(%.17g", min);
+    /* The members below min have expired: they go first (ZREMRANGEBYSCORE), then ZCARD. */
+    if (redis_up(b) &&
+        redisAsyncCommand(b->cmd.ac, NULL, NULL, "ZREMRANGEBYSCORE %s -inf %s", key, sc) ==
+            REDIS_OK &&
+        cmd_send(b, 1, cb, NULL, ud, "ZCARD %s", key) == 0)
+        return;
+    entry *e = local_find(b, key, 0);
+    for (int i = 0; e && i < e->nz;)
+        if (e->zs[i].score < min)
+            local_zremove(e, i);
+        else
+            i++;
+    defer_int(b, cb, ud, 0, e ? e->nz : 0);
 }
 
 /* ---- lifetime ----------------------------------------------------------------------------- */

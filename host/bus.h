@@ -49,3 +49,18 @@ void sdsim_bus_kv_set(sdsim_bus *b, const char *key, const char *value, size_t l
                       sdsim_bus_int_cb cb, void *ud);
 void sdsim_bus_kv_get(sdsim_bus *b, const char *key, sdsim_bus_str_cb cb, void *ud);
 void sdsim_bus_kv_del(sdsim_bus *b, const char *key, sdsim_bus_int_cb cb, void *ud);
+
+/* As sdsim_bus_publish, and cb gets how many subscribers received the message (Redis' PUBLISH
+ * count: connections of every host; this host's subscribers while Redis is away). */
+int sdsim_bus_publish_count(sdsim_bus *b, const char *channel, const void *data, size_t len,
+                            sdsim_bus_int_cb cb, void *ud);
+/* Sorted sets whose members expire one by one: a member's score is its expiry time (ms since
+ * the epoch), refreshed by adding it again. zadd: ZADD then EXPIRE key ttl_s (the key goes when
+ * nothing refreshes it), value 1 when the member is new. zrem: value 1 when it was there.
+ * zcount_from: drops the members scored below min, then counts the rest (ZCARD). */
+void sdsim_bus_zadd(sdsim_bus *b, const char *key, double score, const char *member, int ttl_s,
+                    sdsim_bus_int_cb cb, void *ud);
+void sdsim_bus_zrem(sdsim_bus *b, const char *key, const char *member, sdsim_bus_int_cb cb,
+                    void *ud);
+void sdsim_bus_zcount_from(sdsim_bus *b, const char *key, double min, sdsim_bus_int_cb cb,
+                           void *ud);

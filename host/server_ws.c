@@ -14,6 +14,7 @@
 #include <libwebsockets.h>
 
 #include "api.h"
+#include "live_cluster.h"
 #include "log.h"
 #include "server_defs.h"
 
@@ -197,10 +198,13 @@ static int write_text(sdsim_ws_conn *c, struct lws *wsi, const char *text, size_
 }
 
 static void sub_remove(sdsim_ws_conn *c, int i) {
+    char sim[40];
+    memcpy(sim, c->subs[i].sim, sizeof sim);
     free(c->subs[i].frame);
     c->subs[i] = c->subs[--c->nsubs];
     memset(&c->subs[c->nsubs], 0, sizeof c->subs[0]);
     if (c->next_sub >= c->nsubs) c->next_sub = 0;
+    sdsim_cluster_ws_dropped(sim); /* a relayed run's last local subscriber releases it */
 }
 
 /* The next subscription with something to send (round robin, so that one busy simulation
@@ -284,8 +288,10 @@ static void conn_free(sdsim_ws_conn *c) {
     if (c->next) c->next->prev = c->prev;
     srv->ws_count--;
     drop_replies(c);
-    for (int i = 0; i < c->nsubs; i++)
+    for (int i = 0; i < c->nsubs; i++) {
         free(c->subs[i].frame);
+        sdsim_cluster_ws_dropped(c->subs[i].sim); /* counted without this connection */
+    }
     if (srv->api) sdsim_api_ws_closed(srv->api, c->id);
     free(c->msg);
     free(c);
@@ -358,6 +364,10 @@ static int sub_find(const sdsim_ws_conn *c, const char *sim) {
 }
 
 int sdsim_ws_send_text(sdsim_server *srv, uint64_t conn_id, const char *text, size_t len) {
+    if (conn_id >= SDSIM_CLUSTER_CONN_BASE) { /* a request another host forwarded */
+        sdsim_cluster_reply(conn_id, text, len);
+        return 0;
+    }
     sdsim_ws_conn *c = conn_by_id(srv, conn_id);
     return c ? queue_reply(c, text, len) : -1;
 }
@@ -420,4 +430,11 @@ void sdsim_ws_ended(sdsim_server *srv, const char *sim_id, const char *state) {
         snprintf(c->subs[i].end_state, sizeof c->subs[i].end_state, "%s", state);
         lws_callback_on_writable(c->wsi);
     }
+}
+
+int sdsim_ws_subscribers(sdsim_server *srv, const char *sim_id) {
+    int n = 0;
+    for (sdsim_ws_conn *c = srv->ws_conns; c; c = c->next)
+        n += sub_find(c, sim_id) >= 0;
+    return n;
 }

@@ -257,6 +257,10 @@ end
 local function ws_dispatch(conn_id, text)
     local ok, msg = pcall(json.decode, text)
     if not ok or type(msg) ~= "table" then return nil, 1007, "not a JSON object" end
+    -- a request another host forwarded (host/live_cluster.c): never from a client's socket
+    if msg.type == "forwarded" and host.cluster.is_pseudo(conn_id) then
+        return ws_handler("simulations.forwarded")(msg)
+    end
     local conn = ws_conn(conn_id)
     if msg.type == "ping" then return json.encode({ type = "pong", id = msg.id }) end
     if msg.type == "auth" then return ws_auth(conn, msg) end

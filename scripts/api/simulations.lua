@@ -3,6 +3,9 @@
 -- the same controls over /ws (ws_subscribe, ws_unsubscribe, ws_control). Runs live in this
 -- process (host.live.*, host/api_live.c); each is a row of simulation_sessions, so that its
 -- end state and report outlive it. Only the owner sees a simulation: anyone else gets 404.
+-- With --redis, a run on another host (its lease in Redis names the host) is reached through
+-- that host: status, control and report are forwarded to it (host.cluster.forward, answered
+-- by M.forwarded there), its frames relayed (host.cluster.subscribe); docs/live.md.
 local api = api
 local json = api.json
 local M = {}
@@ -68,8 +71,55 @@ local function row_status(row)
              endedAt = row.ended_at ~= 0 and row.ended_at or nil }
 end
 
--- The caller's run: live (with its status) or from the store; 404 for anyone else's.
-local function find(user, id)
+---------------------------------------------------------------------------------------------
+-- Several hosts (host/live_cluster.c)
+
+local cluster = host.cluster.enabled()
+local ENDED = { finished = true, stopped = true, failed = true }
+
+-- The lease of a run this process does not hold (a table), or nil: none, or this host's own
+-- (a run it lost); 503 when Redis cannot say.
+local function remote_lease(id)
+    local text, why = host.cluster.lease(id)
+    if text == nil then api.fail(503, "Redis is unavailable: " .. tostring(why)) end
+    if not text then return nil end
+    local lease = decode(text)
+    if lease.host == host.cluster.host_id() then return nil end
+    return lease
+end
+
+-- Asks the run's host (M.forwarded there) -> the answer's body as JSON text.
+local function forward(lease, user, op, id, fields)
+    local msg = { type = "forwarded", op = op, user = user.sub, role = user.role,
+                  simulation = id }
+    for k, v in pairs(fields or {}) do msg[k] = v end
+    local text, code, why = host.cluster.forward(lease.host, json.encode(msg))
+    if not text then
+        if code == "timeout" then
+            api.fail(504, "the host running this simulation did not answer within 3 s")
+        elseif code == "gone" then
+            api.fail(503, "the host running this simulation is not reachable (" .. why
+                          .. "); the run is reported stopped once its lease expires (10 s)")
+        end
+        api.fail(503, "Redis is unavailable: " .. tostring(why))
+    end
+    local r = decode(text)
+    if r.error then api.fail(r.status or 500, r.error, r.extra) end
+    return host.json_field(text, "body")
+end
+
+-- A status another host encoded, as a table (lists that may be empty stay lists).
+local function remote_status(text)
+    local s = decode(text)
+    s.components, s.edges = list(s.components), list(s.edges)
+    if s.scenarios then s.scenarios = list(s.scenarios) end
+    return s
+end
+
+-- The caller's run: live here (with its status), on another host (its lease: third result),
+-- or from the store; 404 for anyone else's. here_only: a request another host forwarded
+-- (never forwarded again).
+local function find(user, id, here_only)
     local live = host.live.status(id)
     if live then
         if live.owner ~= user.sub then api.fail(404, "no such simulation") end
@@ -77,11 +127,15 @@ local function find(user, id)
     end
     local row = host.live.session(id)
     if not row or row.user_id ~= user.sub then api.fail(404, "no such simulation") end
+    if cluster and not here_only and (row.status == "active" or row.status == "paused") then
+        return nil, row, remote_lease(id)
+    end
     return nil, row
 end
 
-local function status_of(user, id)
-    local live, row = find(user, id)
+local function status_of(user, id, here_only)
+    local live, row, lease = find(user, id, here_only)
+    if lease then return remote_status(forward(lease, user, "status", id)), nil end
     local s = public_status(live or row_status(row))
     -- the failure scenarios applied (summaries): while running from the run, later the one it
     -- started with (its session's config)
@@ -256,6 +310,17 @@ end
 ---------------------------------------------------------------------------------------------
 -- Reading
 
+-- GET /api/cluster -> this host's view of the others: {enabled, host, connected, owned,
+-- relays, published, relayed, latencyMs = {n, p50, p99, max} (frame, owner's publish to this
+-- host's relay), forwarded, served, timeouts, unreachable, roundTripMs = {n, mean, max}}
+function M.cluster(req, res)
+    auth().user(req, res)
+    if not cluster then return res:json({ enabled = false }) end
+    local s = host.cluster.stats()
+    s.enabled = true
+    res:json(s)
+end
+
 -- GET /api/simulations -> {simulations = [status...]} (the caller's, newest first)
 function M.list(req, res)
     local user = auth().user(req, res)
@@ -265,6 +330,16 @@ function M.list(req, res)
     for _, row in ipairs(rows) do
         local live = host.live.status(row.id)
         local s = public_status(live or row_status(row))
+        if not live and cluster and (row.status == "active" or row.status == "paused") then
+            -- on another host: its lease has the state and the time reached
+            local text, why = host.cluster.lease(row.id)
+            local lease = text and decode(text)
+            if lease and lease.host ~= host.cluster.host_id() then
+                s.state, s.simTime, s.speed, s.error = lease.state, lease.simTime, lease.speed, nil
+            elseif text == nil then
+                s.state, s.error = STATES[row.status], "Redis is unavailable: " .. tostring(why)
+            end
+        end
         s.components, s.edges = nil, nil -- the list stays light: GET /:id has them
         items[#items + 1] = s
     end
@@ -280,7 +355,8 @@ end
 -- GET /api/simulations/:id/report -> the `sdsim run --json` report; 409 while running
 function M.report(req, res)
     local user = auth().user(req, res)
-    local live, row = find(user, req.params.id)
+    local live, row, lease = find(user, req.params.id)
+    if lease then return res:raw_json(forward(lease, user, "report", req.params.id)) end
     local text
     if live then
         if not live.ended then
@@ -458,13 +534,16 @@ function actions.scenario(live, b)
     api.invalid(errors, why)
 end
 
-local function control(user, id, action, body)
+local function control(user, id, action, body, here_only)
     local fn = actions[action]
     if not fn then
         bad("$.action", "must be one of pause, resume, step, stop, speed, inject, replicas, "
                         .. "scenario")
     end
-    local live, row = find(user, id)
+    local live, row, lease = find(user, id, here_only)
+    if lease then
+        return remote_status(forward(lease, user, "control", id, { action = action, body = body }))
+    end
     if not live then
         if action == "stop" then return public_status(row_status(row)) end
         local s = row_status(row)
@@ -509,12 +588,29 @@ end
 -- binary frames (the latest at once), then {"type":"ended"} when the run ends.
 function M.ws_subscribe(conn, msg)
     local id = sim_id(msg)
-    local live, row = find(conn.user, id)
-    local s = public_status(live or row_status(row))
+    local live, row, lease = find(conn.user, id)
+    local s
+    if lease then -- on another host: its frames relayed here, from its latest one
+        local ok, why = host.cluster.subscribe(conn.id, id)
+        if not ok then api.fail(409, why) end
+        local okf, text = pcall(forward, lease, conn.user, "watch", id)
+        if not okf then
+            host.ws_unsubscribe(conn.id, id)
+            error(text, 0)
+        end
+        s = remote_status(text) -- frames follow, and "ended" from the relay
+    else
+        s = public_status(live or row_status(row))
+    end
     local reply = { type = "subscribed", simulation = id, id = msg.id }
     for k, v in pairs(s) do if k ~= "id" then reply[k] = v end end
     host.ws_send(conn.id, encode(reply))
-    if live then
+    if lease then
+        if ENDED[s.state] then -- it ended meanwhile: nothing more will come
+            host.ws_unsubscribe(conn.id, id)
+            host.ws_send(conn.id, { type = "ended", simulation = id, state = s.state })
+        end
+    elseif live then
         local ok, why = host.ws_subscribe(conn.id, id)
         if not ok then api.fail(409, why) end
     else -- long over: nothing more will come
@@ -537,6 +633,55 @@ function M.ws_control(conn, msg)
     local s = control(conn.user, id, msg.action, msg)
     return encode({ type = "control_ok", simulation = id, action = msg.action, id = msg.id,
                     status = s })
+end
+
+---------------------------------------------------------------------------------------------
+-- Requests another host forwarded (init.lua routes {"type":"forwarded"} of a pseudo
+-- connection here): the same handlers for that user, on this host's runs only. ->
+-- {"status":200,"body":...} or {"status":4xx,"error":...,"extra":...}
+
+local ops = {}
+function ops.status(user, msg) return encode((status_of(user, msg.simulation, true))) end
+function ops.control(user, msg)
+    local body = type(msg.body) == "table" and msg.body or {}
+    return encode(control(user, msg.simulation, msg.action, body, true))
+end
+function ops.watch(user, msg)
+    local s = status_of(user, msg.simulation, true)
+    host.cluster.watched(msg.simulation) -- frames flow over the bus from now on
+    return encode(s)
+end
+function ops.report(user, msg)
+    local live, row = find(user, msg.simulation, true)
+    local text
+    if live then
+        if not live.ended then
+            api.fail(409, "the simulation is " .. live.state .. ": its report is ready once it "
+                          .. "ends (stop it, or wait)", { state = live.state })
+        end
+        text = host.live.report(live.id)
+    else
+        text = row.report
+    end
+    if not text then api.fail(409, "no report: the run ended without one") end
+    return text
+end
+
+function M.forwarded(msg)
+    local user = { sub = msg.user, role = msg.role }
+    local op = ops[msg.op]
+    local ok, r = pcall(function()
+        if type(msg.user) ~= "string" or type(msg.simulation) ~= "string" or not op then
+            api.fail(400, "malformed forwarded request")
+        end
+        return op(user, msg)
+    end)
+    if ok then return '{"status":200,"body":' .. r .. "}" end
+    if type(r) == "table" and r.status and r.message then
+        return json.encode({ status = r.status, error = r.message, extra = r.extra })
+    end
+    host.log("error", "forwarded " .. tostring(msg.op) .. ": " .. tostring(r))
+    return json.encode({ status = 500, error = "internal error on the host running it" })
 end
 
 return M
