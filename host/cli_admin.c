@@ -96,8 +96,7 @@ static int set_role(uv_loop_t *loop, sdsim_store *s, const char *email, const ch
     sdsim_store_user_by_email(s, email, on_reply, &u);
     wait_answer(loop, &u);
     if (u.status == SDSIM_STORE_NOT_FOUND) {
-        fprintf(stderr, "sdsim admin: no account with the email '%s' (register it first)\n",
-                email);
+        fprintf(stderr, "sdsim admin: no account with the email '%s' (register it first)\n", email);
         return SDSIM_EXIT_FAILED;
     }
     if (u.status != SDSIM_STORE_OK) {
@@ -163,8 +162,8 @@ static void on_users(void *ud, const sdsim_store_reply *r) {
 }
 
 static int list_users(uv_loop_t *loop, sdsim_store *s) {
-    printf("%-36s  %-32s  %-7s  %-10s  %-6s  %-20s  %s\n", "ID", "EMAIL", "ROLE", "TIER",
-           "ACTIVE", "CREATED", "LAST LOGIN");
+    printf("%-36s  %-32s  %-7s  %-10s  %-6s  %-20s  %s\n", "ID", "EMAIL", "ROLE", "TIER", "ACTIVE",
+           "CREATED", "LAST LOGIN");
     for (int offset = 0;; offset += USERS_PAGE) {
         page p = {0};
         sdsim_store_user_list(s, USERS_PAGE, offset, on_users, &p);
@@ -212,8 +211,7 @@ static int parse(int argc, char **argv, args *a) {
             return -1;
         }
         if (!role_valid(a->pos[2])) {
-            fprintf(stderr, "sdsim admin: unknown role '%s' (user, premium or admin)\n",
-                    a->pos[2]);
+            fprintf(stderr, "sdsim admin: unknown role '%s' (user, premium or admin)\n", a->pos[2]);
             return -1;
         }
         return 0;
