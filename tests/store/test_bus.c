@@ -98,6 +98,56 @@ static void close_bus(sdsim_bus *b) {
     CHECK(closed);
 }
 
+static int64_t int_call(void (*fn)(sdsim_bus *, const char *, double, sdsim_bus_int_cb, void *),
+                        sdsim_bus *b, const char *key, double v) {
+    answer a = {0};
+    fn(b, key, v, on_int, &a);
+    CHECK(!a.done);
+    run_ms(3000, &a.done);
+    CHECK(a.done && a.status == 0);
+    return a.value;
+}
+
+static int64_t zadd(sdsim_bus *b, const char *key, double score, const char *member) {
+    answer a = {0};
+    sdsim_bus_zadd(b, key, score, member, 60, on_int, &a);
+    CHECK(!a.done);
+    run_ms(3000, &a.done);
+    CHECK(a.done && a.status == 0);
+    return a.value;
+}
+
+static int64_t zrem(sdsim_bus *b, const char *key, const char *member) {
+    answer a = {0};
+    sdsim_bus_zrem(b, key, member, on_int, &a);
+    run_ms(3000, &a.done);
+    CHECK(a.done && a.status == 0);
+    return a.value;
+}
+
+static int64_t publish_count(sdsim_bus *b, const char *channel, const char *msg) {
+    answer a = {0};
+    sdsim_bus_publish_count(b, channel, msg, strlen(msg), on_int, &a);
+    CHECK(!a.done);
+    run_ms(3000, &a.done);
+    CHECK(a.done && a.status == 0);
+    return a.value;
+}
+
+/* Members expire by score (an expiry time): counting from t drops those below it. Scores are
+ * ms since the epoch in the server, any numbers here. */
+static void sorted_sets(sdsim_bus *a, sdsim_bus *b, const char *key) {
+    CHECK(zadd(a, key, 2000, "a:1") == 1);
+    CHECK(zadd(b, key, 3000, "b:1") == 1);
+    CHECK(zadd(a, key, 2500, "a:1") == 0); /* refreshed, not new */
+    CHECK(int_call(sdsim_bus_zcount_from, b, key, 1000) == 2);
+    CHECK(int_call(sdsim_bus_zcount_from, a, key, 2600) == 1); /* a:1 (2500) expired: gone */
+    CHECK(int_call(sdsim_bus_zcount_from, b, key, 0) == 1);
+    CHECK(zrem(a, key, "b:1") == 1);
+    CHECK(zrem(a, key, "b:1") == 0);
+    CHECK(int_call(sdsim_bus_zcount_from, b, key, 0) == 0);
+}
+
 static void in_process(void) {
     char err[128];
     sdsim_bus *b = sdsim_bus_open(loop, NULL, err, sizeof err);
@@ -136,6 +186,12 @@ static void in_process(void) {
     sdsim_bus_kv_del(b, "k", on_int, &a);
     run_ms(1000, &a.done);
     CHECK(a.value == 1);
+    /* publish_count: the subscribers that got it (y on frames:1; nobody on frames:9) */
+    CHECK(publish_count(b, "frames:1", "d") == 1);
+    CHECK(publish_count(b, "frames:9", "e") == 0);
+    run_ms(50, NULL);
+    CHECK(y.n == 3);
+    sorted_sets(b, b, "user:u1:simulations");
     close_bus(b);
 }
 
@@ -166,6 +222,12 @@ static void redis_two_hosts(void) {
     snprintf(key, sizeof key, "login:%d", (int)getpid());
     CHECK(rate(a, key, 60) == 1);
     CHECK(rate(b, key, 60) == 2);
+    /* PUBLISH's count: b's subscription (one per channel and connection), then nobody. */
+    CHECK(publish_count(a, "sim:42", "counted") == 1);
+    CHECK(publish_count(a, "sim:none", "lost") == 0);
+    char zkey[64];
+    snprintf(zkey, sizeof zkey, "user:%d:simulations", (int)getpid());
+    sorted_sets(a, b, zkey); /* one set seen by both hosts */
     answer x = {0};
     sdsim_bus_kv_set(a, "session:u9", "hello", 5, 60, on_int, &x);
     run_ms(2000, &x.done);
@@ -185,6 +247,10 @@ static void redis_two_hosts(void) {
     run_ms(50, NULL);
     CHECK(on_a.n == 1 && !strcmp(on_a.last, "local"));
     CHECK(rate(a, "login:down", 60) == 1);
+    /* sets fall back to this process too: only this host's members count */
+    CHECK(zadd(a, "user:down:simulations", 5000, "a:9") == 1);
+    CHECK(int_call(sdsim_bus_zcount_from, a, "user:down:simulations", 1000) == 1);
+    CHECK(publish_count(a, "sim:7", "local count") == 1);
     /* ... and comes back on the same port: both reconnect and subscribe again. */
     double t0 = uv_now(loop);
     CHECK(redis_ctl("restart") == 0);
