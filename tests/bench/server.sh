@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`, the server part: figures of `sdsim serve` on loopback, printed, not asserted.
 #   - RSS of the idle server (after start, and after the runs below);
-#   - wrk, 1 thread, 32 connections: requests/s and p50/p99 of GET /healthz, GET /api/components
-#     (78 kB) and an authenticated GET /api/projects, beside a minimal Node.js http server
-#     answering the same bytes (tests/bench/node_server.mjs);
+#   - wrk, 1 thread, 32 connections: requests/s, p50/p99 and the server's CPU time per request
+#     of GET /healthz, GET /api/components (78 kB) and an authenticated GET /api/projects, beside
+#     a minimal Node.js http server answering the same bytes (tests/bench/node_server.mjs), and
+#     for /healthz a bare libuv responder (bench_bare_http: the ceiling of any libuv server
+#     here). With 2 cores or more the servers run on core 0 and wrk on core 1, so that wrk does
+#     not take the servers' CPU; CPU per request is the figure least moved by other work;
 #   - p99 at a fixed rate of about 5,000 requests/s (wrk connections that pause between
 #     requests, tests/bench/paced.lua) for /healthz and /api/projects;
 #   - WebSocket: connections held and fan-out of one live simulation (tests/bench/ws_bench.mjs).
@@ -51,7 +54,12 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 static=$root/frontend/dist
 [ -f "$static/index.html" ] || { static=$tmp/static; mkdir -p "$static"; echo '<title>sdsim</title>' >"$static/index.html"; }
 port=$(free_port)
-SDSIM_ROOT=$root "$sdsim" serve --port "$port" --data-dir "$tmp/data" --static "$static" \
+# pin: the servers on core 0 and the load generator on core 1, when there are two.
+server_cpu=() client_cpu=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
+fi
+SDSIM_ROOT=$root "${server_cpu[@]}" "$sdsim" serve --port "$port" --data-dir "$tmp/data" --static "$static" \
   >"$tmp/server.log" 2>&1 &
 spid=$!
 pids+=("$spid")
@@ -78,43 +86,65 @@ echo "  /api/components $(wc -c <"$tmp/components.json") bytes, /api/projects" \
      "$(wc -c <"$tmp/projects.json") bytes ($nproj projects)"
 
 nport=$(free_port)
-node "$root/tests/bench/node_server.mjs" "$nport" "$tmp/components.json" "$tmp/projects.json" \
+"${server_cpu[@]}" node "$root/tests/bench/node_server.mjs" "$nport" "$tmp/components.json" "$tmp/projects.json" \
   >"$tmp/node.log" 2>&1 &
 npid=$!
 pids+=("$npid")
 N=http://127.0.0.1:$nport
 wait_http "$N/healthz" || { echo "  the Node baseline did not start:"; cat "$tmp/node.log"; exit 1; }
+bare="" bpid=""
+if [ -x "$build/bench_bare_http" ]; then
+  bport=$(free_port)
+  "${server_cpu[@]}" "$build/bench_bare_http" "$bport" &
+  bpid=$!
+  pids+=("$bpid")
+  bare=http://127.0.0.1:$bport
+  wait_http "$bare/healthz" || bare=""
+fi
 
-# wrk_run URL [wrk options...]: prints "RPS P50 P99" (latencies in ms).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, 1/100 s
+
+# wrk_run URL SERVER_PID [wrk options...]: prints "RPS P50 P99 NON2XX CPU_US" (latencies in
+# ms; CPU_US: the server's CPU microseconds per request).
 wrk_run() {
-  local url=$1
-  shift
-  wrk --latency "$@" "$url" >"$tmp/wrk.out" 2>&1
-  awk '
+  local url=$1 spid=$2
+  shift 2
+  local t0
+  t0=$(cpu_ticks "$spid")
+  "${client_cpu[@]}" wrk --latency "$@" "$url" >"$tmp/wrk.out" 2>&1
+  awk -v ticks=$(($(cpu_ticks "$spid") - t0)) '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
                      if (v ~ /s$/) return v * 1000; return v }
+    / requests in / { n = $1 }
     /Requests\/sec:/ { rps = $2 }
     /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
     /Non-2xx/ { bad = $NF }
-    END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, bad + 0 }' "$tmp/wrk.out"
+    END { printf "%.0f %.2f %.2f %s %.1f\n", rps, p50, p99, bad + 0, n ? ticks * 1e4 / n : 0 }
+  ' "$tmp/wrk.out"
 }
 
 auth=(-H "authorization: Bearer $token")
 echo
-echo "HTTP, wrk -t1 -c32 -d${secs}s on loopback (wrk shares the 2 cores):"
-printf '  %-22s %12s %9s %9s   %12s %9s %9s   %s\n' route "sdsim req/s" "p50 ms" "p99 ms" \
-  "node req/s" "p50 ms" "p99 ms" "sdsim/node"
+echo "HTTP, wrk -t1 -c32 -d${secs}s on loopback$([ ${#server_cpu[@]} -gt 0 ] && echo ", servers on core 0, wrk on core 1"):"
+printf '  %-20s %11s %7s %7s %7s   %11s %7s %7s %7s   %s\n' route "sdsim req/s" "p50 ms" \
+  "p99 ms" "CPU us" "node req/s" "p50 ms" "p99 ms" "CPU us" "sdsim/node (req/s; CPU)"
 for route in /healthz /api/components /api/projects; do
   opts=(-t1 -c32 -d"${secs}s")
   [ "$route" = /api/projects ] && opts+=("${auth[@]}")
-  read -r s_rps s_p50 s_p99 s_bad < <(wrk_run "$S$route" "${opts[@]}")
-  read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$N$route" "${opts[@]}")
-  ratio=$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
-  printf '  %-22s %12s %9s %9s   %12s %9s %9s   %s%s\n' "GET $route" "$s_rps" "$s_p50" \
-    "$s_p99" "$n_rps" "$n_p50" "$n_p99" "$ratio" \
+  read -r s_rps s_p50 s_p99 s_bad s_cpu < <(wrk_run "$S$route" "$spid" "${opts[@]}")
+  read -r n_rps n_p50 n_p99 n_bad n_cpu < <(wrk_run "$N$route" "$npid" "${opts[@]}")
+  ratio=$(awk -v a="$s_rps" -v b="$n_rps" -v ca="$s_cpu" -v cb="$n_cpu" \
+    'BEGIN { printf "%.2fx; %.2fx", (b > 0 ? a / b : 0), (ca > 0 ? cb / ca : 0) }')
+  printf '  %-20s %11s %7s %7s %7s   %11s %7s %7s %7s   %s%s\n' "GET $route" "$s_rps" "$s_p50" \
+    "$s_p99" "$s_cpu" "$n_rps" "$n_p50" "$n_p99" "$n_cpu" "$ratio" \
     "$([ "$s_bad$n_bad" != 00 ] && echo "  (non-2xx: sdsim $s_bad, node $n_bad)")"
 done
+if [ -n "$bare" ]; then
+  read -r b_rps b_p50 b_p99 b_bad b_cpu < <(wrk_run "$bare/healthz" "$bpid" -t1 -c32 -d"${secs}s")
+  echo "  bare libuv responder (bench_bare_http), the same /healthz bytes: $b_rps req/s," \
+       "p99 $b_p99 ms, $b_cpu us CPU per request: the most any libuv server reaches here"
+fi
 echo "  [target: >= 3x Node's throughput]"
 
 echo
@@ -122,14 +152,16 @@ echo "HTTP at a fixed rate (wrk -t1 -c24, each connection pausing 2 ms between r
 for route in /healthz /api/projects; do
   opts=(-t1 -c24 -d"${secs}s" -s "$root/tests/bench/paced.lua")
   [ "$route" = /api/projects ] && opts+=("${auth[@]}")
-  read -r s_rps s_p50 s_p99 s_bad < <(wrk_run "$S$route" "${opts[@]}")
-  read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$N$route" "${opts[@]}")
+  read -r s_rps s_p50 s_p99 s_bad s_cpu < <(wrk_run "$S$route" "$spid" "${opts[@]}")
+  read -r n_rps n_p50 n_p99 n_bad n_cpu < <(wrk_run "$N$route" "$npid" "${opts[@]}")
   verdict=$(awk -v r="$s_rps" -v p="$s_p99" \
     'BEGIN { print (r >= 5000 && p < 5) ? "met" : (r < 5000 ? "rate below 5,000" : "MISSED") }')
   printf '  GET %-18s sdsim %6s req/s p50 %5s ms p99 %6s ms  [p99 < 5 ms at 5,000 req/s: %s]; node %6s req/s p99 %6s ms\n' \
     "$route" "$s_rps" "$s_p50" "$s_p99" "$verdict" "$n_rps" "$n_p99"
 done
 
+# The WebSocket figures take the whole machine, as before pinning.
+[ ${#server_cpu[@]} -gt 0 ] && taskset -a -pc "0-$(($(nproc) - 1))" "$spid" >/dev/null
 if [ -f "$root/tests/bench/ws_bench.mjs" ] && [ -d "$root/frontend/node_modules/ws" ]; then
   echo
   echo "WebSocket (tests/bench/ws_bench.mjs, Node.js client on the same machine):"
