@@ -109,6 +109,14 @@ int sdsim_cluster_on(void) {
     return g.on;
 }
 
+sdsim_bus *sdsim_cluster_bus(void) {
+    return bus();
+}
+
+const char *sdsim_cluster_host_id(void) {
+    return g.on ? g.host : "";
+}
+
 /* ------------------------------------------------------------------------------------- */
 /* The owner's side: leases, frames, the user's set */
 
@@ -714,6 +722,7 @@ void sdsim_cluster_register(lua_State *L) {
         lua_pushcfunction(L, f->func);
         lua_setfield(L, -2, f->name);
     }
+    sdsim_cluster_sessions_register(L);
     lua_setfield(L, -2, "cluster");
 }
 
@@ -776,6 +785,7 @@ void sdsim_cluster_free(void) {
         g.out = p->next;
         uv_close((uv_handle_t *)&p->timer, out_closed);
     }
+    sdsim_cluster_sessions_free();
     if (g.tick_on) uv_close((uv_handle_t *)&g.tick, NULL);
     g.tick_on = 0;
     free(g.pub);

@@ -20,6 +20,7 @@
 
 #include "server_defs.h"
 
+typedef struct sdsim_bus sdsim_bus;
 struct lua_State;
 
 /* From sdsim_api_live_register: on with --redis (a bus of its own on that Redis; a random host
@@ -28,6 +29,9 @@ void sdsim_cluster_init(sdsim_server *srv, sdsim_api *api);
 /* Shutdown, last step: the bus closed, timers closed, everything forgotten. */
 void sdsim_cluster_free(void);
 int sdsim_cluster_on(void);
+/* The cluster's bus (NULL without --redis, or once closing) and this host's id ("" without). */
+sdsim_bus *sdsim_cluster_bus(void);
+const char *sdsim_cluster_host_id(void);
 /* host.cluster.* into the table on top. */
 void sdsim_cluster_register(struct lua_State *L);
 
@@ -60,3 +64,7 @@ void sdsim_cluster_reply(uint64_t conn_id, const char *text, size_t len);
 void sdsim_cluster_ws_dropped(const char *sim_id);
 /* server_ws.c: open connections subscribed to sim_id. */
 int sdsim_ws_subscribers(sdsim_server *s, const char *sim_id);
+
+/* live_sessions.c: user:<id>:session (host.cluster.session, session_get). */
+void sdsim_cluster_sessions_register(struct lua_State *L);
+void sdsim_cluster_sessions_free(void);

@@ -245,6 +245,7 @@ local function ws_auth(conn, msg)
         return nil, 4401, "invalid token"
     end
     conn.user = claims
+    host.cluster.session(conn.id, claims.sub) -- user:<id>:session (with --redis)
     return json.encode({ type = "auth_ok", id = msg.id, expiresAt = claims.exp,
                          user = { id = claims.sub, role = claims.role } })
 end
@@ -301,6 +302,8 @@ function M.ws_message(conn_id, text)
 end
 
 function M.ws_closed(conn_id)
+    local c = M.ws_conns[conn_id]
+    if c and c.user then host.cluster.session(conn_id, nil) end
     M.ws_conns[conn_id] = nil
 end
 

@@ -31,6 +31,7 @@ local routes = {
     ["POST /api/simulations/:id/inject"] = "simulations.inject",
     ["POST /api/simulations/:id/replicas"] = "simulations.replicas",
     ["GET /api/cluster"] = "simulations.cluster", -- several hosts (docs/live.md)
+    ["GET /api/sessions"] = "simulations.sessions", -- user:<id>:session (docs/storage.md)
     -- failure scenarios (scenarios.lua) and applying one to a running simulation
     ["GET /api/scenarios"] = "scenarios.list",
     ["POST /api/simulations/:id/scenario"] = "simulations.scenario",

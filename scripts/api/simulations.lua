@@ -310,6 +310,17 @@ end
 ---------------------------------------------------------------------------------------------
 -- Reading
 
+-- GET /api/sessions -> {enabled, host, session = {sockets = {<hostid> = n}, simulations,
+-- lastActivity} | null}: the caller's session across hosts (user:<id>:session, with --redis)
+function M.sessions(req, res)
+    local user = auth().user(req, res)
+    if not cluster then return res:json({ enabled = false }) end
+    local text = host.cluster.session_get(user.sub)
+    if text == nil then api.fail(503, "Redis is unavailable: the session cannot be read") end
+    res:raw_json(('{"enabled":true,"host":"%s","session":%s}\n'):format(host.cluster.host_id(),
+                                                                       text or "null"))
+end
+
 -- GET /api/cluster -> this host's view of the others: {enabled, host, connected, owned,
 -- relays, published, relayed, latencyMs = {n, p50, p99, max} (frame, owner's publish to this
 -- host's relay), forwarded, served, timeouts, unreachable, roundTripMs = {n, mean, max}}
@@ -588,6 +599,7 @@ end
 -- binary frames (the latest at once), then {"type":"ended"} when the run ends.
 function M.ws_subscribe(conn, msg)
     local id = sim_id(msg)
+    host.cluster.session(conn.id, conn.user.sub) -- activity
     local live, row, lease = find(conn.user, id)
     local s
     if lease then -- on another host: its frames relayed here, from its latest one

@@ -77,7 +77,7 @@ req() {
   took=${out#* }
   body=$(cat "$tmp/body")
 }
-jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
+jget() { printf "%s" "$body" | jq -r "$@" 2>/dev/null; }
 # api URL TOKEN METHOD PATH [JSON]
 api() {
   local u=$1 t=$2 m=$3 p=$4
@@ -147,6 +147,29 @@ check "frames relayed to B: $(sfield frames <<<"$out") in 2 s, $rate/s (20 expec
   within "$rate" 14 26
 check "relayed frames in order (disorder $(sfield disorder <<<"$out"))" \
   [ "$(sfield disorder <<<"$out")" = 0 ]
+
+# ---- the user's session across hosts (user:<id>:session)
+wsrun "$portB" "/ws?token=$tok" >"$tmp/hold.out" <<WS &
+wait auth_ok
+send {"type":"subscribe","simulation":"$sim"}
+wait subscribed
+quiet 1.5
+WS
+holdpid=$!
+sleep 0.8
+api "$A" "$tok" GET /api/sessions
+check "session via A while a socket is open on B ($hostB): $(jget -c .session)" \
+  [ "$(jget ".session.sockets[\"$hostB\"]")" = 1 -a "$(jget .session.simulations)" = 1 ]
+wait "$holdpid"
+closed=$(now)
+for _ in $(seq 30); do
+  api "$A" "$tok" GET /api/sessions
+  [ "$(jget '.session.sockets | length')" = 0 ] && break
+  sleep 0.1
+done
+echo "     (the session said so $(since "$closed") s after the socket closed)"
+check "... once it closed: no socket on B ($hostB), the last activity kept ($(jget -c .session))" \
+  [ "$(jget '.session.sockets | length')" = 0 -a "$(jget '.session.lastActivity > 0')" = true ]
 
 # ---- control via B, seen on A
 api "$B" "$tok" POST "/api/simulations/$sim/pause"
