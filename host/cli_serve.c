@@ -84,5 +84,6 @@ int sdsim_cli_serve(int argc, char **argv) {
     char static_buf[4096];
     sdsim_server_opts_defaults(&o);
     if (parse(argc, argv, &o, static_buf, sizeof static_buf)) return SDSIM_EXIT_USAGE;
+    sdsim_design_set_exec("/proc/self/exe"); /* checks fork+exec: the server has threads */
     return sdsim_server_run(&o) == 0 ? SDSIM_EXIT_OK : SDSIM_EXIT_FAILED;
 }

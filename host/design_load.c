@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 
 #include "lua_state.h"
 #include "sandbox.h"
+#include "sandbox_proto.h"
 
 #define MAX_DESIGN_BYTES ((size_t)16 << 20) /* scripts/sdk/design.lua LIMITS.json_bytes */
 #define LOAD_MEM_LIMIT ((size_t)1 << 30)    /* the whole validation state */
@@ -428,7 +432,16 @@ static void push_host_table(lua_State *L) {
  * a crash there must cost only the child. The child calls one function of an SDK module
  * (design.lua's D.template_json(path), scenario.lua's S.apply_json(file, input) ...) and
  * writes the string it returns to a pipe; the parent reads it under a wall-clock deadline
- * and kills the child when it passes. */
+ * and kills the child when it passes.
+ *
+ * The child is a plain fork (the CLI: one thread), or, once sdsim_design_set_exec has named
+ * an sdsim binary (the server), a fork that at once execs `sdsim __design-child`: a fork of a
+ * threaded process may only make async-signal-safe calls (another thread may have held a lock
+ * at the fork, malloc's or LuaJIT's, and the child would wait for it until its deadline), and
+ * an exec'd child starts with a fresh address space holding none of the server's secrets. The
+ * request (the function, its arguments, and the thread's active source set: the registry's
+ * snapshot of the files, a user's plugins) goes to the child's stdin as sandbox_proto frames;
+ * the result comes back on descriptor 3. */
 
 #define TEMPLATE_WALL_MS 20000
 #define TEMPLATE_MAX_OUTPUT ((size_t)64 << 20)
@@ -495,17 +508,18 @@ static void run_child(child_args *args) {
     _exit(lua_cpcall(L, child_main, args) == 0 ? 0 : 4);
 }
 
-/* Reads the child's output until EOF or the deadline; -1 on timeout or overflow. */
-static int read_child(int fd, luaL_Buffer *b, const char **why) {
-    long long deadline = 0;
+static long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    deadline = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + TEMPLATE_WALL_MS;
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Reads the child's output until EOF or the deadline; -1 on timeout or overflow. */
+static int read_child(int fd, luaL_Buffer *b, long long deadline, const char **why) {
     size_t total = 0;
     char chunk[65536];
     for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        long long now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+        long long now = now_ms();
         if (now >= deadline) {
             *why = "took longer than 20 s and was stopped";
             return -1;
@@ -549,35 +563,226 @@ void sdsim_design_kill_children(void) {
     pthread_mutex_unlock(&children_mu);
 }
 
-/* Runs args in a child; pushes the text it wrote, or nil and the reason. Returns 1 or 2. */
-static int run_isolated(lua_State *L, child_args *args) {
-    int fds[2];
-    if (pipe(fds) != 0) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "cannot create a pipe: %s", strerror(errno));
-        return 2;
+/* ---- the exec'd child ------------------------------------------------------------------ */
+
+#define CHILD_ARG "__design-child" /* sdsim's hidden subcommand: sdsim_design_child_main */
+#define CHILD_OUT_FD 3
+#define REQUEST_MAX ((size_t)256 << 20) /* a 16 MB design plus the sources, with room */
+
+enum { REQ_ARGS = 1, REQ_SOURCE = 2, REQ_PLUGIN_DIRS = 3 };
+
+static char exec_path[4096]; /* "": plain fork */
+
+void sdsim_design_set_exec(const char *path) {
+    snprintf(exec_path, sizeof exec_path, "%s", path ? path : "");
+}
+
+/* The request: the arguments, then every file of the active source set. 0 or -1 (memory). */
+static int encode_request(const child_args *a, sdsim_proto_buf *b) {
+    size_t f = sdsim_proto_begin(b, REQ_ARGS);
+    sdsim_proto_put_u32(b, (uint32_t)a->scenario_sdk);
+    sdsim_proto_put_u32(b, (uint32_t)a->lockdown);
+    sdsim_proto_put_u32(b, a->b != NULL);
+    sdsim_proto_put_cstr(b, a->fn);
+    sdsim_proto_put_str(b, a->a, a->alen);
+    sdsim_proto_put_str(b, a->b ? a->b : "", a->b ? a->blen : 0);
+    sdsim_proto_end(b, f);
+    const sdsim_lua_sources *set = sdsim_lua_sources_current();
+    for (int i = 0; set && i < set->n; i++) {
+        f = sdsim_proto_begin(b, REQ_SOURCE);
+        sdsim_proto_put_cstr(b, set->items[i].path);
+        sdsim_proto_put_str(b, set->items[i].text, set->items[i].len);
+        sdsim_proto_end(b, f);
     }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    if (set && set->plugin_dirs) {
+        f = sdsim_proto_begin(b, REQ_PLUGIN_DIRS);
+        sdsim_proto_put_cstr(b, set->plugin_dirs);
+        sdsim_proto_end(b, f);
+    }
+    return b->failed || b->len > REQUEST_MAX ? -1 : 0;
+}
+
+/* In the forked child of a threaded process: only async-signal-safe calls until execv. req
+ * becomes stdin, out descriptor 3; every other descriptor but 1 and 2 is closed. */
+static void exec_child(int req, int out, pid_t parent) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL); /* a worker thread's mask would outlive the exec */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);      /* kept across exec */
+    if (getppid() != parent) _exit(75);    /* the parent died before the line above */
+    /* out of the way of 0 and 3 first, whatever numbers they had */
+    int r = fcntl(req, F_DUPFD, 10), o = fcntl(out, F_DUPFD, 10);
+    if (r < 0 || o < 0 || dup2(r, 0) != 0 || dup2(o, CHILD_OUT_FD) != CHILD_OUT_FD) _exit(76);
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, CHILD_OUT_FD + 1, ~0U, 0) != 0)
+#endif
+        for (int fd = CHILD_OUT_FD + 1; fd < 65536; fd++)
+            close(fd);
+    char *argv[] = {exec_path, CHILD_ARG, NULL};
+    execv(exec_path, argv);
+    _exit(127);
+}
+
+/* Sends the request within the deadline. A child that died meanwhile (EPIPE) is not an error
+ * here: its exit status tells why. 0, or -1 on timeout. */
+static int send_request(int fd, const sdsim_proto_buf *req, long long deadline, const char **why) {
+    size_t off = 0;
+    while (off < req->len) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            *why = "took longer than 20 s and was stopped";
+            return -1;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, (int)left) <= 0) continue;
+        ssize_t w = send(fd, req->data + off, req->len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (w <= 0) return 0;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+/* Forks the child: exec'd when an sdsim binary is set, else running args itself. The parent
+ * gets the output pipe's read end in *out_fd (and sends the request, when exec'd). */
+static pid_t spawn_child(child_args *args, int *out_fd, long long deadline, const char **why,
+                         char *err, size_t errlen) {
+    sdsim_proto_buf req = {0};
+    int fds[2], sv[2] = {-1, -1}, exec_it = exec_path[0] != '\0';
+    if (exec_it && encode_request(args, &req) != 0) {
+        sdsim_proto_buf_free(&req);
+        snprintf(err, errlen, "out of memory for the check's request");
+        return -1;
+    }
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+        sdsim_proto_buf_free(&req);
+        return -1;
+    }
+    if (exec_it && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(err, errlen, "cannot create a socket pair: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        lua_pushnil(L);
-        lua_pushfstring(L, "cannot fork: %s", strerror(errno));
-        return 2;
+        sdsim_proto_buf_free(&req);
+        return -1;
     }
+    fflush(NULL);
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
+        if (exec_it) exec_child(sv[1], fds[1], parent);
         close(fds[0]);
         args->out = fds[1];
         run_child(args);
     }
     close(fds[1]);
+    if (exec_it) close(sv[1]);
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+        close(fds[0]);
+        if (exec_it) close(sv[0]);
+        sdsim_proto_buf_free(&req);
+        return -1;
+    }
     track_child(pid, 0);
+    int rc = 0;
+    if (exec_it) {
+        rc = send_request(sv[0], &req, deadline, why);
+        close(sv[0]);
+    }
+    sdsim_proto_buf_free(&req);
+    *out_fd = fds[0];
+    if (rc != 0) { /* the caller reads nothing: the deadline has passed */
+        kill(pid, SIGKILL);
+        close(fds[0]);
+        *out_fd = -1;
+    }
+    return pid;
+}
+
+/* `sdsim __design-child`: reads the request from stdin, runs it as run_child does and writes
+ * the result to descriptor 3. Returns only when the request is malformed. */
+int sdsim_design_child_main(int argc, char **argv) {
+    (void)argv;
+    if (argc != 0 || fcntl(CHILD_OUT_FD, F_GETFD) < 0) {
+        fprintf(stderr, "sdsim %s: internal: run by the server for its checks\n", CHILD_ARG);
+        return 2;
+    }
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) return 3;
+        if (len == cap) {
+            if (cap >= REQUEST_MAX) return 3;
+            char *more = realloc(buf, cap *= 2);
+            if (!more) return 3;
+            buf = more;
+        }
+        ssize_t n = read(0, buf + len, cap - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return 3;
+        if (n == 0) break;
+        len += (size_t)n;
+    }
+    close(0);
+    child_args args = {.out = CHILD_OUT_FD};
+    char fn[64] = "";
+    sdsim_lua_sources *set = NULL;
+    sdsim_proto_cursor all = {buf, len, 0};
+    while (all.left > 0 && !all.failed) {
+        uint32_t flen = sdsim_proto_get_u32(&all);
+        if (all.failed || flen < 1 || flen > all.left) return 4;
+        sdsim_proto_cursor c = {all.p + 1, flen - 1, 0};
+        int type = (unsigned char)all.p[0];
+        all.p += flen;
+        all.left -= flen;
+        size_t n1 = 0, n2 = 0;
+        if (type == REQ_ARGS) {
+            args.scenario_sdk = (int)sdsim_proto_get_u32(&c);
+            args.lockdown = (int)sdsim_proto_get_u32(&c);
+            int has_b = (int)sdsim_proto_get_u32(&c);
+            sdsim_proto_get_cstr(&c, fn, sizeof fn);
+            args.a = sdsim_proto_get_str(&c, &args.alen);
+            args.b = sdsim_proto_get_str(&c, &args.blen);
+            if (!has_b) args.b = NULL;
+            args.fn = fn;
+        } else if (type == REQ_SOURCE || type == REQ_PLUGIN_DIRS) {
+            const char *p1 = sdsim_proto_get_str(&c, &n1);
+            const char *p2 = type == REQ_SOURCE ? sdsim_proto_get_str(&c, &n2) : NULL;
+            char path[4096];
+            if (c.failed || n1 >= sizeof path) return 4;
+            memcpy(path, p1, n1);
+            path[n1] = '\0';
+            if (!set && !(set = sdsim_lua_sources_new())) return 3;
+            if (type == REQ_SOURCE ? sdsim_lua_sources_add(set, path, p2, n2)
+                                   : sdsim_lua_sources_add_plugin_dir(set, path))
+                return 3;
+        }
+        if (c.failed) return 4;
+    }
+    if (all.failed || !args.fn || !args.a) return 4;
+    if (set) sdsim_lua_sources_use(set);
+    run_child(&args); /* does not return */
+    return 0;
+}
+
+/* ---- running one ------------------------------------------------------------------------ */
+
+/* Runs args in a child; pushes the text it wrote, or nil and the reason. Returns 1 or 2. */
+static int run_isolated(lua_State *L, child_args *args) {
+    long long deadline = now_ms() + TEMPLATE_WALL_MS;
+    const char *why = NULL;
+    char err[256];
+    int out = -1;
+    pid_t pid = spawn_child(args, &out, deadline, &why, err, sizeof err);
+    if (pid < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    const char *why = NULL;
-    int rc = read_child(fds[0], &b, &why);
-    close(fds[0]);
+    int rc = out < 0 ? -1 : read_child(out, &b, deadline, &why);
+    if (out >= 0) close(out);
     if (rc != 0) kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

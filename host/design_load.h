@@ -105,3 +105,10 @@ int sdsim_check_type_source(const char *path, const char *text, size_t len, char
 /* Ends (SIGKILL) every template, scenario or plugin check running in a child process now: a
  * server shutting down does not wait for them. Any thread. */
 void sdsim_design_kill_children(void);
+
+/* From now on, the checks above run in a child that execs `PATH __design-child` (an sdsim
+ * binary; the server gives /proc/self/exe) instead of a plain fork: safe in a threaded
+ * process. NULL or "": plain fork (the default; the CLI). Call before starting threads. */
+void sdsim_design_set_exec(const char *path);
+/* sdsim's hidden subcommand `__design-child` (argv after it): the exec'd child's side. */
+int sdsim_design_child_main(int argc, char **argv);
