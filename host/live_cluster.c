@@ -38,7 +38,7 @@ typedef struct owned {
     char id[40], owner[40], token[64];
     int ended, listeners;
     char end_state[16];
-    double next_probe;
+    double next_probe, watched_at;
     struct owned *next;
 } owned;
 
@@ -85,7 +85,7 @@ static struct {
     char *pub; /* the frame message being published (grows to the largest frame) */
     size_t pub_cap;
     /* figures for host.cluster.stats() */
-    double lat[LAT_SAMPLES], lat_max, rtt_sum, rtt_max;
+    double lat[LAT_SAMPLES], rtt[LAT_SAMPLES], lat_max, rtt_sum, rtt_max;
     uint64_t nlat, nrtt, relayed, published, served, forwarded, timeouts, unreachable;
 } g;
 
@@ -201,9 +201,11 @@ void sdsim_cluster_run_state(const char *id) {
 
 static void frame_counted(void *ud, int status, int64_t n) {
     owned *o = owned_find(ud);
-    if (o && status == 0) {
+    double now = sdsim_server_now();
+    /* A frame published before a new listener's SUBSCRIBE reached Redis counts 0: for a second
+     * after a watch, such a count does not stop the frames. */
+    if (o && status == 0 && (n > 0 || now - o->watched_at > PROBE_S)) {
         o->listeners = n > 0;
-        double now = sdsim_server_now();
         if (!n && o->next_probe < now) o->next_probe = now + PROBE_S;
     }
     free(ud);
@@ -272,6 +274,7 @@ static void watched(const char *id) {
     sdsim_live *l = o ? sdsim_api_live_get(id) : NULL;
     if (!l) return;
     o->listeners = 1;
+    o->watched_at = sdsim_server_now();
     size_t len = 0;
     const uint8_t *f = sdsim_live_last_frame(l, &len);
     if (f && len) publish_frame(o, f, len);
@@ -407,7 +410,7 @@ static void out_resolve(fwd_out *p, const char *code, const char *msg, const cha
     if (!code) {
         double rtt = sdsim_server_now() - p->t0;
         g.rtt_sum += rtt;
-        g.nrtt++;
+        g.rtt[g.nrtt++ % LAT_SAMPLES] = rtt * 1e3;
         if (rtt > g.rtt_max) g.rtt_max = rtt;
     }
     sdsim_api_call *c = p->call;
@@ -672,8 +675,25 @@ static void set_num(lua_State *L, const char *k, double v) {
     lua_setfield(L, -2, k);
 }
 
+/* {n, p50, p99, max, mean} of the last LAT_SAMPLES of ring (n in all) into the table on top. */
+static void set_figures(lua_State *L, const char *k, const double *ring, uint64_t n, double max,
+                        double sum) {
+    int m = n < LAT_SAMPLES ? (int)n : LAT_SAMPLES;
+    double s[LAT_SAMPLES];
+    memcpy(s, ring, sizeof s);
+    qsort(s, (size_t)m, sizeof s[0], cmp_double);
+    lua_createtable(L, 0, 5);
+    set_num(L, "n", (double)n);
+    set_num(L, "p50", m ? s[m / 2] : 0);
+    set_num(L, "p99", m ? s[(m * 99) / 100] : 0);
+    set_num(L, "max", max);
+    if (sum >= 0) set_num(L, "mean", n ? sum / n : 0);
+    lua_setfield(L, -2, k);
+}
+
 /* host.cluster.stats() -> {host, connected, owned, relays, published, relayed, latencyMs =
- * {p50, p99, max, n}, forwarded, served, timeouts, unreachable, roundTripMs = {mean, max}} */
+ * {n, p50, p99, max}, forwarded, served, timeouts, unreachable, roundTripMs = {n, p50, p99,
+ * max, mean}}: latencies of the last 256 frames and requests, ms */
 static int c_stats(lua_State *L) {
     lua_createtable(L, 0, 12);
     lua_pushstring(L, g.host);
@@ -693,21 +713,8 @@ static int c_stats(lua_State *L) {
     set_num(L, "served", (double)g.served);
     set_num(L, "timeouts", (double)g.timeouts);
     set_num(L, "unreachable", (double)g.unreachable);
-    int n = g.nlat < LAT_SAMPLES ? (int)g.nlat : LAT_SAMPLES;
-    double s[LAT_SAMPLES];
-    memcpy(s, g.lat, sizeof s);
-    qsort(s, (size_t)n, sizeof s[0], cmp_double);
-    lua_createtable(L, 0, 4);
-    set_num(L, "n", (double)g.nlat);
-    set_num(L, "p50", n ? s[n / 2] : 0);
-    set_num(L, "p99", n ? s[(n * 99) / 100] : 0);
-    set_num(L, "max", g.lat_max);
-    lua_setfield(L, -2, "latencyMs");
-    lua_createtable(L, 0, 3);
-    set_num(L, "n", (double)g.nrtt);
-    set_num(L, "mean", g.nrtt ? g.rtt_sum / g.nrtt * 1e3 : 0);
-    set_num(L, "max", g.rtt_max * 1e3);
-    lua_setfield(L, -2, "roundTripMs");
+    set_figures(L, "latencyMs", g.lat, g.nlat, g.lat_max, -1);
+    set_figures(L, "roundTripMs", g.rtt, g.nrtt, g.rtt_max * 1e3, g.rtt_sum * 1e3);
     return 1;
 }
 

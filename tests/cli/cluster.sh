@@ -148,15 +148,32 @@ check "frames relayed to B: $(sfield frames <<<"$out") in 2 s, $rate/s (20 expec
 check "relayed frames in order (disorder $(sfield disorder <<<"$out"))" \
   [ "$(sfield disorder <<<"$out")" = 0 ]
 
-# ---- the user's session across hosts (user:<id>:session)
+# ---- the user's session across hosts (user:<id>:session); two sockets on B, one relay
 wsrun "$portB" "/ws?token=$tok" >"$tmp/hold.out" <<WS &
 wait auth_ok
 send {"type":"subscribe","simulation":"$sim"}
 wait subscribed
-quiet 1.5
+quiet 3
 WS
 holdpid=$!
-sleep 0.8
+wsrun "$portB" "/ws?token=$tok" >"$tmp/hold2.out" <<WS &
+wait auth_ok
+send {"type":"subscribe","simulation":"$sim"}
+wait subscribed
+quiet 0.5
+WS
+hold2pid=$!
+sleep 0.3
+api "$B" "$tok" GET /api/cluster
+check "two sockets on B watch A's run through one relay (relays $(jget .relays))" \
+  [ "$(jget .relays)" = 1 ]
+wait "$hold2pid"
+check "... the second socket got frames too ($(sfield frames <"$tmp/hold2.out") in 0.5 s)" \
+  [ "$(sfield frames <"$tmp/hold2.out")" -ge 5 ]
+sleep 0.2
+api "$B" "$tok" GET /api/cluster
+check "... one closed: the relay stays for the other (relays $(jget .relays))" \
+  [ "$(jget .relays)" = 1 ]
 api "$A" "$tok" GET /api/sessions
 check "session via A while a socket is open on B ($hostB): $(jget -c .session)" \
   [ "$(jget ".session.sockets[\"$hostB\"]")" = 1 -a "$(jget .session.simulations)" = 1 ]
@@ -164,12 +181,14 @@ wait "$holdpid"
 closed=$(now)
 for _ in $(seq 30); do
   api "$A" "$tok" GET /api/sessions
-  [ "$(jget '.session.sockets | length')" = 0 ] && break
+  [ "$code" = 200 ] && [ "$(jget '.session.sockets | length')" = 0 ] && break
   sleep 0.1
 done
 echo "     (the session said so $(since "$closed") s after the socket closed)"
 check "... once it closed: no socket on B ($hostB), the last activity kept ($(jget -c .session))" \
   [ "$(jget '.session.sockets | length')" = 0 -a "$(jget '.session.lastActivity > 0')" = true ]
+api "$B" "$tok" GET /api/cluster
+check "... both closed: no relay left on B (relays $(jget .relays))" [ "$(jget .relays)" = 0 ]
 
 # ---- control via B, seen on A
 api "$B" "$tok" POST "/api/simulations/$sim/pause"
@@ -182,6 +201,11 @@ check "A says paused, time stopped ($t1 -> $(jget .simTime))" \
   [ "$(jget .state)" = paused -a "$(jget .simTime)" = "$t1" ]
 api "$B" "$tok" GET /api/simulations
 check "list via B: paused (from the lease)" [ "$(jget '.simulations[0].state')" = paused ]
+api "$B" "$tok" POST "/api/simulations/$sim/step" '{"seconds":2}'
+sleep 0.3
+api "$A" "$tok" GET "/api/simulations/$sim"
+check "step 2 s via B: A has advanced $t1 -> $(jget .simTime), paused" [ "$(jget .state)" = paused ] \
+  && within "$(awk -v a="$t1" -v b="$(jget .simTime)" 'BEGIN{print b-a}')" 1.99 2.01
 api "$B" "$tok" POST "/api/simulations/$sim/resume"
 check "resume via B: running" [ "$code" = 200 -a "$(jget .state)" = running ]
 api "$B" "$tok" POST "/api/simulations/$sim/speed" '{"speed":10}'
@@ -208,6 +232,14 @@ crashed=$(grep '^FRAME' <<<"$out" | grep -c ' down=2 ')
 check "B's relayed frames show the db down ($crashed frames)" [ "$crashed" -ge 5 ]
 api "$B" "$tok" POST "/api/simulations/$sim/replicas" '{"component":"api","replicas":5}'
 check "replicas via B" [ "$code" = 200 ]
+api "$B" "$tok" POST "/api/simulations/$sim/scenario" '{"name":"db_failover","params":{"at_s":1,"for_s":2}}'
+check "a failure scenario via B: applied on A ($(jget .scenario.summary))" \
+  [ "$code" = 200 -a "$(jget .scenario.faults)" -ge 1 ]
+api "$A" "$tok" GET "/api/simulations/$sim"
+check "... A lists it" [ "$(jget '.scenarios | length')" = 1 ]
+api "$B" "$tok" GET "/api/simulations/$sim/report"
+check "the report of a running run via B: 409 (A's answer: $(jget .error))" \
+  [ "$code" = 409 -a "$(jget .state)" = running ]
 
 # ---- the limit counts both hosts (free plan: 1 at once)
 api "$B" "$tok" POST /api/simulations/start "{\"design\":$design}"
@@ -248,7 +280,8 @@ check "a run on A while B's runs: 429" [ "$code" = 429 ]
 api "$A" "$tok" POST "/api/simulations/$simB/stop"
 check "stop B's run via A: stopped" [ "$code" = 200 -a "$(jget .state)" = stopped ]
 api "$B" "$tok" GET /api/cluster
-check "B's figures: frame latency A -> B p50 $(jget .latencyMs.p50) ms, p99 $(jget .latencyMs.p99) ms, max $(jget .latencyMs.max) ms over $(jget .latencyMs.n) frames; forwarded round trip mean $(jget .roundTripMs.mean) ms, max $(jget .roundTripMs.max) ms ($(jget .roundTripMs.n))" \
+f2() { jget "$1" | awk '{ printf "%.2f", $1 }'; }
+check "B's figures: frame latency A -> B p50 $(f2 .latencyMs.p50) ms, p99 $(f2 .latencyMs.p99) ms, max $(f2 .latencyMs.max) ms over $(jget .latencyMs.n) frames; forwarded requests round trip p50 $(f2 .roundTripMs.p50) ms, p99 $(f2 .roundTripMs.p99) ms, mean $(f2 .roundTripMs.mean) ms over $(jget .roundTripMs.n) (a stop waits for the run's end, a scenario for its sandboxed child)" \
   [ "$(jget .enabled)" = true -a "$(jget .connected)" = true -a "$(jget .timeouts)" = 0 ] \
   && within "$(jget .latencyMs.p50)" 0 50
 
