@@ -34,7 +34,8 @@ int uv_poll_start(uv_poll_t *handle, int pevents, uv_poll_cb poll_cb) {
     int plain = pevents && !(pevents & ~(UV_READABLE | UV_WRITABLE));
     if (plain && poll_cb == handle->poll_cb && uv_is_active((uv_handle_t *)handle) &&
         w->events != 0 && w->events == w->pevents) {
-        unsigned want = (pevents & UV_READABLE ? POLLIN : 0) | (pevents & UV_WRITABLE ? POLLOUT : 0);
+        unsigned want =
+            (pevents & UV_READABLE ? POLLIN : 0) | (pevents & UV_WRITABLE ? POLLOUT : 0);
         if (want == w->events) return 0;
         struct epoll_event e = {.events = want, .data.fd = w->fd};
         if (epoll_ctl(uv_backend_fd(handle->loop), EPOLL_CTL_MOD, w->fd, &e) == 0) {

@@ -22,22 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-  SDSIM_ROOT=$src "$sdsim" serve --port "$port" --data-dir "$tmp/data" --static "$tmp" \
-    >>"$tmp/server.log" 2>&1 &
-  pid=$!
-  B=http://127.0.0.1:$port
-  for _ in $(seq 600); do
-    curl -s -o /dev/null "$B/healthz" && break 2
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null
-  pid=""
-done
-[ -n "$pid" ] || { echo "FAIL the server did not start"; tail -20 "$tmp/server.log"; exit 1; }
+. "$src/tests/cli/lib/server.sh"
+start "$tmp/data"
 
 req() {
   code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")

@@ -25,23 +25,8 @@ mkdir -p "$root/scripts"
 cp -r "$src/components" "$src/templates" "$root/"
 cp -r "$src/scripts/sdk" "$src/scripts/api" "$src/scripts/scenarios" "$root/scripts/"
 
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-  SDSIM_ROOT=$root "$sdsim" serve --port "$port" --data-dir "$tmp/data" --static "$tmp" \
-    --test-routes 2>>"$tmp/server.log" &
-  pid=$!
-  B=http://127.0.0.1:$port
-  for _ in $(seq 300); do
-    curl -s -o /dev/null "$B/healthz" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  curl -s -o /dev/null "$B/healthz" && break
-  kill -KILL "$pid" 2>/dev/null
-  pid=""
-done
-[ -n "$pid" ] || { echo "FAIL the server did not start"; tail -20 "$tmp/server.log"; exit 1; }
+. "$src/tests/cli/lib/server.sh"
+server_root=$root start "$tmp/data" --test-routes
 
 now_ms() { date +%s%3N; }
 components() { curl -s "$B/api/components"; }

@@ -1,14 +1,15 @@
 # Shared by the CLI tests that drive a real `sdsim serve` (source it after common.sh, with
 # $sdsim, $src and $pid="" set): starting and stopping the server, and curl helpers.
 
-# start DATA_DIR [OPTIONS...]: the server on a free port; sets $pid, $port and $B.
+# start DATA_DIR [OPTIONS...]: the server on a free port; sets $pid, $port and $B. Its
+# SDSIM_ROOT (components, templates, scripts) is $server_root when set, else $src.
 start() {
   local data=$1
   shift
   for _ in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    SDSIM_ROOT=$src "$sdsim" serve --port "$port" --data-dir "$data" --static "$tmp" "$@" \
+    SDSIM_ROOT=${server_root:-$src} "$sdsim" serve --port "$port" --data-dir "$data" --static "$tmp" "$@" \
       >>"$tmp/server.log" 2>&1 &
     pid=$!
     B=http://127.0.0.1:$port
