@@ -383,6 +383,27 @@ check "A killed: B's subscriber gets ended (stopped) ($(count ended true <"$tmp/
   [ "$(count ended '.state == "stopped"' <"$tmp/killed.out")" = 1 ]
 api "$B" "$tok" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":5,\"speed\":0}}"
 check "the lost run no longer counts: a run starts on B" [ "$code" = 201 ]
+
+# ---- a host stopped (SIGTERM) while it relays a run and a request waits: it exits 0
+sleep 1 # the speed-0 run is over
+api "$B" "$tok" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":300}}"
+simB2=$(jget .id)
+start_host A
+wsrun "$portA" "/ws?token=$tok" >"$tmp/a2.out" <<WS &
+wait auth_ok
+send {"type":"subscribe","simulation":"$simB2"}
+wait subscribed
+quiet 3
+WS
+a2ws=$!
+sleep 1
+kill -TERM "$pidA"
+wait "$pidA"
+rc=$?
+pidA=""
+wait "$a2ws"
+check "a new A relayed B's run ($(sfield frames <"$tmp/a2.out") frames), then stopped cleanly on SIGTERM (exit $rc, socket closed $(grep -o '^CLOSE [0-9]*' "$tmp/a2.out"))" \
+  [ "$rc" = 0 -a "$(grep -c '^CLOSE 1001' "$tmp/a2.out")" = 1 ]
 kill -TERM "$pidB"
 wait "$pidB"
 rc=$?
