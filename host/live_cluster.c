@@ -438,6 +438,30 @@ static void lease_read(void *ud, int status, const char *value, size_t len) {
     }
 }
 
+static void count_read(void *ud, int status, int64_t n) {
+    sdsim_api_call *c = ud;
+    if (sdsim_api_store_closing()) return;
+    lua_State *co = sdsim_api_call_thread(c);
+    if (status == 0)
+        lua_pushnumber(co, (double)n);
+    else
+        lua_pushnil(co);
+    sdsim_api_call_resume(c, 1);
+}
+
+/* host.cluster.count(user_id) -> the user's live runs on every host | nil (no --redis, or
+ * Redis is down). Yields. */
+static int c_count(lua_State *L) {
+    const char *user = luaL_checkstring(L, 1);
+    if (!connected()) return lua_pushnil(L), 1;
+    sdsim_api_call *c = sdsim_api_call_check(L, "host.cluster.count");
+    char key[80];
+    set_key(key, sizeof key, user);
+    sdsim_bus_zcount_from(bus(), key, epoch_s() * 1e3, count_read, c);
+    sdsim_api_call_wait(c);
+    return lua_yield(L, 0);
+}
+
 /* host.cluster.lease(id) -> the lease's JSON text | false (none) | nil, message (Redis is
  * down: whether the run lives elsewhere cannot be known). Yields. */
 static int c_lease(lua_State *L) {
@@ -507,15 +531,11 @@ static int c_stats(lua_State *L) {
 
 void sdsim_cluster_register(lua_State *L) {
     static const luaL_Reg fns[] = {
-        {"enabled", c_enabled},
-        {"host_id", c_host_id},
-        {"is_pseudo", c_is_pseudo},
-        {"lease", c_lease},
-        {"forward", sdsim_forward_lua},
-        {"subscribe", c_subscribe},
-        {"watched", c_watched},
-        {"stats", c_stats},
-        {NULL, NULL},
+        {"enabled", c_enabled},     {"host_id", c_host_id},
+        {"is_pseudo", c_is_pseudo}, {"lease", c_lease},
+        {"count", c_count},         {"forward", sdsim_forward_lua},
+        {"subscribe", c_subscribe}, {"watched", c_watched},
+        {"stats", c_stats},         {NULL, NULL},
     };
     lua_newtable(L);
     for (const luaL_Reg *f = fns; f->name; f++) {

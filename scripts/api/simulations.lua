@@ -235,6 +235,7 @@ end
 -- counts again atomically.
 local function check_concurrency(user, l)
     local mine = host.live.count(user.sub)
+    if cluster then mine = math.max(mine, host.cluster.count(user.sub) or 0) end -- every host
     local all, server_max = host.live.count()
     if l.max_concurrent_simulations >= 0 and mine >= l.max_concurrent_simulations then
         api.fail(429, ("concurrent simulation limit reached: %s allows %d at once; stop one "

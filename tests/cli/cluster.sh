@@ -243,7 +243,8 @@ check "the report of a running run via B: 409 (A's answer: $(jget .error))" \
 
 # ---- the limit counts both hosts (free plan: 1 at once)
 api "$B" "$tok" POST /api/simulations/start "{\"design\":$design}"
-check "a second run on B while one runs on A: 429 ($(jget .error))" [ "$code" = 429 ]
+check "a second run on B while one runs on A: 429 ($(jget .error); running $(jget .running))" \
+  [ "$code" = 429 -a "$(jget .running)" = 1 ]
 api "$A" "$tok" POST /api/simulations/start "{\"design\":$design}"
 check "... and on A: 429" [ "$code" = 429 ]
 
@@ -269,6 +270,26 @@ api "$A" "$tok" GET "/api/simulations/$sim/report"
 check "report via B = report via A (200, seed $(jget .seed), $(printf '%s' "$body" | wc -c) bytes)" \
   [ "$codeB" = 200 -a "$code" = 200 -a "$(jq -S . <<<"$repB")" = "$(jq -S . <<<"$body")" \
   -a "$(jget .seed)" = 3 ]
+sleep 0.2
+# two starts at once, on A and on B: at most one passes (each adds its place in Redis, then
+# counts; both may be refused, never both admitted)
+for h in A B; do
+  curl -s -o "$tmp/race-$h" -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" \
+    -H 'content-type: application/json' --data-binary \
+    "{\"design\":$design,\"config\":{\"duration\":300}}" "${!h}/api/simulations/start" \
+    >"$tmp/race-$h.code" &
+  racers="${racers:-} $!"
+done
+wait $racers
+raceA=$(cat "$tmp/race-A.code")
+raceB=$(cat "$tmp/race-B.code")
+check "two starts at once on A and B: $raceA and $raceB (at most one 201)" \
+  [ "$(printf '%s\n%s\n' "$raceA" "$raceB" | grep -c 201)" -le 1 \
+  -a "$(printf '%s\n%s\n' "$raceA" "$raceB" | grep -c 429)" -ge 1 ]
+for h in A B; do
+  [ "$(cat "$tmp/race-$h.code")" = 201 ] && \
+    api "${!h}" "$tok" POST "/api/simulations/$(jq -r .id "$tmp/race-$h")/stop"
+done
 sleep 0.2
 api "$B" "$tok" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":300}}"
 simB=$(jget .id)
