@@ -26,10 +26,12 @@
 
 #include "analytic.h"
 #include "api.h"
+#include "api_jobs.h"
 #include "design_load.h"
 #include "lua_behavior.h"
 #include "reload.h"
 #include "sandbox.h"
+#include "sandbox_proto.h"
 #include "json_writer.h"
 #include "log.h"
 #include "lua_state.h"
@@ -210,10 +212,42 @@ static void run_report(api_job *j, const sim_design *d, sim_run *run, double sta
     sdsim_replications_free(&reps);
 }
 
-/* A design with a user's plugin types runs in a forked child, locked down like a sandbox
+/* A design with a user's plugin types runs in a child process, locked down like a sandbox
  * (sandbox.h) once the behaviours are loaded: the report (or the reason it failed) comes back
- * over a pipe, and the child is killed at the wall-clock limit. A crash, an endless loop or a
- * memory bomb in a plugin costs only the child. */
+ * over a pipe, and the child is killed at the wall-clock limit or when the server stops. A
+ * crash, an endless loop or a memory bomb in a plugin costs only the child.
+ *
+ * In the server (sdsim_design_set_exec named sdsim's binary) the child is exec'd afresh as
+ * `sdsim __run-child` through design_load.c's plumbing (sdsim_child_spawn): a plain fork of
+ * the threaded server could wait forever for a lock (malloc's, LuaJIT's) that another thread
+ * held at the fork, and would carry the server's secrets. The design's JSON, the options and
+ * the job's source set (the registry's snapshot and the user's plugins) go to its stdin; it
+ * loads the design again, exactly as the server did, and writes the same 'R' report or 'E'
+ * reason as a forked child on descriptor 3. Without an exec path (unit tests' plain mode) the
+ * child is a plain fork running child_run on the parent's loaded design. */
+
+#define RUN_CHILD_ARG "__run-child" /* sdsim_api_run_child_main */
+#define RUN_CHILD_OUT_FD 3
+enum { RUN_REQ_ARGS = 1 }; /* then the source set's frames (design_load.h) */
+
+/* The options of a run, raw over the request (the same binary reads them). CLOCK_MONOTONIC is
+ * system-wide, so the child's wall-clock limit counts from the parent's start. */
+typedef struct run_params {
+    double duration, warmup, wall_limit, started;
+    uint64_t seed;
+} run_params;
+
+static sim_options run_options(const api_job *j) {
+    sim_options o = sim_options_defaults();
+    o.duration = j->duration;
+    o.warmup = j->warmup;
+    o.seed = j->seed;
+    o.window = j->duration / SDSIM_MAX_WINDOWS > 1 ? j->duration / SDSIM_MAX_WINDOWS : 1;
+    return o;
+}
+
+/* In the child (forked, or exec'd and the design loaded again): attaches the behaviours,
+ * locks down, runs, writes 'R' and the report or 'E' and the reason to fd. Never returns. */
 static void child_run(api_job *j, sim_design *d, const sim_options *o, double started, int fd) {
     char why[512];
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the server */
@@ -254,52 +288,107 @@ static void child_run(api_job *j, sim_design *d, const sim_options *o, double st
     _exit(0);
 }
 
-static void run_isolated(api_job *j, sim_design *d, const sim_options *o, double started) {
-    int fds[2];
-    if (pipe(fds) != 0) {
-        fail(j, "failed", "cannot create a pipe: %s", strerror(errno));
-        return;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        fail(j, "failed", "cannot fork: %s", strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_run(j, d, o, started, fds[1]);
-    }
-    close(fds[1]);
+typedef struct fork_ctx {
+    api_job *j;
+    sim_design *d;
+    const sim_options *o;
+    double started;
+} fork_ctx;
+
+static void fork_body(void *ud, int out) {
+    fork_ctx *c = ud;
+    child_run(c->j, c->d, c->o, c->started, out);
+}
+
+/* The exec'd child's request: the options and the design's JSON, then the job's sources (the
+ * worker thread's active set). 0, or -1 out of memory. */
+static int encode_run(const api_job *j, double started, sdsim_proto_buf *b) {
+    run_params p = {j->duration, j->warmup, j->wall_limit, started, j->seed};
+    size_t f = sdsim_proto_begin(b, RUN_REQ_ARGS);
+    sdsim_proto_put_str(b, (const char *)&p, sizeof p);
+    sdsim_proto_put_str(b, j->input, j->len);
+    sdsim_proto_end(b, f);
+    return sdsim_child_put_sources(b);
+}
+
+/* `sdsim __run-child`: reads the request from stdin, loads the design with the sources it
+ * carries and runs it as child_run does, the answer on descriptor 3. Returns only when the
+ * request is malformed (an exit code). */
+int sdsim_api_run_child_main(int argc, char **argv) {
+    (void)argv;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int timed_out = 0;
-    for (;;) {
+    size_t len = 0;
+    if (argc != 0) {
+        fprintf(stderr, "sdsim %s: internal: run by the server for runs with plugins\n",
+                RUN_CHILD_ARG);
+        return 2;
+    }
+    int rc = sdsim_child_read_request(RUN_CHILD_ARG, &buf, &len), type;
+    if (rc != 0) return rc;
+    api_job j = {.max_components = 0};
+    run_params p = {0};
+    sdsim_lua_sources *set = NULL;
+    sdsim_proto_cursor all = {buf, len, 0}, c;
+    while ((rc = sdsim_child_next_frame(&all, &type, &c)) == 1) {
+        if (type == RUN_REQ_ARGS) {
+            size_t n = 0;
+            const char *raw = sdsim_proto_get_str(&c, &n);
+            if (c.failed || n != sizeof p) return 4;
+            memcpy(&p, raw, sizeof p);
+            j.input = (char *)sdsim_proto_get_str(&c, &j.len);
+        } else if ((rc = sdsim_child_take_source(type, &c, &set)) > 1) {
+            return rc;
+        }
+        if (c.failed) return 4;
+    }
+    if (rc < 0 || !j.input) return 4;
+    if (set) sdsim_lua_sources_use(set);
+    j.duration = p.duration;
+    j.warmup = p.warmup;
+    j.wall_limit = p.wall_limit;
+    j.seed = p.seed;
+    sim_design *d = load(&j);
+    if (!d) {
+        dprintf(RUN_CHILD_OUT_FD, "E%s", j.problems.n ? j.problems.items[0].reason : j.message);
+        _exit(1);
+    }
+    sim_options o = run_options(&j);
+    child_run(&j, d, &o, p.started, RUN_CHILD_OUT_FD); /* does not return */
+    return 0;
+}
+
+/* Reads the child's answer until EOF, the wall-clock limit (2 s of grace: the child stops
+ * itself at the limit) or the cancel flag. The bytes read (NUL-terminated), or NULL. */
+static char *read_answer(api_job *j, int fd, double started, size_t *len, int *timed_out) {
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    *timed_out = fd < 0; /* the request could not even be sent in time */
+    while (fd >= 0) {
         double left = j->wall_limit + 2 - (wall_now() - started);
         if (left <= 0 || atomic_load(&j->cancel)) {
-            timed_out = 1;
+            *timed_out = 1;
             break;
         }
-        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int pr = poll(&pfd, 1, left > 0.2 ? 200 : (int)(left * 1000) + 1);
         if (pr <= 0) continue;
-        if (len + 65536 > cap) {
+        if (*len + 65536 > cap) {
             char *nb = realloc(buf, cap = cap * 2 + 65536);
             if (!nb) break;
             buf = nb;
         }
-        ssize_t n = read(fds[0], buf + len, cap - len - 1);
+        ssize_t n = read(fd, buf + *len, cap - *len - 1);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        len += (size_t)n;
+        *len += (size_t)n;
     }
-    close(fds[0]);
-    if (timed_out) kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (buf) buf[len] = '\0';
+    if (buf) buf[*len] = '\0';
+    return buf;
+}
+
+/* The job's outcome from the child's answer and exit status. */
+static void take_answer(api_job *j, const char *buf, size_t len, int status, int timed_out) {
     if (timed_out) {
         char lim[32];
         snprintf(lim, sizeof lim, "%g", j->wall_limit);
@@ -322,8 +411,38 @@ static void run_isolated(api_job *j, sim_design *d, const sim_options *o, double
              "affected",
              sig);
     } else {
-        fail(j, "failed", "%s", "the run with plugins gave no result");
+        char st[32];
+        snprintf(st, sizeof st, "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        fail(j, "failed", "the run with plugins gave no result (exit status %s)", st);
     }
+}
+
+static void run_isolated(api_job *j, sim_design *d, const sim_options *o, double started) {
+    sdsim_proto_buf req = {0};
+    int exec_it = sdsim_child_exec_path() != NULL;
+    if (exec_it && encode_run(j, started, &req) != 0) {
+        sdsim_proto_buf_free(&req);
+        fail(j, "failed", "%s", "out of memory for the run's request");
+        return;
+    }
+    fork_ctx ctx = {j, d, o, started};
+    long long deadline_ms = (long long)((started + j->wall_limit + 2) * 1000);
+    char err[256];
+    int out = -1;
+    pid_t pid = sdsim_child_spawn(RUN_CHILD_ARG, exec_it ? &req : NULL, fork_body, &ctx,
+                                  deadline_ms, &out, err, sizeof err);
+    sdsim_proto_buf_free(&req);
+    if (pid < 0) {
+        fail(j, "failed", "%s", err);
+        return;
+    }
+    size_t len = 0;
+    int timed_out = 0;
+    char *buf = read_answer(j, out, started, &len, &timed_out);
+    if (out >= 0) close(out);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = sdsim_child_reap(pid);
+    take_answer(j, buf, len, status, timed_out);
     free(buf);
 }
 
@@ -339,11 +458,7 @@ static void run_work(api_job *j) {
         sim_design_free(d);
         return;
     }
-    sim_options o = sim_options_defaults();
-    o.duration = j->duration;
-    o.warmup = j->warmup;
-    o.seed = j->seed;
-    o.window = j->duration / SDSIM_MAX_WINDOWS > 1 ? j->duration / SDSIM_MAX_WINDOWS : 1;
+    sim_options o = run_options(j);
     char why[512];
     if (sdsim_design_has_plugins(d)) {
         run_isolated(j, d, &o, started);
@@ -366,6 +481,28 @@ static void run_work(api_job *j) {
     }
     if (scripts) sdsim_behavior_detach(d, scripts);
     sim_design_free(d);
+}
+
+const char *sdsim_api_run_now(const char *json, size_t len, const sdsim_api_run_opts *opts,
+                              char **text, size_t *text_len, char *msg, size_t msglen) {
+    api_job j = {.input = (char *)json,
+                 .len = len,
+                 .duration = opts->duration,
+                 .warmup = opts->warmup,
+                 .wall_limit = opts->wall_limit,
+                 .seed = opts->seed,
+                 .max_components = opts->max_components > 0 ? opts->max_components : 1 << 30};
+    run_work(&j);
+    sdsim_problems_free(&j.problems);
+    *text = j.code ? NULL : j.text;
+    *text_len = j.code ? 0 : j.text_len;
+    if (j.code) free(j.text);
+    if (!j.code && !j.text) {
+        j.code = "failed";
+        snprintf(j.message, sizeof j.message, "out of memory");
+    }
+    snprintf(msg, msglen, "%s", j.code ? j.message : "");
+    return j.code;
 }
 
 /* Every component type with its parameters, from scripts/api/catalog.lua given the design

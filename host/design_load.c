@@ -569,12 +569,32 @@ void sdsim_design_kill_children(void) {
 #define CHILD_OUT_FD 3
 #define REQUEST_MAX ((size_t)256 << 20) /* a 16 MB design plus the sources, with room */
 
-enum { REQ_ARGS = 1, REQ_SOURCE = 2, REQ_PLUGIN_DIRS = 3 };
+enum { REQ_ARGS = 1 }; /* the sources' frames: SDSIM_CHILD_SOURCE, SDSIM_CHILD_PLUGIN_DIRS */
 
 static char exec_path[4096]; /* "": plain fork */
 
 void sdsim_design_set_exec(const char *path) {
     snprintf(exec_path, sizeof exec_path, "%s", path ? path : "");
+}
+
+const char *sdsim_child_exec_path(void) {
+    return exec_path[0] ? exec_path : NULL;
+}
+
+int sdsim_child_put_sources(sdsim_proto_buf *b) {
+    const sdsim_lua_sources *set = sdsim_lua_sources_current();
+    for (int i = 0; set && i < set->n; i++) {
+        size_t f = sdsim_proto_begin(b, SDSIM_CHILD_SOURCE);
+        sdsim_proto_put_cstr(b, set->items[i].path);
+        sdsim_proto_put_str(b, set->items[i].text, set->items[i].len);
+        sdsim_proto_end(b, f);
+    }
+    if (set && set->plugin_dirs) {
+        size_t f = sdsim_proto_begin(b, SDSIM_CHILD_PLUGIN_DIRS);
+        sdsim_proto_put_cstr(b, set->plugin_dirs);
+        sdsim_proto_end(b, f);
+    }
+    return b->failed || b->len > REQUEST_MAX ? -1 : 0;
 }
 
 /* The request: the arguments, then every file of the active source set. 0 or -1 (memory). */
@@ -587,24 +607,12 @@ static int encode_request(const child_args *a, sdsim_proto_buf *b) {
     sdsim_proto_put_str(b, a->a, a->alen);
     sdsim_proto_put_str(b, a->b ? a->b : "", a->b ? a->blen : 0);
     sdsim_proto_end(b, f);
-    const sdsim_lua_sources *set = sdsim_lua_sources_current();
-    for (int i = 0; set && i < set->n; i++) {
-        f = sdsim_proto_begin(b, REQ_SOURCE);
-        sdsim_proto_put_cstr(b, set->items[i].path);
-        sdsim_proto_put_str(b, set->items[i].text, set->items[i].len);
-        sdsim_proto_end(b, f);
-    }
-    if (set && set->plugin_dirs) {
-        f = sdsim_proto_begin(b, REQ_PLUGIN_DIRS);
-        sdsim_proto_put_cstr(b, set->plugin_dirs);
-        sdsim_proto_end(b, f);
-    }
-    return b->failed || b->len > REQUEST_MAX ? -1 : 0;
+    return sdsim_child_put_sources(b);
 }
 
 /* In the forked child of a threaded process: only async-signal-safe calls until execv. req
  * becomes stdin, out descriptor 3; every other descriptor but 1 and 2 is closed. */
-static void exec_child(int req, int out, pid_t parent) {
+static void exec_child(const char *subcommand, int req, int out, pid_t parent) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* a worker thread's mask would outlive the exec */
@@ -618,21 +626,18 @@ static void exec_child(int req, int out, pid_t parent) {
 #endif
         for (int fd = CHILD_OUT_FD + 1; fd < 65536; fd++)
             close(fd);
-    char *argv[] = {exec_path, CHILD_ARG, NULL};
+    char *argv[] = {exec_path, (char *)subcommand, NULL};
     execv(exec_path, argv);
     _exit(127);
 }
 
 /* Sends the request within the deadline. A child that died meanwhile (EPIPE) is not an error
  * here: its exit status tells why. 0, or -1 on timeout. */
-static int send_request(int fd, const sdsim_proto_buf *req, long long deadline, const char **why) {
+static int send_request(int fd, const sdsim_proto_buf *req, long long deadline) {
     size_t off = 0;
     while (off < req->len) {
         long long left = deadline - now_ms();
-        if (left <= 0) {
-            *why = "took longer than 20 s and was stopped";
-            return -1;
-        }
+        if (left <= 0) return -1;
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
         if (poll(&pfd, 1, (int)left) <= 0) continue;
         ssize_t w = send(fd, req->data + off, req->len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -643,36 +648,32 @@ static int send_request(int fd, const sdsim_proto_buf *req, long long deadline, 
     return 0;
 }
 
-/* Forks the child: exec'd when an sdsim binary is set, else running args itself. The parent
- * gets the output pipe's read end in *out_fd (and sends the request, when exec'd). */
-static pid_t spawn_child(child_args *args, int *out_fd, long long deadline, const char **why,
-                         char *err, size_t errlen) {
-    sdsim_proto_buf req = {0};
-    int fds[2], sv[2] = {-1, -1}, exec_it = exec_path[0] != '\0';
-    if (exec_it && encode_request(args, &req) != 0) {
-        sdsim_proto_buf_free(&req);
-        snprintf(err, errlen, "out of memory for the check's request");
+pid_t sdsim_child_spawn(const char *subcommand, const sdsim_proto_buf *req,
+                        void (*body)(void *ud, int out), void *ud, long long deadline_ms,
+                        int *out_fd, char *err, size_t errlen) {
+    int fds[2], sv[2] = {-1, -1}, exec_it = req != NULL;
+    *out_fd = -1;
+    if (exec_it && !exec_path[0]) {
+        snprintf(err, errlen, "no sdsim binary to exec (sdsim_design_set_exec)");
         return -1;
     }
     if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
-        sdsim_proto_buf_free(&req);
         return -1;
     }
     if (exec_it && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         snprintf(err, errlen, "cannot create a socket pair: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        sdsim_proto_buf_free(&req);
         return -1;
     }
     fflush(NULL);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
-        if (exec_it) exec_child(sv[1], fds[1], parent);
+        if (exec_it) exec_child(subcommand, sv[1], fds[1], parent);
         close(fds[0]);
-        args->out = fds[1];
-        run_child(args);
+        body(ud, fds[1]);
+        _exit(70); /* body must not return */
     }
     close(fds[1]);
     if (exec_it) close(sv[1]);
@@ -680,16 +681,14 @@ static pid_t spawn_child(child_args *args, int *out_fd, long long deadline, cons
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
         close(fds[0]);
         if (exec_it) close(sv[0]);
-        sdsim_proto_buf_free(&req);
         return -1;
     }
     track_child(pid, 0);
     int rc = 0;
     if (exec_it) {
-        rc = send_request(sv[0], &req, deadline, why);
+        rc = send_request(sv[0], req, deadline_ms);
         close(sv[0]);
     }
-    sdsim_proto_buf_free(&req);
     *out_fd = fds[0];
     if (rc != 0) { /* the caller reads nothing: the deadline has passed */
         kill(pid, SIGKILL);
@@ -699,12 +698,43 @@ static pid_t spawn_child(child_args *args, int *out_fd, long long deadline, cons
     return pid;
 }
 
-/* `sdsim __design-child`: reads the request from stdin, runs it as run_child does and writes
- * the result to descriptor 3. Returns only when the request is malformed. */
-int sdsim_design_child_main(int argc, char **argv) {
-    (void)argv;
-    if (argc != 0 || fcntl(CHILD_OUT_FD, F_GETFD) < 0) {
-        fprintf(stderr, "sdsim %s: internal: run by the server for its checks\n", CHILD_ARG);
+int sdsim_child_reap(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    track_child(0, pid);
+    return status;
+}
+
+static void run_child_body(void *ud, int out) {
+    child_args *args = ud;
+    args->out = out;
+    run_child(args);
+}
+
+/* Forks the child: exec'd when an sdsim binary is set, else running args itself. The parent
+ * gets the output pipe's read end in *out_fd (-1 with *why set: the deadline passed while the
+ * request was being sent). */
+static pid_t spawn_child(child_args *args, int *out_fd, long long deadline, const char **why,
+                         char *err, size_t errlen) {
+    sdsim_proto_buf req = {0};
+    int exec_it = exec_path[0] != '\0';
+    if (exec_it && encode_request(args, &req) != 0) {
+        sdsim_proto_buf_free(&req);
+        snprintf(err, errlen, "out of memory for the check's request");
+        return -1;
+    }
+    pid_t pid = sdsim_child_spawn(CHILD_ARG, exec_it ? &req : NULL, run_child_body, args, deadline,
+                                  out_fd, err, errlen);
+    sdsim_proto_buf_free(&req);
+    if (pid > 0 && *out_fd < 0) *why = "took longer than 20 s and was stopped";
+    return pid;
+}
+
+int sdsim_child_read_request(const char *subcommand, char **out, size_t *outlen) {
+    if (fcntl(CHILD_OUT_FD, F_GETFD) < 0) {
+        fprintf(stderr, "sdsim %s: internal: run by the server for its isolated work\n",
+                subcommand);
         return 2;
     }
     size_t len = 0, cap = 1 << 16;
@@ -712,30 +742,74 @@ int sdsim_design_child_main(int argc, char **argv) {
     for (;;) {
         if (!buf) return 3;
         if (len == cap) {
-            if (cap >= REQUEST_MAX) return 3;
-            char *more = realloc(buf, cap *= 2);
-            if (!more) return 3;
+            char *more = cap >= REQUEST_MAX ? NULL : realloc(buf, cap *= 2);
+            if (!more) {
+                free(buf);
+                return 3;
+            }
             buf = more;
         }
         ssize_t n = read(0, buf + len, cap - len);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return 3;
+        if (n < 0) {
+            free(buf);
+            return 3;
+        }
         if (n == 0) break;
         len += (size_t)n;
     }
     close(0);
+    *out = buf;
+    *outlen = len;
+    return 0;
+}
+
+int sdsim_child_next_frame(sdsim_proto_cursor *all, int *type, sdsim_proto_cursor *payload) {
+    if (all->failed) return -1;
+    if (all->left == 0) return 0;
+    uint32_t flen = sdsim_proto_get_u32(all);
+    if (all->failed || flen < 1 || flen > all->left) return -1;
+    *type = (unsigned char)all->p[0];
+    *payload = (sdsim_proto_cursor){all->p + 1, flen - 1, 0};
+    all->p += flen;
+    all->left -= flen;
+    return 1;
+}
+
+int sdsim_child_take_source(int type, sdsim_proto_cursor *c, sdsim_lua_sources **set) {
+    if (type != SDSIM_CHILD_SOURCE && type != SDSIM_CHILD_PLUGIN_DIRS) return 1;
+    size_t n1 = 0, n2 = 0;
+    const char *p1 = sdsim_proto_get_str(c, &n1);
+    const char *p2 = type == SDSIM_CHILD_SOURCE ? sdsim_proto_get_str(c, &n2) : NULL;
+    char path[4096];
+    if (c->failed || n1 >= sizeof path) return 4;
+    memcpy(path, p1, n1);
+    path[n1] = '\0';
+    if (!*set && !(*set = sdsim_lua_sources_new())) return 3;
+    if (type == SDSIM_CHILD_SOURCE ? sdsim_lua_sources_add(*set, path, p2, n2)
+                                   : sdsim_lua_sources_add_plugin_dir(*set, path))
+        return 3;
+    return 0;
+}
+
+/* `sdsim __design-child`: reads the request from stdin, runs it as run_child does and writes
+ * the result to descriptor 3. Returns only when the request is malformed. */
+int sdsim_design_child_main(int argc, char **argv) {
+    (void)argv;
+    char *buf = NULL;
+    size_t len = 0;
+    if (argc != 0) {
+        fprintf(stderr, "sdsim %s: internal: run by the server for its checks\n", CHILD_ARG);
+        return 2;
+    }
+    int rc = sdsim_child_read_request(CHILD_ARG, &buf, &len);
+    if (rc != 0) return rc;
     child_args args = {.out = CHILD_OUT_FD};
     char fn[64] = "";
     sdsim_lua_sources *set = NULL;
-    sdsim_proto_cursor all = {buf, len, 0};
-    while (all.left > 0 && !all.failed) {
-        uint32_t flen = sdsim_proto_get_u32(&all);
-        if (all.failed || flen < 1 || flen > all.left) return 4;
-        sdsim_proto_cursor c = {all.p + 1, flen - 1, 0};
-        int type = (unsigned char)all.p[0];
-        all.p += flen;
-        all.left -= flen;
-        size_t n1 = 0, n2 = 0;
+    sdsim_proto_cursor all = {buf, len, 0}, c;
+    int type;
+    while ((rc = sdsim_child_next_frame(&all, &type, &c)) == 1) {
         if (type == REQ_ARGS) {
             args.scenario_sdk = (int)sdsim_proto_get_u32(&c);
             args.lockdown = (int)sdsim_proto_get_u32(&c);
@@ -745,21 +819,13 @@ int sdsim_design_child_main(int argc, char **argv) {
             args.b = sdsim_proto_get_str(&c, &args.blen);
             if (!has_b) args.b = NULL;
             args.fn = fn;
-        } else if (type == REQ_SOURCE || type == REQ_PLUGIN_DIRS) {
-            const char *p1 = sdsim_proto_get_str(&c, &n1);
-            const char *p2 = type == REQ_SOURCE ? sdsim_proto_get_str(&c, &n2) : NULL;
-            char path[4096];
-            if (c.failed || n1 >= sizeof path) return 4;
-            memcpy(path, p1, n1);
-            path[n1] = '\0';
-            if (!set && !(set = sdsim_lua_sources_new())) return 3;
-            if (type == REQ_SOURCE ? sdsim_lua_sources_add(set, path, p2, n2)
-                                   : sdsim_lua_sources_add_plugin_dir(set, path))
-                return 3;
+        } else {
+            int src = sdsim_child_take_source(type, &c, &set);
+            if (src > 1) return src;
         }
         if (c.failed) return 4;
     }
-    if (all.failed || !args.fn || !args.a) return 4;
+    if (rc < 0 || !args.fn || !args.a) return 4;
     if (set) sdsim_lua_sources_use(set);
     run_child(&args); /* does not return */
     return 0;
@@ -784,10 +850,7 @@ static int run_isolated(lua_State *L, child_args *args) {
     int rc = out < 0 ? -1 : read_child(out, &b, deadline, &why);
     if (out >= 0) close(out);
     if (rc != 0) kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    track_child(0, pid);
+    int status = sdsim_child_reap(pid);
     luaL_pushresult(&b);
     if (rc != 0) {
         lua_pushnil(L);

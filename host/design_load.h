@@ -112,3 +112,44 @@ void sdsim_design_kill_children(void);
 void sdsim_design_set_exec(const char *path);
 /* sdsim's hidden subcommand `__design-child` (argv after it): the exec'd child's side. */
 int sdsim_design_child_main(int argc, char **argv);
+
+/* ---- the exec'd children's plumbing (shared with api_jobs.c's runs with plugins) ----
+ * A child for isolated work is either a plain fork running a function (the CLI), or, once
+ * sdsim_design_set_exec has named an sdsim binary, a fork that at once execs `PATH
+ * SUBCOMMAND` (fork-safe in a threaded process: only async-signal-safe calls before execv;
+ * signal mask reset, PDEATHSIG, every descriptor but 1 and 2 closed). The exec'd child reads
+ * its request (sandbox_proto frames) on stdin until EOF and writes its answer on descriptor 3. */
+#include <sys/types.h>
+struct sdsim_proto_buf;
+struct sdsim_proto_cursor;
+struct sdsim_lua_sources;
+
+/* The frame types of the thread's source set in a request (others are the caller's). */
+enum { SDSIM_CHILD_SOURCE = 2, SDSIM_CHILD_PLUGIN_DIRS = 3 };
+
+/* The binary sdsim_design_set_exec named, or NULL (plain fork). */
+const char *sdsim_child_exec_path(void);
+/* Forks a child. req non-NULL: it execs `<exec path> subcommand` and gets req on its stdin
+ * (sent before this returns, up to deadline_ms on CLOCK_MONOTONIC); req NULL: it calls
+ * body(ud, out) in the fork (body must _exit). *out_fd: the read end of the child's output
+ * (its descriptor 3 when exec'd, out otherwise), or -1 when the deadline passed while sending
+ * (the child was killed). The child is tracked until sdsim_child_reap: sdsim_design_kill_children
+ * ends it. The pid, or -1 with a message in err. */
+pid_t sdsim_child_spawn(const char *subcommand, const struct sdsim_proto_buf *req,
+                        void (*body)(void *ud, int out), void *ud, long long deadline_ms,
+                        int *out_fd, char *err, size_t errlen);
+/* Waits for a child of sdsim_child_spawn and forgets it; its wait status. */
+int sdsim_child_reap(pid_t pid);
+/* Appends the calling thread's active source set (sdsim_lua_sources_use) to a request as
+ * frames. 0, or -1 (out of memory, or the request grew past 256 MB). */
+int sdsim_child_put_sources(struct sdsim_proto_buf *b);
+
+/* The exec'd child's side. Reads the whole request from stdin (checks that descriptor 3 is
+ * open, else prints that the command is internal): 0 with a malloc'd *buf, or an exit code. */
+int sdsim_child_read_request(const char *subcommand, char **buf, size_t *len);
+/* The next frame of the request: 1 with its type and payload, 0 at the end, -1 malformed. */
+int sdsim_child_next_frame(struct sdsim_proto_cursor *all, int *type,
+                           struct sdsim_proto_cursor *payload);
+/* A source-set frame into *set (created on first use): 0, 1 when type is not one (the
+ * caller's), else an exit code (3 memory, 4 malformed). */
+int sdsim_child_take_source(int type, struct sdsim_proto_cursor *c, struct sdsim_lua_sources **set);

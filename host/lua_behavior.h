@@ -42,6 +42,7 @@ typedef struct sdsim_isolation {
  * process; with plugins, in a forked child under the limits (lim may be NULL): a crash, an
  * endless loop or a memory bomb then costs only the child, and this returns 2 after
  * printing one line to stderr that names the plugin file (and line, when Lua knows it).
- * A failure to attach prints its line too and returns 2. */
+ * A failure to attach prints its line too and returns 2. A plain fork: for the CLI (one
+ * thread); the threaded server's runs with plugins exec a fresh child instead (api_jobs.h). */
 int sdsim_behavior_run(sim_design *d, const sdsim_isolation *lim,
                        int (*body)(sim_design *d, void *ud), void *ud);

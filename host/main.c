@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "api_jobs.h"
 #include "design_load.h"
 
 typedef struct command {
@@ -34,6 +35,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "__design-child")) /* the server's isolated checks (design_load.h) */
         return sdsim_design_child_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "__run-child")) /* the server's runs with plugins (api_jobs.h) */
+        return sdsim_api_run_child_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "sdsim: unknown command '%s'\n\n", argv[1]);
