@@ -82,18 +82,6 @@ local function target_user(req)
     return r.users[1]
 end
 
-local function int_query(req, name, default, min, max)
-    local s = req.query[name]
-    if s == nil or s == "" then return default end
-    local v = tonumber(s)
-    if not v or v ~= math.floor(v) or v < min or v > max then
-        api.invalid({ { path = "query." .. name,
-                        reason = ("must be an integer from %d to %d"):format(min, max) } },
-                    "bad query parameter " .. name)
-    end
-    return v
-end
-
 local function is_null(v)
     return v == nil or v == json.null
 end
@@ -111,8 +99,8 @@ end
 -- account first. nextOffset is null when this page is the last.
 function M.list_users(req, res)
     require_admin(req, res)
-    local limit = int_query(req, "limit", 50, 1, USERS_PAGE_MAX)
-    local offset = int_query(req, "offset", 0, 0, 1e9)
+    local limit = api.int_query(req, "limit", 50, 1, USERS_PAGE_MAX)
+    local offset = api.int_query(req, "offset", 0, 0, 1e9)
     -- one row more than asked tells whether another page follows (the store gives at most
     -- USERS_PAGE_MAX: a full page of that size is assumed to have a next one)
     local r = host.store.user_list(math.min(limit + 1, USERS_PAGE_MAX), offset)
@@ -286,8 +274,8 @@ function M.audit(req, res)
     require_admin(req, res)
     local user = req.query.userId
     if user == "" then user = nil end
-    local limit = int_query(req, "limit", 50, 1, AUDIT_PAGE_MAX)
-    local before = int_query(req, "before", 0, 0, 2 ^ 53)
+    local limit = api.int_query(req, "limit", 50, 1, AUDIT_PAGE_MAX)
+    local before = api.int_query(req, "before", 0, 0, 2 ^ 53)
     local r = host.store.audit_list(user, before, limit)
     if r.status == "invalid" then
         api.invalid({ { path = "query.userId", reason = "is not a user id" } },

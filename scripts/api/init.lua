@@ -32,6 +32,20 @@ function M.invalid(problems, message)
     M.fail(422, message or "the design is not valid", { errors = problems })
 end
 
+-- The integer query parameter name of req, default when absent; 422 at query.<name> when it
+-- is not an integer from min to max.
+function M.int_query(req, name, default, min, max)
+    local s = req.query[name]
+    if s == nil or s == "" then return default end
+    local v = tonumber(s)
+    if not v or v ~= math.floor(v) or v < min or v > max then
+        M.invalid({ { path = "query." .. name,
+                      reason = ("must be an integer from %d to %d"):format(min, max) } },
+                  "bad query parameter " .. name)
+    end
+    return v
+end
+
 ---------------------------------------------------------------------------------------------
 -- Request and response objects
 

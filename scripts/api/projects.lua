@@ -126,23 +126,11 @@ function M.create(req, res)
     send_project(res, r.projects[1], 201)
 end
 
-local function int_param(req, name, default, min, max)
-    local s = req.query[name]
-    if s == nil or s == "" then return default end
-    local v = tonumber(s)
-    if not v or v ~= math.floor(v) or v < min or v > max then
-        api.invalid({ { path = "query." .. name,
-                        reason = ("must be an integer from %d to %d"):format(min, max) } },
-                    "bad query parameter " .. name)
-    end
-    return v
-end
-
 -- GET /api/projects?limit=20&offset=0 -> {projects (without designs), total, limit, offset}
 function M.list(req, res)
     local user = auth().user(req, res)
-    local limit = int_param(req, "limit", 20, 1, 100)
-    local offset = int_param(req, "offset", 0, 0, 1e9)
+    local limit = api.int_query(req, "limit", 20, 1, 100)
+    local offset = api.int_query(req, "offset", 0, 0, 1e9)
     local r = host.store.project_list(user.sub, limit, offset)
     if r.status ~= "ok" then fail_store(r) end
     local parts = {}

@@ -365,10 +365,9 @@ function M.status(req, res)
 end
 
 -- GET /api/simulations/:id/report -> the `sdsim run --json` report; 409 while running
-function M.report(req, res)
-    local user = auth().user(req, res)
-    local live, row, lease = find(user, req.params.id)
-    if lease then return res:raw_json(forward(lease, user, "report", req.params.id)) end
+-- The report's JSON text of a run found here (live) or in the store (row); 409 while it runs
+-- or when it ended without one.
+local function report_text(live, row)
     local text
     if live then
         if not live.ended then
@@ -384,7 +383,14 @@ function M.report(req, res)
         api.fail(409, "no report: " .. (s.error or "the run ended without one"),
                  { state = s.state })
     end
-    res:raw_json(text)
+    return text
+end
+
+function M.report(req, res)
+    local user = auth().user(req, res)
+    local live, row, lease = find(user, req.params.id)
+    if lease then return res:raw_json(forward(lease, user, "report", req.params.id)) end
+    res:raw_json(report_text(live, row))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -666,18 +672,7 @@ function ops.watch(user, msg)
 end
 function ops.report(user, msg)
     local live, row = find(user, msg.simulation, true)
-    local text
-    if live then
-        if not live.ended then
-            api.fail(409, "the simulation is " .. live.state .. ": its report is ready once it "
-                          .. "ends (stop it, or wait)", { state = live.state })
-        end
-        text = host.live.report(live.id)
-    else
-        text = row.report
-    end
-    if not text then api.fail(409, "no report: the run ended without one") end
-    return text
+    return report_text(live, row)
 end
 
 function M.forwarded(msg)
