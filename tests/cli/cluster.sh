@@ -112,6 +112,7 @@ check "each host logs its random id ($hostA, $hostB)" \
 req -X POST -H 'content-type: application/json' \
   --data-binary '{"email":"ann@example.com","password":"correct horse"}' "$A/api/auth/register"
 tok=$(jget .token)
+annid=$(jget .user.id)
 check "register on A: 201" [ "$code" = 201 ]
 req -X POST -H 'content-type: application/json' \
   --data-binary '{"email":"bob@example.com","password":"correct horse"}' "$B/api/auth/register"
@@ -128,6 +129,17 @@ check "status via B: running, components in design order (${took}s)" [ "$code" =
   -a "$(jget .state)" = running -a "$(jget '[.components[].id] | join(",")')" = lb,api,db ]
 api "$B" "$bob" GET "/api/simulations/$sim"
 check "another user via B: 404" [ "$code" = 404 ]
+# A client cannot pass for another host: Bob's socket on the owner sends what a forwarded
+# request of Ann's looks like on the bus.
+out=$(wsrun "$portA" "/ws?token=$bob" <<EOF
+wait auth_ok
+send {"type":"forwarded","op":"control","user":"$annid","simulation":"$sim","action":"stop","id":9}
+quiet 0.5
+EOF
+)
+api "$A" "$tok" GET "/api/simulations/$sim"
+check "a client's forged {type: forwarded} stop of another user's run: refused ($(msgs error <<<"$out" | jq -r .error | head -n1)), the run still running" \
+  [ "$(count error '.id == 9' <<<"$out")" = 1 -a "$(jget .state)" = running ]
 api "$B" "$tok" GET /api/simulations
 check "list via B: A's run, running" [ "$(jget '.simulations[0].id')" = "$sim" \
   -a "$(jget '.simulations[0].state')" = running ]
