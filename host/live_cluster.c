@@ -529,6 +529,32 @@ static int c_stats(lua_State *L) {
     return 1;
 }
 
+void sdsim_cluster_metrics(FILE *f) {
+    if (!g.on) return;
+    int no = 0, nr = 0;
+    for (owned *o = g.owned; o; o = o->next)
+        no += !o->ended;
+    for (relay *r = g.relays; r; r = r->next)
+        nr++;
+    fprintf(f,
+            "# HELP sdsim_cluster_redis_connected 1 while the cluster's Redis is connected.\n"
+            "# TYPE sdsim_cluster_redis_connected gauge\n"
+            "sdsim_cluster_redis_connected %d\n"
+            "# HELP sdsim_cluster_runs_owned Live runs of this host (leases it keeps).\n"
+            "# TYPE sdsim_cluster_runs_owned gauge\n"
+            "sdsim_cluster_runs_owned %d\n"
+            "# HELP sdsim_cluster_relays Other hosts' runs relayed to sockets here.\n"
+            "# TYPE sdsim_cluster_relays gauge\n"
+            "sdsim_cluster_relays %d\n"
+            "# HELP sdsim_cluster_frames_total Frames published for other hosts, and relayed "
+            "from them.\n"
+            "# TYPE sdsim_cluster_frames_total counter\n"
+            "sdsim_cluster_frames_total{direction=\"published\"} %llu\n"
+            "sdsim_cluster_frames_total{direction=\"relayed\"} %llu\n",
+            connected(), no, nr, (unsigned long long)g.published, (unsigned long long)g.relayed);
+    sdsim_forward_metrics(f);
+}
+
 void sdsim_cluster_register(lua_State *L) {
     static const luaL_Reg fns[] = {
         {"enabled", c_enabled},     {"host_id", c_host_id},

@@ -17,6 +17,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "server_defs.h"
 
@@ -34,6 +35,8 @@ sdsim_bus *sdsim_cluster_bus(void);
 const char *sdsim_cluster_host_id(void);
 /* host.cluster.* into the table on top. */
 void sdsim_cluster_register(struct lua_State *L);
+/* The cluster's lines of /metrics (Prometheus text), nothing without Redis. */
+void sdsim_cluster_metrics(FILE *f);
 
 /* ---- the owner's side (api_live.c) ---- */
 /* A run started here: its lease and its place in the owner's set (token: its member). */

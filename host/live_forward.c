@@ -250,6 +250,19 @@ void sdsim_forward_stats(lua_State *L) {
     sdsim_cluster_figures(L, "roundTripMs", g.rtt, g.nrtt, g.rtt_max * 1e3, g.rtt_sum * 1e3);
 }
 
+void sdsim_forward_metrics(FILE *f) {
+    fprintf(f,
+            "# HELP sdsim_cluster_requests_total Requests between hosts: forwarded from here "
+            "(then timed out or unreachable), and served here for another host.\n"
+            "# TYPE sdsim_cluster_requests_total counter\n"
+            "sdsim_cluster_requests_total{outcome=\"forwarded\"} %llu\n"
+            "sdsim_cluster_requests_total{outcome=\"timeout\"} %llu\n"
+            "sdsim_cluster_requests_total{outcome=\"unreachable\"} %llu\n"
+            "sdsim_cluster_requests_total{outcome=\"served\"} %llu\n",
+            (unsigned long long)g.forwarded, (unsigned long long)g.timeouts,
+            (unsigned long long)g.unreachable, (unsigned long long)g.served);
+}
+
 void sdsim_forward_tick(double now) {
     for (fwd_in **p = &g.in; *p;) {
         fwd_in *in = *p;

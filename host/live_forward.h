@@ -3,6 +3,7 @@
  * others in handler coroutines under pseudo connection ids. Used by live_cluster.c only; the
  * protocol is in live_cluster.h and docs/live.md "Several hosts". Loop thread only. */
 #pragma once
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ void sdsim_forward_free(void);
 int sdsim_forward_lua(struct lua_State *L);
 /* forwarded, served, timeouts, unreachable, roundTripMs into the table on top. */
 void sdsim_forward_stats(struct lua_State *L);
+/* Its counters in the Prometheus text format (sdsim_cluster_metrics). */
+void sdsim_forward_metrics(FILE *f);
 /* {n, p50, p99, max[, mean]} of the last SDSIM_CLUSTER_SAMPLES of ring (n in all; sum < 0: no
  * mean) as field k of the table on top. */
 void sdsim_cluster_figures(struct lua_State *L, const char *k, const double *ring, uint64_t n,

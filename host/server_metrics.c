@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "live_cluster.h"
 #include "log.h"
 #include "server_defs.h"
 
@@ -97,6 +98,7 @@ char *sdsim_metrics_render(const sdsim_server *s, size_t *len) {
     gauge(f, "sdsim_uptime_seconds", "Seconds since the server started.",
           sdsim_server_now() - s->started);
     gauge(f, "sdsim_ready", "1 while serving, 0 while shutting down.", !s->draining);
+    sdsim_cluster_metrics(f);
     fclose(f);
     return buf;
 }

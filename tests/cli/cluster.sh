@@ -317,6 +317,17 @@ f2() { jget "$1" | awk '{ printf "%.2f", $1 }'; }
 check "B's figures: frame latency A -> B p50 $(f2 .latencyMs.p50) ms, p99 $(f2 .latencyMs.p99) ms, max $(f2 .latencyMs.max) ms over $(jget .latencyMs.n) frames; forwarded requests round trip p50 $(f2 .roundTripMs.p50) ms, p99 $(f2 .roundTripMs.p99) ms, mean $(f2 .roundTripMs.mean) ms over $(jget .roundTripMs.n) (a stop waits for the run's end, a scenario for its sandboxed child)" \
   [ "$(jget .enabled)" = true -a "$(jget .connected)" = true -a "$(jget .timeouts)" = 0 ] \
   && within "$(jget .latencyMs.p50)" 0 50
+# metric NAME_AND_LABELS < /metrics text: its value
+metric() { awk -v n="$1" '$1 == n { print $2 }'; }
+curl -s "$B/metrics" >"$tmp/metricsB"
+curl -s "$A/metrics" >"$tmp/metricsA"
+relayedB=$(metric 'sdsim_cluster_frames_total{direction="relayed"}' <"$tmp/metricsB")
+forwardedB=$(metric 'sdsim_cluster_requests_total{outcome="forwarded"}' <"$tmp/metricsB")
+publishedA=$(metric 'sdsim_cluster_frames_total{direction="published"}' <"$tmp/metricsA")
+servedA=$(metric 'sdsim_cluster_requests_total{outcome="served"}' <"$tmp/metricsA")
+check "/metrics: B relayed $relayedB frames and forwarded $forwardedB requests; A published $publishedA and served $servedA; Redis connected on both" \
+  [ "${relayedB:-0}" -gt 0 -a "${forwardedB:-0}" -gt 0 -a "${publishedA:-0}" -gt 0 \
+    -a "${servedA:-0}" -gt 0 -a "$(metric sdsim_cluster_redis_connected <"$tmp/metricsB")" = 1 ]
 
 # ---- Redis goes away and comes back
 api "$A" "$tok" POST /api/simulations/start "{\"design\":$design,\"config\":{\"duration\":600}}"
