@@ -310,7 +310,7 @@ static void dispatch(sim_run *r, const sim_event *ev) {
         sim__service_end(r, ev->a, ev->b);
         break;
     case EV_SOURCE:
-        sim__source(r, (int)ev->a);
+        sim__source(r, (int)ev->a, ev->b);
         break;
     case EV_CALL_RETURN:
         sim__call_return(r, ev->a, ev->b);

@@ -109,6 +109,11 @@ const sim_window_stat *sim_run_window(const sim_run *r, int window_index, int co
  * duration counts from now. 0, or -1 with sim_run_error set. */
 int sim_run_inject(sim_run *r, const sim_fault *f);
 int sim_run_set_replicas(sim_run *r, int component, int replicas);
+/* The open source `source` (workload index) arrives at rps from now on (0 pauses it), in place
+ * of its pattern; its next arrival is redrawn from now. -1 for a closed or unknown source or
+ * rps < 0 / not finite. sim_run_rate: the rate in force now (-1 for a closed/unknown source). */
+int sim_run_set_rate(sim_run *r, int source, double rps);
+double sim_run_rate(const sim_run *r, int source);
 
 /* ---- live views (cheap reads between two sim_run_until calls; nothing here allocates) ---- */
 

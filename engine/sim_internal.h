@@ -154,6 +154,12 @@ typedef struct sim_edge_rt {
 typedef struct sim_src {
     sim_rng rng;
     double max_rate;
+    /* Live rate changes (sim_run_set_rate): once set, the source is a constant Poisson source
+     * of `rate` and the pattern no longer applies. `gen` counts changes: an EV_SOURCE event
+     * carries the gen it was drawn under and is ignored when stale (no event is removed). */
+    int overridden;
+    double rate;
+    uint64_t gen;
 } sim_src;
 
 /* A fault instance (from the design or injected). */
@@ -280,7 +286,7 @@ void sim__call_edge(sim_run *r, uint32_t i, int e); /* sim_route.c: one call, fi
 
 /* ---- workloads (sim_workload.c) ---- */
 int sim__workloads_start(sim_run *r);
-void sim__source(sim_run *r, int w);
+void sim__source(sim_run *r, int w, uint64_t gen);
 void sim__user(sim_run *r, int w);
 void sim__root_end(sim_run *r, uint32_t i, int ok, int why);
 

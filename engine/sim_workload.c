@@ -2,6 +2,7 @@
  * maximum) and closed populations of users who think, send one request and wait for it. Each
  * workload draws from its own random stream so that adding one does not shift the others. */
 #include <math.h>
+#include <stdio.h>
 
 #include "sim_internal.h"
 
@@ -91,14 +92,45 @@ int sim__workloads_start(sim_run *r) {
     return 0;
 }
 
-void sim__source(sim_run *r, int w) {
+void sim__source(sim_run *r, int w, uint64_t gen) {
     const sim_workload *wl = &r->d->workloads[w];
     sim_src *s = &r->srcs[w];
-    int accept = wl->pattern == SIM_PATTERN_CONSTANT ||
+    if (gen != s->gen) return; /* drawn before a rate change: superseded */
+    int accept = wl->pattern == SIM_PATTERN_CONSTANT || s->overridden ||
                  sim_rng_uniform(&s->rng) * s->max_rate < rate_at(wl, r->now);
     double next = r->now + exp_gap(&s->rng, s->max_rate);
-    if (next <= r->end) sim__push(r, next, EV_SOURCE, (uint32_t)w, 0);
+    if (next <= r->end) sim__push(r, next, EV_SOURCE, (uint32_t)w, s->gen);
     if (accept) new_root(r, w);
+}
+
+/* A live rate change. The pending arrival is dropped (its event goes stale) and the next one
+ * is drawn from now at the new rate: exact for Poisson arrivals, which are memoryless. A
+ * time-varying pattern (ramp, spike, diurnal, steps) is replaced by the constant rate from
+ * now on. Draws come from the source's own stream, so the run stays deterministic. */
+int sim_run_set_rate(sim_run *r, int w, double rps) {
+    if (w < 0 || w >= r->d->nworkloads || r->d->workloads[w].closed || !isfinite(rps) || rps < 0) {
+        snprintf(r->ctl_err, sizeof r->ctl_err,
+                 "set_rate: source %d / rps %g out of range (open sources, rps >= 0)", w, rps);
+        return -1;
+    }
+    sim_src *s = &r->srcs[w];
+    s->overridden = 1;
+    s->rate = rps;
+    s->max_rate = rps;
+    s->gen++;
+    if (rps <= 0) return 0; /* paused: no arrival until the next change */
+    double next = r->now + exp_gap(&s->rng, rps);
+    if (next <= r->end && sim__push(r, next, EV_SOURCE, (uint32_t)w, s->gen)) {
+        snprintf(r->ctl_err, sizeof r->ctl_err, "set_rate: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+double sim_run_rate(const sim_run *r, int w) {
+    if (w < 0 || w >= r->d->nworkloads || r->d->workloads[w].closed) return -1;
+    const sim_src *s = &r->srcs[w];
+    return s->overridden ? s->rate : rate_at(&r->d->workloads[w], r->now);
 }
 
 void sim__user(sim_run *r, int w) {

@@ -568,6 +568,24 @@ static live_entry *check_entry(lua_State *L, int idx) {
 
 /* host.live.status(id) -> {id, owner, projectId, startedAt, state, simTime, duration, speed,
  * events, wallSeconds, error, ended, name, components, edges} | nil (not in memory) */
+/* status.workload: each source (design order) with its target and, for an open source of a
+ * run still going, the rate in force now (requests/s). */
+static void push_workload(lua_State *L, live_entry *e) {
+    const sim_design *d = sdsim_live_design(e->live);
+    lua_createtable(L, d->nworkloads, 0);
+    for (int i = 0; i < d->nworkloads; i++) {
+        const sim_workload *w = &d->workloads[i];
+        lua_createtable(L, 0, 4);
+        set_num(L, "index", i);
+        set_str(L, "to", d->components[w->to].id);
+        set_str(L, "kind", w->closed ? "closed" : "open");
+        double rps = w->closed || e->ended ? -1 : sdsim_live_rate(e->live, i);
+        if (rps >= 0) set_num(L, "rps", rps);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "workload");
+}
+
 static int live_status(lua_State *L) {
     live_entry *e = find(luaL_checkstring(L, 1));
     if (!e) return lua_pushnil(L), 1;
@@ -587,6 +605,7 @@ static int live_status(lua_State *L) {
     set_num(L, "events", (double)st.events);
     set_num(L, "wallSeconds", st.wall_seconds);
     if (st.error[0]) set_str(L, "error", st.error);
+    push_workload(L, e);
     lua_pushboolean(L, e->ended);
     lua_setfield(L, -2, "ended");
     return 1;
@@ -670,6 +689,16 @@ static int live_replicas(lua_State *L) {
     if (e->ended) return ended_error(L, e);
     char err[256] = "";
     return control_result(L, sdsim_live_set_replicas(e->live, comp, n, err, sizeof err), err);
+}
+
+/* host.live.rate(id, source_index (0-based), rps) */
+static int live_rate(lua_State *L) {
+    live_entry *e = check_entry(L, 1);
+    int src = (int)luaL_checkinteger(L, 2);
+    double rps = luaL_checknumber(L, 3);
+    if (e->ended) return ended_error(L, e);
+    char err[256] = "";
+    return control_result(L, sdsim_live_set_rate(e->live, src, rps, err, sizeof err), err);
 }
 
 /* host.live.inject(id, {kind, target (component or edge index, 0-based), duration, value,
@@ -849,11 +878,14 @@ static int ws_unsubscribe(lua_State *L) {
 
 void sdsim_api_live_register(lua_State *L) {
     static const luaL_Reg live_fns[] = {
-        {"prepare", live_prepare}, {"start", live_start},       {"status", live_status},
-        {"count", live_count},     {"pause", live_pause},       {"resume", live_resume},
-        {"step", live_step},       {"speed", live_speed},       {"replicas", live_replicas},
-        {"inject", live_inject},   {"stop", live_stop},         {"report", live_report},
-        {"session", live_session}, {"sessions", live_sessions}, {NULL, NULL},
+        {"prepare", live_prepare},   {"start", live_start},
+        {"status", live_status},     {"count", live_count},
+        {"pause", live_pause},       {"resume", live_resume},
+        {"step", live_step},         {"speed", live_speed},
+        {"replicas", live_replicas}, {"rate", live_rate},
+        {"inject", live_inject},     {"stop", live_stop},
+        {"report", live_report},     {"session", live_session},
+        {"sessions", live_sessions}, {NULL, NULL},
     };
     static const luaL_Reg ws_fns[] = {
         {"ws_send", ws_send},

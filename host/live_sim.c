@@ -695,6 +695,31 @@ int sdsim_live_set_replicas(sdsim_live *l, int component, int replicas, char *er
     return rc;
 }
 
+/* A source's rate from now on (sim_run_set_rate); a notice says what changed. */
+int sdsim_live_set_rate(sdsim_live *l, int source, double rps, char *err, int errlen) {
+    if (ctl_begin(l, err, errlen)) return -1;
+    double before = sim_run_rate(l->run, source);
+    int rc = sim_run_set_rate(l->run, source, rps);
+    if (rc) {
+        const char *why = sim_run_error(l->run);
+        say(err, errlen, why ? why : "the change was refused");
+    } else {
+        int to = l->design->workloads[source].to;
+        notice(l, l->sim_time, "workload", to, "traffic to %s: %g -> %g requests/s",
+               l->design->components[to].id, before, rps);
+        l->frame_now = 1;
+    }
+    ctl_unlock(l);
+    return rc;
+}
+
+double sdsim_live_rate(sdsim_live *l, int source) {
+    ctl_lock(l);
+    double v = l->run ? sim_run_rate(l->run, source) : -1;
+    ctl_unlock(l);
+    return v;
+}
+
 /* 0 when f's target exists in the design (the engine checks the rest when it starts). */
 static int check_target(const sim_design *d, const sim_fault *f) {
     if (f->kind == SIM_FAULT_ZONE) return f->zone[0] ? 0 : -1;

@@ -64,6 +64,10 @@ int sdsim_live_step(sdsim_live *l, double seconds, char *err, int errlen);
 int sdsim_live_set_speed(sdsim_live *l, double speed, char *err, int errlen);
 int sdsim_live_inject(sdsim_live *l, const sim_fault *f, char *err, int errlen);
 int sdsim_live_set_replicas(sdsim_live *l, int component, int replicas, char *err, int errlen);
+/* The open source `source` (workload index) sends rps requests/s from now on (0 pauses it);
+ * sdsim_live_rate: its rate in force, -1 for a closed/unknown source or once the run ended. */
+int sdsim_live_set_rate(sdsim_live *l, int source, double rps, char *err, int errlen);
+double sdsim_live_rate(sdsim_live *l, int source);
 /* Asks the run to stop; on_end follows (STOPPED) once the thread has finished its slice. */
 void sdsim_live_stop(sdsim_live *l);
 

@@ -30,6 +30,7 @@ local routes = {
     ["POST /api/simulations/:id/speed"] = "simulations.speed",
     ["POST /api/simulations/:id/inject"] = "simulations.inject",
     ["POST /api/simulations/:id/replicas"] = "simulations.replicas",
+    ["POST /api/simulations/:id/workload"] = "simulations.workload",
     ["GET /api/cluster"] = "simulations.cluster", -- several hosts (docs/live.md)
     ["GET /api/sessions"] = "simulations.sessions", -- user:<id>:session (docs/storage.md)
     -- failure scenarios (scenarios.lua) and applying one to a running simulation

@@ -1,6 +1,6 @@
 -- Live simulations of a signed-in user: start (a saved project or an inline design), list,
--- status, control (pause, resume, step, stop, speed, inject, replicas) and the final report;
--- the same controls over /ws (ws_subscribe, ws_unsubscribe, ws_control). Runs live in this
+-- status, control (pause, resume, step, stop, speed, inject, replicas, workload) and the final
+-- report; the same controls over /ws (ws_subscribe, ws_unsubscribe, ws_control). Runs live in this
 -- process (host.live.*, host/api_live.c); each is a row of simulation_sessions, so that its
 -- end state and report outlive it. Only the owner sees a simulation: anyone else gets 404.
 -- With --redis, a run on another host (its lease in Redis names the host) is reached through
@@ -51,7 +51,8 @@ local function public_status(s)
     return { id = s.id, state = s.state, simTime = s.simTime, duration = s.duration,
              speed = s.speed, events = s.events, wallSeconds = s.wallSeconds, error = s.error,
              components = list(s.components), edges = list(s.edges), projectId = s.projectId,
-             startedAt = s.startedAt, endedAt = s.endedAt }
+             startedAt = s.startedAt, endedAt = s.endedAt,
+             workload = s.workload and list(s.workload) or nil }
 end
 
 -- The status of a run no longer in memory, from its session row. A row still active or
@@ -535,6 +536,49 @@ function actions.replicas(live, b)
     if not ok then refused(why) end
 end
 
+-- {"source": i | "to": component id, "rps": n | "factor": f}: the open sources chosen (the
+-- one at index i, every open source sending to that component, or the only open source) send
+-- rps requests/s from now on, or f times their current rate; 0 pauses them.
+local MAX_RPS = 1e7
+
+local function sources_of(live, b)
+    local wl, chosen = live.workload or {}, {}
+    if b.source ~= nil then
+        local i = b.source
+        if type(i) ~= "number" or i ~= math.floor(i) or i < 0 or i >= #wl then
+            bad("$.source", ("must be a source index from 0 to %d"):format(#wl - 1))
+        end
+        chosen[1] = wl[i + 1]
+    else
+        for _, w in ipairs(wl) do
+            if w.kind == "open" and (b.to == nil or w.to == b.to) then chosen[#chosen + 1] = w end
+        end
+        if b.to ~= nil and (type(b.to) ~= "string" or #chosen == 0) then
+            bad("$.to", "must be the id of a component an open source sends to")
+        end
+        if b.to == nil and #chosen ~= 1 then
+            bad("$.source", "is required: the design has " .. #chosen .. " open sources")
+        end
+    end
+    for _, w in ipairs(chosen) do
+        if w.kind ~= "open" then bad("$.source", "is a closed population (it has no rate)") end
+    end
+    return chosen
+end
+
+function actions.workload(live, b)
+    if live.ended then refused("the simulation has ended (" .. live.state .. ")") end
+    local chosen = sources_of(live, b)
+    if (b.rps == nil) == (b.factor == nil) then bad("$.rps", "give one of rps or factor") end
+    local rps = b.rps ~= nil and in_range(b.rps, "$.rps", 0, MAX_RPS) or nil
+    local factor = b.factor ~= nil and in_range(b.factor, "$.factor", 0, 1000) or nil
+    for _, w in ipairs(chosen) do
+        local v = rps or math.min(MAX_RPS, (w.rps or 0) * factor)
+        local ok, why = host.live.rate(live.id, w.index, v)
+        if not ok then refused(why) end
+    end
+end
+
 -- The status after action on the caller's run id.
 -- {"name": "db_failover", "params": {...}}: the scenario's faults, shifted to start at the
 -- current simulated time, wait on the run's timeline (host/api_scenarios.c).
@@ -556,7 +600,7 @@ local function control(user, id, action, body, here_only)
     local fn = actions[action]
     if not fn then
         bad("$.action", "must be one of pause, resume, step, stop, speed, inject, replicas, "
-                        .. "scenario")
+                        .. "workload, scenario")
     end
     local live, row, lease = find(user, id, here_only)
     if lease then
@@ -590,6 +634,7 @@ M.stop = rest("stop")
 M.speed = rest("speed")
 M.inject = rest("inject")
 M.replicas = rest("replicas")
+M.workload = rest("workload")
 M.scenario = rest("scenario")
 
 ---------------------------------------------------------------------------------------------
