@@ -310,6 +310,11 @@ api "$A" "$tok" GET "/api/simulations/$simB"
 check "A sees B's run running" [ "$code" = 200 -a "$(jget .state)" = running ]
 api "$A" "$tok" POST /api/simulations/start "{\"design\":$design}"
 check "a run on A while B's runs: 429" [ "$code" = 429 ]
+api "$A" "$tok" POST "/api/simulations/$simB/workload" '{"factor": 2}'
+rpsB=$(jget '.workload[0].rps')
+api "$B" "$tok" GET "/api/simulations/$simB"
+check "double B's traffic via A (1200 rps in the design): $rpsB rps, and B's own status says $(jget '.workload[0].rps')" \
+  [ "$code" = 200 -a "$(jget '.workload[0].rps')" = "$rpsB" ] && within "$rpsB" 2399.9 2400.1
 api "$A" "$tok" POST "/api/simulations/$simB/stop"
 check "stop B's run via A: stopped" [ "$code" = 200 -a "$(jget .state)" = stopped ]
 api "$B" "$tok" GET /api/cluster
