@@ -25,20 +25,6 @@ trap cleanup EXIT
 . "$src/tests/cli/lib/server.sh"
 start "$tmp/data"
 
-req() {
-  code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
-  body=$(cat "$tmp/body")
-}
-jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
-api() {
-  if [ $# -ge 4 ]; then
-    req -X "$2" -H "Authorization: Bearer $1" -H 'content-type: application/json' \
-      --data-binary "$4" "$B$3"
-  else
-    req -X "$2" -H "Authorization: Bearer $1" "$B$3"
-  fi
-}
-wsrun() { timeout 60 "$ws" "$port" "$1" script 2>&1; }
 msgs() { sed -n 's/^TEXT //p' | jq -c "select(.type == \"$1\")" 2>/dev/null; }
 # frames_where AWK_COND < output: "t down" of each FRAME line matching the condition on t and
 # down (down is "-" or the indices of the components down)

@@ -23,20 +23,6 @@ trap cleanup EXIT
 . "$src/tests/cli/lib/server.sh"
 start "$tmp/data"
 
-req() {
-  code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
-  body=$(cat "$tmp/body")
-}
-jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
-api() {
-  if [ $# -ge 4 ]; then
-    req -X "$2" -H "Authorization: Bearer $1" -H 'content-type: application/json' \
-      --data-binary "$4" "$B$3"
-  else
-    req -X "$2" -H "Authorization: Bearer $1" "$B$3"
-  fi
-}
-wsrun() { timeout 60 "$ws" "$port" "$1" script 2>&1; }
 # field NAME < output: NAME's value in the last frame
 field() { grep '^FRAME' | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # step S: runs S more seconds of simulated time over /ws (paused after), prints the output

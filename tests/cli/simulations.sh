@@ -30,16 +30,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$src/tests/cli/lib/server.sh"
-authz() { printf 'Authorization: Bearer %s' "$1"; }
-# api TOKEN METHOD PATH [JSON]
-api() {
-  local t=$1 m=$2 p=$3
-  if [ $# -ge 4 ]; then
-    req -X "$m" -H "$(authz "$t")" -H 'content-type: application/json' --data-binary "$4" "$B$p"
-  else
-    req -X "$m" -H "$(authz "$t")" "$B$p"
-  fi
-}
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 sign() {
   local h p s
@@ -54,8 +44,6 @@ register() {
     --data-binary "{\"email\":\"$1\",\"password\":\"correct horse\"}" "$B/api/auth/register"
   printf '%s %s' "$(jget .token)" "$(jget .user.id)"
 }
-# wsrun PATH < script: the WebSocket client's output
-wsrun() { timeout 40 "$ws" "$port" "$1" script 2>&1; }
 # summary FIELD < output: a field of the last SUMMARY line
 sfield() { grep '^SUMMARY' | tail -n1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # msgs TYPE < output: the TEXT messages of that type, one JSON per line

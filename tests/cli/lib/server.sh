@@ -46,3 +46,15 @@ req() {
 }
 # jget FILTER: a field of $body (raw).
 jget() { printf '%s' "$body" | jq -r "$1" 2>/dev/null; }
+# api TOKEN METHOD PATH [JSON]: req against the server with a bearer token.
+api() {
+  if [ $# -ge 4 ]; then
+    req -X "$2" -H "Authorization: Bearer $1" -H 'content-type: application/json' \
+      --data-binary "$4" "$B$3"
+  else
+    req -X "$2" -H "Authorization: Bearer $1" "$B$3"
+  fi
+}
+# wsrun PATH < script: the WebSocket client (tests/server/ws_client.c, beside $sdsim) on the
+# server's port, reading its script from stdin.
+wsrun() { timeout 60 "$(dirname "$sdsim")/ws_client" "$port" "$1" script 2>&1; }
