@@ -20,14 +20,7 @@ local LIMITS = {
 local USERS_PAGE_MAX = 100 -- the store's page limit
 local AUDIT_PAGE_MAX = 500
 
-local auth_module
-local function auth()
-    if not auth_module then
-        auth_module = api.modules.auth or assert(host.load_module("auth"))()
-        api.modules.auth = auth_module
-    end
-    return auth_module
-end
+local function auth() return api.module("auth") end
 
 local function null_if(v, none)
     if v == nil or v == none then return json.null end

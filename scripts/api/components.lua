@@ -6,14 +6,7 @@
 local api = api
 local M = { user_cache = {}, gen = 0 }
 
-local function module(name)
-    local m = api.modules[name]
-    if not m then
-        m = assert(host.load_module(name))()
-        api.modules[name] = m
-    end
-    return m
-end
+local module = api.module
 
 local function build(plugins)
     local broken = api.json.encode(host.library.type_errors())

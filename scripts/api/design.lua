@@ -9,13 +9,8 @@ local M = {}
 local function plugins_of(req)
     local h = req.headers.authorization
     if not h or h == "" then return nil end
-    local function module(name)
-        local m = api.modules[name] or assert(host.load_module(name))()
-        api.modules[name] = m
-        return m
-    end
-    local user = module("auth").user(req)
-    return module("plugins").sources_of(user.sub)
+    local user = api.module("auth").user(req)
+    return api.module("plugins").sources_of(user.sub)
 end
 
 -- The body must be JSON (400 otherwise); validation itself (422 with every problem and its

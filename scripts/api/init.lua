@@ -150,13 +150,19 @@ local function find(method, path)
     return nil, allowed
 end
 
-local function handler_of(route)
-    local mod = M.modules[route.module]
+-- The handler module name (scripts/api/<name>.lua, from the hot-reload registry), loaded once
+-- and kept in M.modules (a reload swaps it there).
+function M.module(name)
+    local mod = M.modules[name]
     if not mod then
-        local chunk = assert(host.load_module(route.module))
-        mod = chunk()
-        M.modules[route.module] = mod
+        mod = assert(host.load_module(name))()
+        M.modules[name] = mod
     end
+    return mod
+end
+
+local function handler_of(route)
+    local mod = M.module(route.module)
     local fn = type(mod) == "table" and mod[route.fn]
     if type(fn) ~= "function" then
         error(("scripts/api/%s.lua has no function %s"):format(route.module, route.fn))

@@ -10,14 +10,7 @@ local M = { cache = {} } -- user id -> {name -> {id, name, source, updated_at}}
 local NAME_MAX = 64
 local SOURCE_MAX = 256 * 1024
 
-local function module(name)
-    local m = api.modules[name]
-    if not m then
-        m = assert(host.load_module(name))()
-        api.modules[name] = m
-    end
-    return m
-end
+local module = api.module
 
 local function store_failed(r) module("auth").store_failed(r) end
 

@@ -8,14 +8,7 @@ local M = {}
 local NAME_MAX = 200
 local DESCRIPTION_MAX = 10000
 
-local auth_module
-local function auth()
-    if not auth_module then
-        auth_module = api.modules.auth or assert(host.load_module("auth"))()
-        api.modules.auth = auth_module
-    end
-    return auth_module
-end
+local function auth() return api.module("auth") end
 
 -- The project as JSON text; design_data is spliced in as stored (no re-encoding).
 local function project_json(p)
@@ -66,8 +59,7 @@ local function checked_design(req, body, problems, required)
     local text = host.json_field(req.body, "design")
     -- the user's own plugin types (plugins.lua) may be used in their designs
     local user = auth().user(req)
-    local plugins = api.modules.plugins or assert(host.load_module("plugins"))()
-    api.modules.plugins = plugins
+    local plugins = api.module("plugins")
     local ok, message, code, design_problems = host.validate(text, plugins.sources_of(user.sub))
     if not ok then
         if code ~= "invalid" then api.fail(500, message or "validation failed") end

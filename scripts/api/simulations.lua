@@ -14,11 +14,7 @@ local DEFAULT_DURATION = 60
 local MAX_SPEED = 1e6
 local MAX_REPLICAS = 10000
 
-local function module(name)
-    local m = api.modules[name] or assert(host.load_module(name))()
-    api.modules[name] = m
-    return m
-end
+local module = api.module
 
 local function auth() return module("auth") end
 

@@ -10,14 +10,7 @@ local M = { by_id = {} } -- id -> {version, summary, doc_json}
 
 local NAME_MAX = 200
 
-local function module(name)
-    local m = api.modules[name]
-    if not m then
-        m = assert(host.load_module(name))()
-        api.modules[name] = m
-    end
-    return m
-end
+local module = api.module
 
 -- "-- category: NAME" and "-- title: Text" lines of the file's header comments.
 local function header(head, key)
